@@ -1,0 +1,31 @@
+namespace Replicator.Binlog.Columns;
+
+/// <summary>
+/// A captured table as the row decoder sees it: its columns in binlog order and the ordinals of its
+/// primary key. Built from a TABLE_MAP event, completed from information_schema when the server did
+/// not send the optional metadata.
+/// </summary>
+public sealed class TableSchema
+{
+    public TableSchema(string schema, string table, IReadOnlyList<ColumnDefinition> columns, IReadOnlyList<int> primaryKey)
+    {
+        Schema = schema;
+        Table = table;
+        Columns = columns;
+        PrimaryKey = primaryKey;
+    }
+
+    public string Schema { get; }
+
+    public string Table { get; }
+
+    public IReadOnlyList<ColumnDefinition> Columns { get; }
+
+    /// <summary>0-based ordinals of the primary key columns, in key order; empty when the table has none known.</summary>
+    public IReadOnlyList<int> PrimaryKey { get; }
+
+    /// <summary>True when the column names came from the server (optional metadata or information_schema), not <c>@N</c>.</summary>
+    public bool HasColumnNames => Columns.Count == 0 || !Columns[0].Name.StartsWith('@');
+
+    public override string ToString() => $"{Schema}.{Table}";
+}

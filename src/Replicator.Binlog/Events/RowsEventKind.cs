@@ -1,0 +1,8 @@
+namespace Replicator.Binlog.Events;
+
+public enum RowsEventKind : byte
+{
+    Write,
+    Update,
+    Delete,
+}
