@@ -1,0 +1,491 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Network;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Offsets;
+using Replicator.Engine.Replication;
+using Replicator.Engine.Routing;
+
+namespace Replicator.Engine.Capture;
+
+/// <summary>
+/// Captures one source (a cluster singleton per source, so each binlog has one reader). A reader
+/// task streams the binlog through a <see cref="ChangeExtractor"/> and hands over batches of
+/// items; the actor routes each change to the buckets of every definition whose topics match,
+/// tracks the deliveries until the buckets acknowledge them, re-delivers what stays
+/// unacknowledged, and persists the offset that <see cref="CommitTracker"/> says is safe.
+/// </summary>
+/// <remarks>
+/// A failed reader is restarted with backoff under a new epoch, from the tracker's safe offset:
+/// what was in flight is delivered again (buckets coalesce it; sinks are fenced by version).
+/// The offset is persisted per committed transaction progress at most every
+/// offset-commit-interval, never per event.
+/// </remarks>
+public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
+{
+    private const string CommitTimer = "commit";
+    private const string RedeliveryTimer = "redeliver";
+    private const string ReconnectTimer = "reconnect";
+    private const int FlushItems = 512;
+
+    private readonly ReplicatorSettings _settings;
+    private readonly SourceSettings _source;
+    private readonly IReadOnlyList<CaptureRoute> _routes;
+    private readonly ITableSchemaSource? _schemaSource;
+    private readonly TableFilter _filter;
+    private readonly SourceCounters _counters;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<long, Outstanding> _outstanding = new();
+
+    private SourceOffset? _persisted;
+    private CommitTracker _tracker = new(null);
+    private FlowControl _credits;
+    private CancellationTokenSource? _readerCancellation;
+    private string _epoch = "";
+    private int _generation;
+    private long _sequence;
+    private long _lowestOutstanding = 1;
+    private string _state = "starting";
+    private string? _lastError;
+    private int _failedAttempts;
+    private long _reconnects;
+    private DateTime? _lastCommitUtc;
+    private bool _stopping;
+
+    public CaptureActor(ReplicatorSettings settings, SourceSettings source, IReadOnlyList<CaptureRoute> routes, ITableSchemaSource? schemaSource)
+    {
+        _settings = settings;
+        _source = source;
+        _routes = routes;
+        _schemaSource = schemaSource;
+        _filter = new TableFilter(source.Tables);
+        _counters = ReplicationMetrics.Get(Context.System).Source(source.Name);
+        _credits = new FlowControl(settings.Capture.MaxInFlight);
+        PersistenceId = "capture-" + source.Name;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is CaptureSnapshot snapshot)
+            {
+                _persisted = snapshot.Offset;
+            }
+        });
+        Recover<OffsetCommitted>(committed => _persisted = committed.Offset);
+        Recover<RecoveryCompleted>(_ => Self.Tell(StartReading.Instance));
+
+        Command<StartReading>(_ => Start());
+        Command<ReaderItems>(HandleItems);
+        Command<ReaderFailed>(HandleReaderFailed);
+        Command<ChangesFinished>(HandleFinished);
+        Command<CommitTick>(_ => Commit());
+        Command<RedeliveryTick>(_ => Redeliver());
+        Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
+        Command<StopCapture>(_ => StopGracefully());
+        Command<SaveSnapshotSuccess>(success =>
+        {
+            DeleteMessages(success.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(failure => _log.Warning("Capture {0}: saving a snapshot failed: {1}", _source.Name, failure.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failure => _log.Warning("Capture {0}: deleting old offset events failed: {1}", _source.Name, failure.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ReplicatorSettings settings, SourceSettings source, IReadOnlyList<CaptureRoute> routes, ITableSchemaSource? schemaSource) =>
+        Akka.Actor.Props.Create(() => new CaptureActor(settings, source, routes, schemaSource));
+
+    private void Start()
+    {
+        _generation++;
+        _epoch = $"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)];
+        _sequence = 0;
+        _lowestOutstanding = 1;
+        _outstanding.Clear();
+        _credits = new FlowControl(_settings.Capture.MaxInFlight);
+        _tracker = new CommitTracker(_persisted);
+        _state = "reading";
+
+        var resume = _persisted is null ? null : new ResumePoint(_persisted.Position, _persisted.SkipRows);
+        var start = _persisted is null ? _source.Start : StartPosition.At(_persisted.Position);
+        _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
+
+        var args = new ReaderArgs(
+            _source.ClientOptions(start) with { SchemaSource = _schemaSource },
+            _source.Name,
+            _filter,
+            _source.KeyColumns,
+            resume,
+            _persisted?.Gtid is { } gtid ? MariaDbGtidPosition.Parse(gtid) : null,
+            _schemaSource,
+            _credits,
+            _generation);
+        _readerCancellation = new CancellationTokenSource();
+        var generation = _generation;
+        var self = Self;
+        RunReader(args, self, _readerCancellation.Token)
+            .ContinueWith(
+                t => new ReaderFailed(generation, t.Exception?.GetBaseException() ?? new BinlogConnectionException($"The binlog stream of {_source.Name} ended.")),
+                TaskContinuationOptions.ExecuteSynchronously)
+            .PipeTo(self);
+
+        Timers.StartPeriodicTimer(CommitTimer, CommitTick.Instance, _settings.Capture.OffsetCommitInterval);
+        var redeliveryCheck = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 50, _settings.Capture.RedeliveryTimeout.Ticks / 4));
+        Timers.StartPeriodicTimer(RedeliveryTimer, RedeliveryTick.Instance, redeliveryCheck);
+    }
+
+    /// <summary>Reads the binlog on the thread pool. Touches no actor state: it only tells the actor what it read.</summary>
+    private static async Task RunReader(ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
+    {
+        await using var client = new BinlogClient(args.Client);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids);
+        var items = new List<CaptureItem>(FlushItems * 2);
+        var changes = 0;
+        await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var before = items.Count;
+            extractor.Process(binlogEvent, items);
+            for (var i = before; i < items.Count; i++)
+            {
+                switch (items[i])
+                {
+                    case ChangeCaptured:
+                        changes++;
+                        break;
+                    case SchemaChanged changed:
+                        args.SchemaSource?.Invalidate(changed.Schema, changed.Table);
+                        break;
+                }
+            }
+
+            if (items.Count > 0 && (items.Count >= FlushItems || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
+            {
+                if (changes > 0)
+                {
+                    await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
+                }
+
+                self.Tell(new ReaderItems(args.Generation, items));
+                items = new List<CaptureItem>(FlushItems * 2);
+                changes = 0;
+            }
+        }
+    }
+
+    private void HandleItems(ReaderItems message)
+    {
+        if (message.Generation != _generation)
+        {
+            return;
+        }
+
+        _failedAttempts = 0;
+        var now = DateTime.UtcNow;
+        var outgoing = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
+        foreach (var item in message.Items)
+        {
+            switch (item)
+            {
+                case TransactionBegan began:
+                    _tracker.Began(began);
+                    break;
+                case ChangeCaptured captured:
+                    Route(captured, now, outgoing);
+                    break;
+                case RowsCounted counted:
+                    _tracker.RowsSeen(counted.TransactionId, counted.RowsSeen);
+                    break;
+                case TransactionEnded ended:
+                    _tracker.Ended(ended);
+                    break;
+                case Positioned positioned:
+                    _tracker.Positioned(positioned);
+                    break;
+            }
+        }
+
+        Send(outgoing);
+    }
+
+    private void Route(ChangeCaptured captured, DateTime now, Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
+    {
+        _counters.AddCaptured(1);
+        var change = captured.Change;
+        _lastCommitUtc = change.CommitTime;
+        Outstanding? first = null;
+        var ticket = new ChangeTicket();
+        for (var r = 0; r < _routes.Count; r++)
+        {
+            var route = _routes[r];
+            if (!route.Matcher.Matches(change.Topic))
+            {
+                continue;
+            }
+
+            var sequence = ++_sequence;
+            var bucket = BucketHash.BucketOf(change.Key.Canonical, route.Definition.Buckets);
+            _tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
+            ticket.Remaining++;
+            first = new Outstanding(r, bucket, captured, ticket, now);
+            _outstanding[sequence] = first;
+            if (!outgoing.TryGetValue((r, bucket), out var list))
+            {
+                outgoing[(r, bucket)] = list = [];
+            }
+
+            list.Add(new Replication.SequencedChange(sequence, change));
+        }
+
+        if (first is null)
+        {
+            _credits.Release(1);
+        }
+    }
+
+    private void Send(Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
+    {
+        var settledBelow = LowestOutstanding();
+        var max = _settings.Capture.MaxChangesPerDelivery;
+        foreach (var ((routeIndex, bucket), changes) in outgoing)
+        {
+            var route = _routes[routeIndex];
+            for (var offset = 0; offset < changes.Count; offset += max)
+            {
+                var chunk = offset == 0 && changes.Count <= max ? changes : changes.GetRange(offset, Math.Min(max, changes.Count - offset));
+                route.Region.Tell(new DeliverChanges(route.Definition.Name, bucket, _epoch, settledBelow, chunk), Self);
+            }
+        }
+    }
+
+    private void HandleFinished(ChangesFinished finished)
+    {
+        if (finished.Epoch != _epoch)
+        {
+            return;
+        }
+
+        foreach (var sequence in finished.Sequences)
+        {
+            if (!_outstanding.Remove(sequence, out var outstanding))
+            {
+                continue;
+            }
+
+            _tracker.Completed(outstanding.Captured.TransactionId, outstanding.Captured.RowOrdinal);
+            if (--outstanding.Ticket.Remaining == 0)
+            {
+                _credits.Release(1);
+            }
+        }
+    }
+
+    private long LowestOutstanding()
+    {
+        while (_lowestOutstanding <= _sequence && !_outstanding.ContainsKey(_lowestOutstanding))
+        {
+            _lowestOutstanding++;
+        }
+
+        return _lowestOutstanding;
+    }
+
+    private void Redeliver()
+    {
+        var now = DateTime.UtcNow;
+        var timeout = _settings.Capture.RedeliveryTimeout;
+        Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>? again = null;
+        foreach (var (sequence, outstanding) in _outstanding)
+        {
+            if (now - outstanding.SentAt < timeout)
+            {
+                continue;
+            }
+
+            again ??= new();
+            if (!again.TryGetValue((outstanding.Route, outstanding.Bucket), out var list))
+            {
+                again[(outstanding.Route, outstanding.Bucket)] = list = [];
+            }
+
+            list.Add(new Replication.SequencedChange(sequence, outstanding.Captured.Change));
+            outstanding.SentAt = now;
+        }
+
+        if (again is not null)
+        {
+            var count = again.Values.Sum(l => l.Count);
+            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2}", _source.Name, count, timeout);
+            foreach (var list in again.Values)
+            {
+                list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+            }
+
+            Send(again);
+        }
+    }
+
+    private void Commit(Action? then = null)
+    {
+        var offset = _tracker.Offset;
+        if (offset is null || offset == _persisted)
+        {
+            then?.Invoke();
+            return;
+        }
+
+        Persist(new OffsetCommitted(offset), committed =>
+        {
+            _persisted = committed.Offset;
+            _counters.AddOffsetCommit();
+            if (LastSequenceNr % _settings.Capture.SnapshotEvery == 0)
+            {
+                SaveSnapshot(new CaptureSnapshot(committed.Offset));
+            }
+
+            then?.Invoke();
+        });
+    }
+
+    private void HandleReaderFailed(ReaderFailed failed)
+    {
+        if (failed.Generation != _generation || _stopping)
+        {
+            return;
+        }
+
+        _readerCancellation?.Cancel();
+        _failedAttempts++;
+        _reconnects++;
+        _counters.AddReconnect();
+        _lastError = Describe(failed.Error);
+        var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException;
+        var backoff = Backoff(permanent);
+        _state = "backing-off";
+        _log.Error("Capture {0}: {1} Retrying in {2:0.#}s.", _source.Name, _lastError, backoff.TotalSeconds);
+
+        // Persist what is safe before starting over from it under a new epoch.
+        Commit();
+        Timers.Cancel(RedeliveryTimer);
+        _generation++;
+        Timers.StartSingleTimer(ReconnectTimer, StartReading.Instance, backoff);
+    }
+
+    private TimeSpan Backoff(bool permanent)
+    {
+        var min = _settings.Capture.ReconnectMinBackoff;
+        var max = _settings.Capture.ReconnectMaxBackoff;
+        if (permanent)
+        {
+            return max;
+        }
+
+        var raw = min.TotalMilliseconds * Math.Pow(2, Math.Min(_failedAttempts - 1, 30));
+        var jittered = raw * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        return TimeSpan.FromMilliseconds(Math.Clamp(jittered, min.TotalMilliseconds, max.TotalMilliseconds));
+    }
+
+    private void StopGracefully()
+    {
+        _stopping = true;
+        _readerCancellation?.Cancel();
+        Commit(() => Context.Stop(Self));
+    }
+
+    private CaptureStatus Status() => new(
+        _source.Name,
+        _state,
+        _epoch,
+        _persisted,
+        _tracker.Offset,
+        _counters.Captured,
+        _outstanding.Count,
+        _reconnects,
+        _lastError,
+        _lastCommitUtc);
+
+    protected override void PostStop()
+    {
+        _readerCancellation?.Cancel();
+        base.PostStop();
+    }
+
+    private static string Describe(StartPosition start) => start switch
+    {
+        StartPosition.AtEnd => "the current end of the binlog",
+        StartPosition.AtOldest => "the oldest binlog on the server",
+        StartPosition.AtPosition at => at.Position.ToString(),
+        _ => start.ToString(),
+    };
+
+    private static string Describe(Exception e) => e switch
+    {
+        BinlogException or MissingKeyException or Binlog.Parsers.BinlogFormatException => e.Message,
+        OperationCanceledException => "the reader was cancelled.",
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private sealed record ReaderArgs(
+        BinlogClientOptions Client,
+        string Source,
+        TableFilter Filter,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> KeyColumns,
+        ResumePoint? Resume,
+        MariaDbGtidPosition? Gtids,
+        ITableSchemaSource? SchemaSource,
+        FlowControl Credits,
+        int Generation);
+
+    private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
+
+    private sealed record ReaderFailed(int Generation, Exception Error) : INoSerializationVerificationNeeded;
+
+    private sealed record StartReading : INoSerializationVerificationNeeded
+    {
+        public static StartReading Instance { get; } = new();
+    }
+
+    private sealed record CommitTick : INoSerializationVerificationNeeded
+    {
+        public static CommitTick Instance { get; } = new();
+    }
+
+    private sealed record RedeliveryTick : INoSerializationVerificationNeeded
+    {
+        public static RedeliveryTick Instance { get; } = new();
+    }
+
+    private sealed class ChangeTicket
+    {
+        public int Remaining { get; set; }
+    }
+
+    private sealed class Outstanding(int route, int bucket, ChangeCaptured captured, ChangeTicket ticket, DateTime sentAt)
+    {
+        public int Route { get; } = route;
+
+        public int Bucket { get; } = bucket;
+
+        public ChangeCaptured Captured { get; } = captured;
+
+        public ChangeTicket Ticket { get; } = ticket;
+
+        public DateTime SentAt { get; set; } = sentAt;
+    }
+}
+
+/// <summary>A definition a capture routes to: its settings, its topic matcher and its shard region (or proxy).</summary>
+public sealed record CaptureRoute(DefinitionSettings Definition, TopicMatcher Matcher, IActorRef Region);
+
+/// <summary>Asks a capture to persist its offset and stop (the singleton's termination message).</summary>
+public sealed record StopCapture : INoSerializationVerificationNeeded
+{
+    public static StopCapture Instance { get; } = new();
+}

@@ -1,0 +1,36 @@
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Model;
+
+namespace Replicator.Engine.Capture;
+
+/// <summary>What the <see cref="ChangeExtractor"/> makes of the binlog: transaction boundaries and row changes, in source order.</summary>
+public abstract record CaptureItem;
+
+/// <summary>
+/// A transaction (event group) starts. <paramref name="RestartPoint"/> is the position of its first
+/// event (GTID, or BEGIN without GTIDs); <paramref name="GtidBefore"/> the MariaDB GTID position
+/// before it, when known. A restart from this point re-reads the whole transaction.
+/// </summary>
+public sealed record TransactionBegan(long TransactionId, BinlogPosition RestartPoint, string? GtidBefore) : CaptureItem;
+
+/// <summary>
+/// A row change of transaction <paramref name="TransactionId"/>. <paramref name="RowOrdinal"/> counts
+/// the row images of the transaction from 0, over every table (captured or not), so it is the same
+/// on every re-read; a pk-changing UPDATE yields two changes with one ordinal.
+/// </summary>
+public sealed record ChangeCaptured(long TransactionId, int RowOrdinal, RowChange Change) : CaptureItem;
+
+/// <summary>Every row of the transaction up to <paramref name="RowsSeen"/> has been captured (emitted after each rows event).</summary>
+public sealed record RowsCounted(long TransactionId, int RowsSeen) : CaptureItem;
+
+/// <summary>
+/// The transaction is committed. <paramref name="NextPosition"/> is where the next transaction
+/// starts; <paramref name="GtidAfter"/> the MariaDB GTID position including this transaction.
+/// </summary>
+public sealed record TransactionEnded(long TransactionId, int RowsSeen, BinlogPosition NextPosition, string? GtidAfter) : CaptureItem;
+
+/// <summary>A DDL statement changed a table; cached metadata for it must be dropped.</summary>
+public sealed record SchemaChanged(string? Schema, string? Table, string Sql) : CaptureItem;
+
+/// <summary>The stream is at <paramref name="Position"/> between transactions (a ROTATE at dump start or at the end of a file).</summary>
+public sealed record Positioned(BinlogPosition Position) : CaptureItem;

@@ -1,0 +1,360 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Model;
+
+namespace Replicator.Engine.Capture;
+
+/// <summary>
+/// Turns decoded binlog events into row changes and transaction boundaries. Pure and
+/// single-threaded: the capture actor and <c>replicator tail</c> both feed it, and tests drive it
+/// with hand-made events.
+/// </summary>
+/// <remarks>
+/// Transactions are MariaDB/MySQL event groups: a GTID event (or BEGIN when the server writes no
+/// GTIDs) opens one; XID, COMMIT or ROLLBACK closes it; a DDL statement is a group of its own.
+/// Events of a MySQL 8 TRANSACTION_PAYLOAD are taken in order at the payload's position.
+/// </remarks>
+public sealed partial class ChangeExtractor
+{
+    private readonly string _source;
+    private readonly TableFilter _filter;
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _keyColumns;
+    private readonly bool _allowKeyless;
+    private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
+
+    private string _file = "";
+    private long _fileSequence;
+    private long _nextTransactionId = 1;
+    private Transaction? _open;
+    private PendingGroupStart? _pendingStart;
+    private MariaDbGtidPosition _gtids;
+    private ResumePoint? _resume;
+
+    /// <param name="source">The source's configured name, carried in every change.</param>
+    /// <param name="filter">Tables whose rows become changes; rows of other tables are only counted.</param>
+    /// <param name="keyColumns">Key columns for tables without a primary key, by <c>schema.table</c>.</param>
+    /// <param name="resume">Where reading starts: the restart point and how many rows of that transaction were already handled.</param>
+    /// <param name="gtids">The MariaDB GTID position at the start, when known.</param>
+    /// <param name="allowKeyless">Give rows of tables without a known key an empty pk instead of failing (for <c>tail</c> of offline files).</param>
+    public ChangeExtractor(
+        string source,
+        TableFilter filter,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? keyColumns = null,
+        ResumePoint? resume = null,
+        MariaDbGtidPosition? gtids = null,
+        bool allowKeyless = false)
+    {
+        _allowKeyless = allowKeyless;
+        _source = source;
+        _filter = filter;
+        _keyColumns = keyColumns ?? new Dictionary<string, IReadOnlyList<string>>();
+        _resume = resume is { SkipRows: > 0 } ? resume : null;
+        _gtids = gtids ?? MariaDbGtidPosition.Empty;
+        if (resume is not null)
+        {
+            SetFile(resume.Position.File);
+        }
+    }
+
+    /// <summary>The binlog file the last event came from.</summary>
+    public string File => _file;
+
+    /// <summary>True while a transaction is open.</summary>
+    public bool InTransaction => _open is not null;
+
+    /// <summary>Processes one event, appending what it means to <paramref name="output"/>.</summary>
+    public void Process(BinlogEvent binlogEvent, List<CaptureItem> output)
+    {
+        switch (binlogEvent)
+        {
+            case RotateEvent rotate:
+                SetFile(rotate.NextFile);
+                if (_open is null)
+                {
+                    output.Add(new Positioned(new BinlogPosition(rotate.NextFile, rotate.NextPosition)));
+                }
+
+                return;
+            case TransactionPayloadEvent payload:
+                var at = payload.Header.Position;
+                foreach (var inner in payload.Events)
+                {
+                    Handle(inner, at, payload.Header.NextPosition, output);
+                }
+
+                return;
+            default:
+                if (binlogEvent.File.Length > 0 && binlogEvent.File != _file)
+                {
+                    SetFile(binlogEvent.File);
+                }
+
+                Handle(binlogEvent, binlogEvent.Header.Position, binlogEvent.Header.NextPosition, output);
+                return;
+        }
+    }
+
+    private void Handle(BinlogEvent binlogEvent, long position, long nextPosition, List<CaptureItem> output)
+    {
+        switch (binlogEvent)
+        {
+            case MariaDbGtidEvent gtid:
+                _pendingStart = new PendingGroupStart(position, binlogEvent.Header.Timestamp, gtid.Gtid.ToString(), gtid.Gtid, gtid.IsStandalone);
+                if (!gtid.IsStandalone)
+                {
+                    // A MariaDB GTID of a transactional group is followed by BEGIN; open the group here so
+                    // the restart point is the GTID event itself.
+                    Open(output);
+                }
+
+                return;
+            case MySqlGtidEvent gtid:
+                var commitTime = gtid.ImmediateCommitTimestamp is { } micros and > 0
+                    ? DateTime.UnixEpoch.AddTicks((long)micros * 10)
+                    : (DateTime?)null;
+                _pendingStart = new PendingGroupStart(
+                    position,
+                    binlogEvent.Header.Timestamp,
+                    gtid.IsAnonymous ? null : FormatMySqlGtid(gtid),
+                    null,
+                    Standalone: false,
+                    commitTime);
+                return;
+            case QueryEvent query:
+                HandleQuery(query, position, nextPosition, output);
+                return;
+            case TableMapEvent:
+                if (_open is null)
+                {
+                    OpenImplicit(position, binlogEvent.Header.Timestamp, output);
+                }
+
+                return;
+            case RowsEvent rows:
+                if (_open is null)
+                {
+                    OpenImplicit(position, binlogEvent.Header.Timestamp, output);
+                }
+
+                HandleRows(rows, position, output);
+                return;
+            case XidEvent:
+                Close(nextPosition, output);
+                return;
+        }
+    }
+
+    private void HandleQuery(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
+    {
+        if (query.IsBegin)
+        {
+            if (_open is null)
+            {
+                if (_pendingStart is null)
+                {
+                    _pendingStart = new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: false);
+                }
+
+                Open(output);
+            }
+
+            return;
+        }
+
+        if (query.IsCommit || query.IsRollback)
+        {
+            Close(nextPosition, output);
+            return;
+        }
+
+        // Any other statement in row-based logging is DDL (or a statement on a non-transactional
+        // table logged as a statement); it forms a group of its own unless inside BEGIN..COMMIT.
+        var ddl = Ddl.Match(query.Sql);
+        if (ddl.Success)
+        {
+            var (schema, table) = SplitName(ddl.Groups["name"].Value, query.Schema);
+            output.Add(new SchemaChanged(schema, table, query.Sql));
+        }
+
+        if (_open is null)
+        {
+            _pendingStart ??= new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: true);
+            Open(output);
+            Close(nextPosition, output);
+        }
+        else if (_open.Standalone)
+        {
+            Close(nextPosition, output);
+        }
+    }
+
+    private void HandleRows(RowsEvent rows, long position, List<CaptureItem> output)
+    {
+        var tx = _open!;
+        var table = rows.Table;
+        var captured = _filter.Includes(table.Schema, table.Table);
+        var shape = captured ? ShapeOf(table) : null;
+        var gtid = tx.Gtid;
+        for (var i = 0; i < rows.Rows.Count; i++)
+        {
+            var ordinal = tx.RowsSeen++;
+            if (!captured || (_resume is not null && tx.IsResumed && ordinal < _resume.SkipRows))
+            {
+                continue;
+            }
+
+            var row = rows.Rows[i];
+            var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
+            var changePosition = new ChangePosition(_file, position, gtid);
+            var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
+            var after = row.After is null ? null : new RowData(shape!.Names, row.After);
+            switch (rows.Kind)
+            {
+                case RowsEventKind.Write:
+                    output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, shape!.KeyOf(after!, before), null, after, changePosition, version, tx.CommitTime)));
+                    break;
+                case RowsEventKind.Delete:
+                    output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)));
+                    break;
+                default:
+                    var oldKey = shape!.KeyOf(before!, null);
+                    var newKey = shape.KeyOf(after!, before);
+                    if (oldKey.Equals(newKey))
+                    {
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, newKey, before, after, changePosition, version, tx.CommitTime)));
+                    }
+                    else
+                    {
+                        // A pk-changing UPDATE: the old row goes away and a new one appears, each routed by its own pk.
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, oldKey, before, null, changePosition, version, tx.CommitTime)));
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, newKey, null, after, changePosition, version, tx.CommitTime)));
+                    }
+
+                    break;
+            }
+        }
+
+        output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+    }
+
+    private RowChange Change(TableSchema table, ChangeAction action, RowKey key, RowData? before, RowData? after, ChangePosition position, SourceVersion version, DateTime commitTime) =>
+        new(_source, table.Schema, table.Table, action, key, before, after, position, version, commitTime);
+
+    private void Open(List<CaptureItem> output)
+    {
+        var start = _pendingStart!;
+        _pendingStart = null;
+        var restart = new BinlogPosition(_file, start.Position);
+        var resumed = _resume is not null && restart == _resume.Position;
+        _open = new Transaction(
+            _nextTransactionId++,
+            start.Gtid,
+            start.MariaGtid,
+            start.CommitTime ?? DateTime.UnixEpoch.AddSeconds(start.Timestamp),
+            start.Standalone,
+            resumed);
+        output.Add(new TransactionBegan(_open.Id, restart, _gtids.IsEmpty ? null : _gtids.ToString()));
+    }
+
+    private void OpenImplicit(long position, uint timestamp, List<CaptureItem> output)
+    {
+        _pendingStart ??= new PendingGroupStart(position, timestamp, null, null, Standalone: false);
+        Open(output);
+    }
+
+    private void Close(long nextPosition, List<CaptureItem> output)
+    {
+        var tx = _open;
+        if (tx is null)
+        {
+            return;
+        }
+
+        _open = null;
+        if (tx.MariaGtid is { } gtid)
+        {
+            _gtids = _gtids.With(gtid);
+        }
+
+        if (tx.IsResumed)
+        {
+            _resume = null;
+        }
+
+        output.Add(new TransactionEnded(tx.Id, tx.RowsSeen, new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString()));
+    }
+
+    private void SetFile(string file)
+    {
+        _file = file;
+        _fileSequence = Math.Max(0, BinlogPosition.FileSequenceOf(file));
+    }
+
+    private TableShape ShapeOf(TableSchema table)
+    {
+        if (_shapes.TryGetValue(table, out var shape))
+        {
+            return shape;
+        }
+
+        shape = TableShape.Create(table, _keyColumns, _allowKeyless);
+        _shapes.AddOrUpdate(table, shape);
+        return shape;
+    }
+
+    private static string FormatMySqlGtid(MySqlGtidEvent gtid) =>
+        gtid.Tag is null
+            ? $"{gtid.SourceId:D}:{gtid.TransactionNumber}"
+            : $"{gtid.SourceId:D}:{gtid.Tag}:{gtid.TransactionNumber}";
+
+    private static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
+    {
+        var clean = name.Replace("`", "", StringComparison.Ordinal);
+        var dot = clean.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0
+            ? (defaultSchema.Length == 0 ? null : defaultSchema, clean)
+            : (clean[..dot], clean[(dot + 1)..]);
+    }
+
+    [GeneratedRegex(@"^\s*(?:/\*.*?\*/\s*)*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:(?:TEMPORARY|ONLINE|IGNORE)\s+)*TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?<name>`[^`]+`(?:\.`[^`]+`)?|[\w$]+(?:\.[\w$]+)?|`[^`]+`\.[\w$]+|[\w$]+\.`[^`]+`)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex DdlPattern();
+
+    private static Regex Ddl => DdlPattern();
+
+    private sealed record PendingGroupStart(long Position, uint Timestamp, string? Gtid, MariaDbGtid? MariaGtid, bool Standalone, DateTime? CommitTime = null);
+
+    private sealed class Transaction(long id, string? gtid, MariaDbGtid? mariaGtid, DateTime commitTime, bool standalone, bool isResumed)
+    {
+        private long _rowsEventPosition = -1;
+        private int _rowIndex;
+
+        public long Id { get; } = id;
+
+        public string? Gtid { get; } = gtid;
+
+        public MariaDbGtid? MariaGtid { get; } = mariaGtid;
+
+        public DateTime CommitTime { get; } = commitTime;
+
+        public bool Standalone { get; } = standalone;
+
+        public bool IsResumed { get; } = isResumed;
+
+        public int RowsSeen { get; set; }
+
+        /// <summary>The row's index among the rows at one position (one rows event, or one whole compressed payload).</summary>
+        public int RowIndexAt(long position)
+        {
+            if (position != _rowsEventPosition)
+            {
+                _rowsEventPosition = position;
+                _rowIndex = 0;
+            }
+
+            return _rowIndex++;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net.Sockets;
+using MySqlConnector;
+using Replicator.Binlog.Positions;
+
+namespace Replicator.Engine.Capture;
+
+/// <summary>
+/// Checks a source before capture starts, through an ordinary MySqlConnector session: that it can
+/// be reached with the given credentials, writes a row-based binlog with the row image capture
+/// needs, that the capture user has the privileges it needs, that our server_id is not the
+/// server's own, and that a saved position still exists. Each failure is one line naming the
+/// setting and how to fix it.
+/// </summary>
+public static class SourcePreflight
+{
+    /// <summary>Runs the checks; throws <see cref="PreflightException"/> on the first failure. Returns warnings that do not stop capture.</summary>
+    public static async Task<IReadOnlyList<string>> CheckAsync(
+        string connectionString,
+        uint replicaServerId,
+        BinlogPosition? savedPosition,
+        CancellationToken cancellationToken = default)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, Pooling = false };
+        if (!builder.ContainsKey("Connection Timeout") && !builder.ContainsKey("Connect Timeout"))
+        {
+            builder.ConnectionTimeout = 10;
+        }
+
+        var where = $"{builder.Server}:{builder.Port}";
+        var warnings = new List<string>();
+        await using var connection = new MySqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied || e.Number == 1045)
+        {
+            throw new PreflightException($"Wrong credentials for the source at {where}: the server said \"{e.Message}\". Check the user name and password in the source's connection string.");
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.UnableToConnectToHost || e.InnerException is SocketException || e.InnerException is TimeoutException)
+        {
+            throw new PreflightException($"Cannot reach the source at {where} ({Reason(e)}). Check the host and port and that the server is running and accepts TCP connections.");
+        }
+
+        var variables = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@server_id, @@version";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            variables["log_bin"] = reader.IsDBNull(0) ? null : Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            variables["binlog_format"] = reader.IsDBNull(1) ? null : reader.GetString(1);
+            variables["binlog_row_image"] = reader.IsDBNull(2) ? null : reader.GetString(2);
+            variables["server_id"] = Convert.ToString(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture);
+            variables["version"] = reader.GetString(4);
+        }
+
+        if (variables["log_bin"] is not ("1" or "ON" or "on"))
+        {
+            throw new PreflightException($"The source at {where} has binary logging disabled (log_bin=OFF). Start the server with --log-bin (and --binlog-format=ROW) to capture it.");
+        }
+
+        if (!string.Equals(variables["binlog_format"], "ROW", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new PreflightException($"The source at {where} writes binlog_format={variables["binlog_format"]}, not ROW: row changes cannot be captured. Set binlog_format=ROW (SET GLOBAL binlog_format='ROW' and in the server config).");
+        }
+
+        var rowImage = variables["binlog_row_image"] ?? "FULL";
+        if (rowImage.Equals("MINIMAL", StringComparison.OrdinalIgnoreCase) || rowImage.Equals("NOBLOB", StringComparison.OrdinalIgnoreCase))
+        {
+            warnings.Add($"The source at {where} has binlog_row_image={rowImage}: updates carry only the key and changed columns, so jobs see partial rows (left-out columns are absent, not null). Set binlog_row_image=FULL for whole rows.");
+        }
+
+        if (variables["server_id"] == replicaServerId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new PreflightException($"server-id {replicaServerId} is the source's own server_id at {where}. Give the capture a server-id no server or replica uses.");
+        }
+
+        var grants = new List<string>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SHOW GRANTS";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                grants.Add(reader.GetString(0));
+            }
+        }
+
+        var all = string.Join("\n", grants).ToUpperInvariant();
+        var hasAll = all.Contains("GRANT ALL PRIVILEGES ON *.*", StringComparison.Ordinal);
+        if (!hasAll && !all.Contains("REPLICATION SLAVE", StringComparison.Ordinal) && !all.Contains("REPLICATION REPLICA", StringComparison.Ordinal))
+        {
+            throw new PreflightException($"The capture user at {where} lacks the REPLICATION SLAVE privilege. GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the user.");
+        }
+
+        if (!hasAll && !all.Contains("REPLICATION CLIENT", StringComparison.Ordinal) && !all.Contains("BINLOG MONITOR", StringComparison.Ordinal) && !all.Contains("SUPER", StringComparison.Ordinal))
+        {
+            throw new PreflightException($"The capture user at {where} lacks REPLICATION CLIENT (BINLOG MONITOR on MariaDB), needed for SHOW BINARY LOGS and SHOW MASTER STATUS. GRANT REPLICATION CLIENT ON *.* TO the user.");
+        }
+
+        if (savedPosition is { } saved)
+        {
+            var files = new List<string>();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SHOW BINARY LOGS";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                files.Add(reader.GetString(0));
+            }
+
+            if (!files.Contains(saved.File))
+            {
+                var oldest = files.Count > 0 ? files[0] : "none";
+                throw new PreflightException($"The saved position {saved} is gone from the source at {where}: {saved.File} was purged (oldest binlog now: {oldest}). Changes after the saved position are lost to the binlog; re-seed the sinks and reset the capture's offset, or restore the binlog files.");
+            }
+        }
+
+        return warnings;
+    }
+
+    private static string Reason(MySqlException e) =>
+        e.InnerException switch
+        {
+            SocketException socket => socket.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => "connection refused",
+                SocketError.TimedOut => "timed out",
+                SocketError.HostNotFound => "host not found",
+                _ => socket.Message,
+            },
+            TimeoutException => "timed out",
+            _ => e.Message,
+        };
+}
+
+/// <summary>A source is not fit for capture; the message says what to change.</summary>
+public sealed class PreflightException(string message) : Exception(message);

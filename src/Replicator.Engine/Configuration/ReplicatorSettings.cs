@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Replicator.Binlog.Columns;
+
+namespace Replicator.Engine.Configuration;
+
+/// <summary>
+/// Everything under <c>replicator.*</c>, read once and checked strictly at start: unknown keys,
+/// wrong types, values out of range, duplicate server ids and missing sources are errors naming the
+/// key path, before the node joins a cluster or opens a binlog.
+/// </summary>
+public sealed record ReplicatorSettings(
+    string DataDirectory,
+    bool Insecure,
+    ZeroDateHandling ZeroDates,
+    CaptureSettings Capture,
+    IReadOnlyList<SourceSettings> Sources,
+    IReadOnlyList<DefinitionSettings> Definitions,
+    PersistenceProvider Persistence,
+    string PersistenceConnectionString,
+    bool PersistenceAutoInitialize)
+{
+    /// <summary>The embedded defaults (reference.conf).</summary>
+    public static Config Defaults { get; } = LoadDefaults();
+
+    public static ReplicatorSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    public static ReplicatorSettings Create(Config config)
+    {
+        var root = config.WithFallback(Defaults);
+        var reader = ConfigReader.At(root, "replicator");
+        reader.RequireOnly("data-dir", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence");
+        var insecure = reader.Bool("insecure");
+
+        var sourceDefaults = root.GetConfig("replicator.source-defaults");
+        var sources = new List<SourceSettings>();
+        var sourcesReader = reader.Child("sources");
+        foreach (var name in sourcesReader.Keys)
+        {
+            var merged = sourcesReader.Config.GetConfig(name).WithFallback(sourceDefaults);
+            sources.Add(SourceSettings.Read(new ConfigReader(merged, $"replicator.sources.{name}"), name, insecure));
+        }
+
+        foreach (var group in sources.GroupBy(s => s.ServerId).Where(g => g.Count() > 1))
+        {
+            throw new ConfigurationException($"replicator.sources.{group.Last().Name}.server-id {group.Key} is also used by source {group.First().Name}. Each reader needs its own server_id, or the server disconnects them in turn.");
+        }
+
+        var definitionDefaults = root.GetConfig("replicator.definition-defaults");
+        var definitions = new List<DefinitionSettings>();
+        var definitionsReader = reader.Child("definitions");
+        foreach (var name in definitionsReader.Keys)
+        {
+            var merged = definitionsReader.Config.GetConfig(name).WithFallback(definitionDefaults);
+            definitions.Add(DefinitionSettings.Read(new ConfigReader(merged, $"replicator.definitions.{name}"), name, sources));
+        }
+
+        var persistence = reader.Child("persistence");
+        persistence.RequireOnly("provider", "connection-string", "auto-initialize");
+        var provider = persistence.Enum<PersistenceProvider>("provider");
+        var persistenceConnection = persistence.String("connection-string");
+        if (provider == PersistenceProvider.MySql && persistenceConnection.Length == 0)
+        {
+            throw persistence.Error("connection-string", "is required when provider = mysql.");
+        }
+
+        var dataDir = reader.String("data-dir", required: true);
+        return new ReplicatorSettings(
+            dataDir,
+            insecure,
+            reader.Enum<ZeroDateHandling>("zero-dates"),
+            CaptureSettings.Read(reader.Child("capture")),
+            sources,
+            definitions,
+            provider,
+            persistenceConnection,
+            persistence.Bool("auto-initialize"));
+    }
+
+    public SourceSettings Source(string name) =>
+        Sources.FirstOrDefault(s => s.Name == name) ?? throw new ConfigurationException($"No source named {name} under replicator.sources.");
+
+    private static Config LoadDefaults()
+    {
+        using var stream = typeof(ReplicatorSettings).Assembly.GetManifestResourceStream("Replicator.Engine.reference.conf")
+            ?? throw new InvalidOperationException("reference.conf is not embedded in Replicator.Engine.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}

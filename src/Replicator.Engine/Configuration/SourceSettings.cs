@@ -1,0 +1,114 @@
+using Akka.Configuration;
+using Replicator.Binlog.Network;
+using Replicator.Binlog.Positions;
+
+namespace Replicator.Engine.Configuration;
+
+/// <summary>One source: a MySQL or MariaDB server whose binlog is captured (replicator.sources.&lt;name&gt;).</summary>
+public sealed record SourceSettings(
+    string Name,
+    string ConnectionString,
+    uint ServerId,
+    IReadOnlyList<string> Tables,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> KeyColumns,
+    StartPosition Start,
+    TimeSpan Heartbeat,
+    TimeSpan ReadTimeout,
+    TimeSpan ConnectTimeout)
+{
+    internal static SourceSettings Read(ConfigReader reader, string name, bool insecure)
+    {
+        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "heartbeat", "read-timeout", "connect-timeout");
+        var connectionString = reader.String("connection-string", required: true);
+        var serverId = reader.Long("server-id", 0, uint.MaxValue);
+        if (serverId == 0)
+        {
+            throw reader.Error("server-id", "must be set to a replica server_id that is unique on the source and not 0.");
+        }
+
+        BinlogClientOptions client;
+        try
+        {
+            client = BinlogClientOptions.FromConnectionString(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw reader.Error("connection-string", $"is not valid: {e.Message}");
+        }
+
+        if (client.SslMode == BinlogSslMode.None && !insecure && !IsLoopback(client.Host))
+        {
+            throw reader.Error("connection-string", "turns TLS off (SslMode=None) for a remote source. Use SslMode=VerifyFull, or set replicator.insecure = on for development.");
+        }
+
+        var keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+        var keyReader = reader.Child("key-columns");
+        foreach (var table in keyReader.Keys)
+        {
+            var columns = keyReader.StringList(table);
+            if (columns.Count == 0)
+            {
+                throw keyReader.Error(table, "must list at least one column.");
+            }
+
+            keys[table] = columns;
+        }
+
+        var heartbeat = reader.Duration("heartbeat", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        var readTimeout = reader.Duration("read-timeout", TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(1));
+        if (readTimeout <= heartbeat)
+        {
+            throw reader.Error("read-timeout", $"({readTimeout}) must be longer than heartbeat ({heartbeat}), or every quiet period would count as a dead connection.");
+        }
+
+        return new SourceSettings(
+            name,
+            connectionString,
+            (uint)serverId,
+            reader.StringList("tables"),
+            keys,
+            ParseStart(reader),
+            heartbeat,
+            readTimeout,
+            reader.Duration("connect-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)));
+    }
+
+    /// <summary>Options for a <see cref="BinlogClient"/> that starts at <paramref name="start"/>.</summary>
+    public BinlogClientOptions ClientOptions(StartPosition start) =>
+        BinlogClientOptions.FromConnectionString(ConnectionString) with
+        {
+            ServerId = ServerId,
+            Start = start,
+            HeartbeatPeriod = Heartbeat,
+            ReadTimeout = ReadTimeout,
+            ConnectTimeout = ConnectTimeout,
+        };
+
+    /// <summary>The connection string without its password, for logs.</summary>
+    public string Describe() => BinlogClientOptions.FromConnectionString(ConnectionString).ToString();
+
+    public override string ToString() => $"source {Name} ({Describe()})";
+
+    private static StartPosition ParseStart(ConfigReader reader)
+    {
+        var text = reader.String("start", required: true).Trim();
+        switch (text.ToLowerInvariant())
+        {
+            case "end":
+                return StartPosition.CurrentEnd;
+            case "oldest":
+                return StartPosition.Oldest;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon > 0 && long.TryParse(text[(colon + 1)..], out var position) && position >= 4)
+        {
+            return StartPosition.At(text[..colon], position);
+        }
+
+        throw reader.Error("start", $"must be end, oldest, or file:position (e.g. mariadb-bin.000003:4), not '{text}'.");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host is "127.0.0.1" or "localhost" or "::1" || host.StartsWith("127.", StringComparison.Ordinal);
+}

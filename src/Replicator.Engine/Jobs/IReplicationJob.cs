@@ -1,0 +1,19 @@
+using Replicator.Engine.Replication;
+
+namespace Replicator.Engine.Jobs;
+
+/// <summary>
+/// What a replicator definition does with its changes. A job gets a batch of pks of one bucket,
+/// each with its newest change, and returns one <see cref="ApplyResult"/> per item in the same
+/// order. It must be idempotent: the same change may be applied twice after a failure, and a
+/// built-in job refuses a change whose source version is older than what the sink holds.
+/// One instance per definition per node serves every bucket there, concurrently.
+/// </summary>
+/// <remarks>
+/// Throwing, or running past the definition's apply-timeout, fails every item of the batch; each
+/// pk is then retried on its own backoff.
+/// </remarks>
+public interface IReplicationJob : IAsyncDisposable
+{
+    Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken);
+}

@@ -1,0 +1,37 @@
+using Akka.Configuration;
+
+namespace Replicator.Engine.Jobs;
+
+/// <summary>
+/// Creates a definition's job from its <c>job.type</c>: <c>redis-cache</c>, <c>log</c>, or the
+/// assembly-qualified name of a class implementing <see cref="IReplicationJob"/> with a
+/// constructor taking a <see cref="JobContext"/> (or none).
+/// </summary>
+public static class JobFactory
+{
+    public static IReplicationJob Create(JobContext context)
+    {
+        var type = context.Definition.Job.Type;
+        switch (type)
+        {
+            case "redis-cache":
+                return new RedisCacheJob(context);
+            case "log":
+                return new LogJob(context);
+        }
+
+        var clrType = Type.GetType(type, throwOnError: false)
+            ?? throw new ConfigurationException($"{context.Definition.Job.Path}.type '{type}' is neither redis-cache, log, nor a loadable type name (use \"Namespace.Class, Assembly\").");
+        if (!typeof(IReplicationJob).IsAssignableFrom(clrType))
+        {
+            throw new ConfigurationException($"{context.Definition.Job.Path}.type '{type}' does not implement {typeof(IReplicationJob).FullName}.");
+        }
+
+        var withContext = clrType.GetConstructor([typeof(JobContext)]);
+        var instance = withContext is not null
+            ? withContext.Invoke([context])
+            : Activator.CreateInstance(clrType)
+              ?? throw new ConfigurationException($"{context.Definition.Job.Path}.type '{type}' has no constructor taking a JobContext or nothing.");
+        return (IReplicationJob)instance;
+    }
+}

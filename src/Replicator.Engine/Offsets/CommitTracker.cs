@@ -1,0 +1,135 @@
+using Replicator.Engine.Capture;
+
+namespace Replicator.Engine.Offsets;
+
+/// <summary>
+/// Works out how far a capture's offset may move: to the restart point of the oldest transaction
+/// with an unfinished change, plus the length of that transaction's prefix of finished row images;
+/// or, when nothing is unfinished, to the end of the last transaction read. A change is finished
+/// when every definition it was delivered to has applied or dead-lettered it.
+/// </summary>
+/// <remarks>
+/// Mutable, but pure: no I/O and no clock, so property tests can drive it with any interleaving.
+/// Memory is bounded by the transactions and row images in flight, never by transaction size.
+/// </remarks>
+public sealed class CommitTracker
+{
+    private readonly LinkedList<TransactionState> _order = new();
+    private readonly Dictionary<long, LinkedListNode<TransactionState>> _byId = new();
+    private SourceOffset? _settled;
+
+    /// <param name="start">The offset reading starts from, or null when it is not known until the stream says where it is.</param>
+    public CommitTracker(SourceOffset? start)
+    {
+        _settled = start;
+    }
+
+    /// <summary>Changes emitted and not yet finished.</summary>
+    public long Outstanding { get; private set; }
+
+    /// <summary>Transactions begun and not yet settled.</summary>
+    public int OpenTransactions => _order.Count;
+
+    public void Began(TransactionBegan began)
+    {
+        var state = new TransactionState(began);
+        _byId[began.TransactionId] = _order.AddLast(state);
+    }
+
+    /// <summary>One delivery of the row image <paramref name="rowOrdinal"/> of a transaction was sent and awaits its ack.</summary>
+    public void Emitted(long transactionId, int rowOrdinal)
+    {
+        var state = Get(transactionId);
+        state.Pending.TryGetValue(rowOrdinal, out var count);
+        state.Pending[rowOrdinal] = count + 1;
+        Outstanding++;
+    }
+
+    public void RowsSeen(long transactionId, int rowsSeen)
+    {
+        var state = Get(transactionId);
+        state.RowsSeen = Math.Max(state.RowsSeen, rowsSeen);
+    }
+
+    /// <summary>The stream is between transactions at <paramref name="positioned"/>; with nothing open, that is where a restart may begin.</summary>
+    public void Positioned(Positioned positioned)
+    {
+        if (_order.Count == 0 && _settled?.Position != positioned.Position)
+        {
+            _settled = new SourceOffset(positioned.Position, 0, _settled?.Gtid);
+        }
+    }
+
+    public void Ended(TransactionEnded ended)
+    {
+        var state = Get(ended.TransactionId);
+        state.End = ended;
+        state.RowsSeen = Math.Max(state.RowsSeen, ended.RowsSeen);
+        Settle();
+    }
+
+    /// <summary>One delivery of a row image was applied or dead-lettered. Returns false if it was not outstanding (a duplicate ack).</summary>
+    public bool Completed(long transactionId, int rowOrdinal)
+    {
+        if (!_byId.TryGetValue(transactionId, out var node) || !node.Value.Pending.TryGetValue(rowOrdinal, out var count))
+        {
+            return false;
+        }
+
+        if (count <= 1)
+        {
+            node.Value.Pending.Remove(rowOrdinal);
+        }
+        else
+        {
+            node.Value.Pending[rowOrdinal] = count - 1;
+        }
+
+        Outstanding--;
+        Settle();
+        return true;
+    }
+
+    /// <summary>The offset that is safe to persist now; null until the stream's position is known.</summary>
+    public SourceOffset? Offset
+    {
+        get
+        {
+            if (_order.First is not { } first)
+            {
+                return _settled;
+            }
+
+            var state = first.Value;
+            var handled = state.Pending.Count == 0 ? state.RowsSeen : state.Pending.Keys.First();
+            return new SourceOffset(state.Began.RestartPoint, handled, state.Began.GtidBefore);
+        }
+    }
+
+    private void Settle()
+    {
+        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.Count == 0)
+        {
+            _settled = new SourceOffset(end.NextPosition, 0, end.GtidAfter);
+            _byId.Remove(first.Value.Began.TransactionId);
+            _order.RemoveFirst();
+        }
+    }
+
+    private TransactionState Get(long transactionId) =>
+        _byId.TryGetValue(transactionId, out var node)
+            ? node.Value
+            : throw new InvalidOperationException($"Transaction {transactionId} is not open in the commit tracker.");
+
+    private sealed class TransactionState(TransactionBegan began)
+    {
+        public TransactionBegan Began { get; } = began;
+
+        /// <summary>Row ordinal → deliveries not yet finished, ordered so the first key is the oldest unfinished row.</summary>
+        public SortedDictionary<int, int> Pending { get; } = new();
+
+        public int RowsSeen { get; set; }
+
+        public TransactionEnded? End { get; set; }
+    }
+}

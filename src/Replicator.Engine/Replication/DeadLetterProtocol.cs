@@ -1,0 +1,38 @@
+using Replicator.Engine.Model;
+using Replicator.Engine.Serialization;
+
+namespace Replicator.Engine.Replication;
+
+/// <summary>A pk's change that ran out of attempts, as the dead-letter store keeps it (persisted).</summary>
+public sealed record DeadLetterParked(
+    string Definition,
+    int Bucket,
+    RowChange Change,
+    string Error,
+    int Attempts,
+    DateTime FirstFailure,
+    DateTime LastFailure) : IReplicatorWireMessage;
+
+/// <summary>The dead-letter store's whole state, as a snapshot.</summary>
+public sealed record DeadLetterStoreSnapshot(IReadOnlyList<DeadLetterParked> Entries) : IReplicatorWireMessage;
+
+/// <summary>The dead-letter store persisted a <see cref="DeadLetterParked"/>.</summary>
+public sealed record DeadLetterAccepted : IReplicatorWireMessage
+{
+    public static DeadLetterAccepted Instance { get; } = new();
+}
+
+/// <summary>Asks the dead-letter store for its entries.</summary>
+public sealed record ListDeadLetters : IReplicatorWireMessage
+{
+    public static ListDeadLetters Instance { get; } = new();
+}
+
+/// <summary>Removes every entry of the dead-letter store; replies with the number removed.</summary>
+public sealed record PurgeDeadLetters : IReplicatorWireMessage
+{
+    public static PurgeDeadLetters Instance { get; } = new();
+}
+
+/// <summary>How many entries a purge removed.</summary>
+public sealed record DeadLettersPurged(int Count) : IReplicatorWireMessage;

@@ -1,0 +1,285 @@
+using Replicator.Engine.Model;
+
+namespace Replicator.Engine.Replication;
+
+/// <summary>
+/// The pks a bucket has to apply. A pk that is already waiting is not queued again: in
+/// <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes its newest change replaces the
+/// waiting one, and the replaced delivery rides along to be acknowledged when the newer one is
+/// applied; in <see cref="DedupeMode.EveryChange"/> mode changes wait in order. At most one change
+/// per pk is in flight, so the changes of a pk are applied in source order. A failed pk waits out
+/// its backoff without holding back the other pks; after the last attempt it is parked.
+/// </summary>
+/// <remarks>
+/// Mutable for speed, but pure: no I/O, no clock (callers pass <c>now</c>) and a seeded random for
+/// jitter, so tests can replay any interleaving of deliveries, batches, failures and duplicates.
+/// Rule for a parked pk: its change goes to the dead-letter store and is acknowledged; a later
+/// change of the same pk is applied normally, after it, as if the parked one had been applied.
+/// </remarks>
+public sealed class DedupeQueue
+{
+    private readonly DedupeMode _mode;
+    private readonly RetryPolicy _retry;
+    private readonly Random _random;
+    private readonly Dictionary<RowKey, PkState> _pks = new();
+    private readonly LinkedList<PkState> _ready = new();
+    private readonly PriorityQueue<PkState, DateTime> _backingOff = new();
+    private readonly Dictionary<DeliveryId, PkState> _pending = new();
+    private readonly Dictionary<string, SortedSet<long>> _finished = new();
+
+    public DedupeQueue(DedupeMode mode, RetryPolicy retry, int seed = 0)
+    {
+        _mode = mode;
+        _retry = retry;
+        _random = new Random(seed);
+    }
+
+    /// <summary>Pks with a change waiting or in flight.</summary>
+    public int PendingPks => _pks.Count;
+
+    /// <summary>Deliveries held (waiting or in flight), superseded ones included.</summary>
+    public int PendingDeliveries => _pending.Count;
+
+    /// <summary>Changes that were never applied because a newer change of the same pk replaced them.</summary>
+    public long Coalesced { get; private set; }
+
+    /// <summary>When the next pk's backoff ends, or null when no pk is backing off.</summary>
+    public DateTime? NextRetryAt => _backingOff.TryPeek(out _, out var due) ? due : null;
+
+    /// <summary>Adds a delivery. A delivery already held is ignored; one already finished is reported so it can be acknowledged again.</summary>
+    public EnqueueResult Enqueue(Delivery delivery)
+    {
+        if (_pending.ContainsKey(delivery.Id))
+        {
+            return EnqueueResult.Duplicate;
+        }
+
+        if (_finished.TryGetValue(delivery.Id.Epoch, out var done) && done.Contains(delivery.Id.Sequence))
+        {
+            return EnqueueResult.AlreadyFinished;
+        }
+
+        var key = delivery.Change.Key;
+        if (!_pks.TryGetValue(key, out var state))
+        {
+            state = new PkState(key);
+            _pks[key] = state;
+        }
+
+        _pending[delivery.Id] = state;
+        var result = EnqueueResult.Queued;
+        if (_mode == DedupeMode.EveryChange)
+        {
+            state.Queue.AddLast(new Waiting(delivery, [delivery.Id]));
+        }
+        else if (state.Queue.First is { } waiting)
+        {
+            // Coalesce: the newest change wins, the older one is acknowledged with it.
+            var covered = waiting.Value.Covered;
+            covered.Add(delivery.Id);
+            if (delivery.Change.Version >= waiting.Value.Latest.Change.Version)
+            {
+                waiting.Value = waiting.Value with { Latest = delivery };
+            }
+
+            Coalesced++;
+            result = EnqueueResult.Coalesced;
+        }
+        else
+        {
+            state.Queue.AddLast(new Waiting(delivery, [delivery.Id]));
+        }
+
+        MakeReadyIfIdle(state);
+        return result;
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> pks that are ready now (not in flight, not backing off), oldest first.</summary>
+    public IReadOnlyList<BatchEntry> TakeBatch(int max, DateTime now)
+    {
+        PromoteDueRetries(now);
+        var batch = new List<BatchEntry>(Math.Min(max, _ready.Count));
+        while (batch.Count < max && _ready.First is { } node)
+        {
+            var state = node.Value;
+            _ready.RemoveFirst();
+            state.ReadyNode = null;
+            var waiting = state.Queue.First!.Value;
+            state.Queue.RemoveFirst();
+            var entry = new BatchEntry(state.Key, waiting.Latest, waiting.Covered, state.Attempts + 1, state.FirstFailure, state.LastError);
+            state.InFlight = entry;
+            batch.Add(entry);
+        }
+
+        return batch;
+    }
+
+    /// <summary>
+    /// Records the outcome of an entry taken with <see cref="TakeBatch"/>. Returns the deliveries to
+    /// acknowledge now and, when the pk ran out of attempts, the dead letter to persist first.
+    /// </summary>
+    public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now)
+    {
+        if (!_pks.TryGetValue(entry.Key, out var state) || !ReferenceEquals(state.InFlight, entry))
+        {
+            throw new InvalidOperationException($"pk {entry.Key} has no such batch entry in flight.");
+        }
+
+        state.InFlight = null;
+        if (result.Success)
+        {
+            state.Attempts = 0;
+            state.FirstFailure = null;
+            state.LastError = null;
+            return Finish(state, entry, null, result.Stale);
+        }
+
+        var failedAttempts = entry.Attempt;
+        var error = result.Error ?? "the job reported a failure without a message";
+        if (failedAttempts >= _retry.MaxAttempts)
+        {
+            var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now);
+            state.Attempts = 0;
+            state.FirstFailure = null;
+            state.LastError = null;
+            return Finish(state, entry, letter, stale: false);
+        }
+
+        state.Attempts = failedAttempts;
+        state.FirstFailure ??= now;
+        state.LastError = error;
+        if (_mode != DedupeMode.EveryChange && state.Queue.First is { } newer)
+        {
+            // A newer image is waiting: it supersedes the failed one, which rides along with it.
+            var covered = new List<DeliveryId>(entry.Covered);
+            covered.AddRange(newer.Value.Covered);
+            newer.Value = newer.Value with { Covered = covered };
+        }
+        else
+        {
+            state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered)));
+        }
+
+        var due = now + _retry.Backoff(failedAttempts, _random.NextDouble());
+        state.RetryAt = due;
+        _backingOff.Enqueue(state, due);
+        return new Completion([], null, RetryAt: due);
+    }
+
+    /// <summary>Forgets finished deliveries of an epoch below <paramref name="sequence"/>: the capture has settled them.</summary>
+    public void ForgetFinishedBelow(string epoch, long sequence)
+    {
+        if (_finished.TryGetValue(epoch, out var done))
+        {
+            done.RemoveWhere(s => s < sequence);
+        }
+    }
+
+    /// <summary>Forgets everything about other epochs than <paramref name="current"/>: a new capture incarnation re-sends what is unfinished.</summary>
+    public void ForgetEpochsOtherThan(string current)
+    {
+        foreach (var epoch in _finished.Keys.Where(e => e != current).ToList())
+        {
+            _finished.Remove(epoch);
+        }
+    }
+
+    private Completion Finish(PkState state, BatchEntry entry, DeadLetter? letter, bool stale)
+    {
+        foreach (var id in entry.Covered)
+        {
+            _pending.Remove(id);
+            if (!_finished.TryGetValue(id.Epoch, out var done))
+            {
+                done = new SortedSet<long>();
+                _finished[id.Epoch] = done;
+            }
+
+            done.Add(id.Sequence);
+        }
+
+        if (state.Queue.Count == 0)
+        {
+            _pks.Remove(state.Key);
+        }
+        else
+        {
+            MakeReadyIfIdle(state);
+        }
+
+        return new Completion(entry.Covered, letter, RetryAt: null, Stale: stale);
+    }
+
+    private void MakeReadyIfIdle(PkState state)
+    {
+        if (state.InFlight is null && state.ReadyNode is null && state.RetryAt is null && state.Queue.Count > 0)
+        {
+            state.ReadyNode = _ready.AddLast(state);
+        }
+    }
+
+    private void PromoteDueRetries(DateTime now)
+    {
+        while (_backingOff.TryPeek(out var state, out var due) && due <= now)
+        {
+            _backingOff.Dequeue();
+            if (state.RetryAt == due)
+            {
+                state.RetryAt = null;
+                MakeReadyIfIdle(state);
+            }
+        }
+    }
+
+    private sealed record Waiting(Delivery Latest, List<DeliveryId> Covered);
+
+    private sealed class PkState(RowKey key)
+    {
+        public RowKey Key { get; } = key;
+
+        public LinkedList<Waiting> Queue { get; } = new();
+
+        public BatchEntry? InFlight { get; set; }
+
+        public LinkedListNode<PkState>? ReadyNode { get; set; }
+
+        public DateTime? RetryAt { get; set; }
+
+        public int Attempts { get; set; }
+
+        public DateTime? FirstFailure { get; set; }
+
+        public string? LastError { get; set; }
+    }
+}
+
+public enum EnqueueResult
+{
+    Queued,
+    Coalesced,
+    Duplicate,
+    AlreadyFinished,
+}
+
+/// <summary>
+/// One pk's work in a batch: the change to apply (the newest one in row/pk modes), every delivery
+/// it answers, and which attempt this is (1 for the first).
+/// </summary>
+public sealed record BatchEntry(RowKey Key, Delivery Latest, IReadOnlyList<DeliveryId> Covered, int Attempt, DateTime? FirstFailure, string? LastError);
+
+/// <summary>The outcome of applying one pk.</summary>
+/// <param name="Stale">The sink already held this version or a newer one and refused the write (a fenced duplicate).</param>
+public readonly record struct ApplyResult(bool Success, string? Error = null, bool Stale = false)
+{
+    public static ApplyResult Applied { get; } = new(true);
+
+    public static ApplyResult Refused { get; } = new(true, Stale: true);
+
+    public static ApplyResult Failed(string error) => new(false, error);
+}
+
+/// <summary>What a completed batch entry means: deliveries to acknowledge, a dead letter to persist first, or when to retry.</summary>
+public sealed record Completion(IReadOnlyList<DeliveryId> Acknowledge, DeadLetter? DeadLetter, DateTime? RetryAt, bool Stale = false);
+
+/// <summary>A change parked after its last attempt failed: the change, the last error and the attempts.</summary>
+public sealed record DeadLetter(RowChange Change, string Error, int Attempts, DateTime FirstFailure, DateTime LastFailure);

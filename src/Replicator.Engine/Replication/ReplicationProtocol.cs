@@ -1,0 +1,37 @@
+using Replicator.Engine.Model;
+using Replicator.Engine.Serialization;
+
+namespace Replicator.Engine.Replication;
+
+/// <summary>Messages between a capture and the buckets of a definition.</summary>
+public interface IReplicationMessage : IReplicatorWireMessage
+{
+    string Definition { get; }
+
+    int Bucket { get; }
+}
+
+/// <summary>A change and its delivery sequence number within the capture incarnation that sends it.</summary>
+public sealed record SequencedChange(long Sequence, RowChange Change);
+
+/// <summary>
+/// Changes for one bucket, in source order. The sender is the capture: acknowledgements go back
+/// to it. <paramref name="SettledBelow"/> tells the bucket it may forget finished deliveries of
+/// this epoch with lower sequence numbers.
+/// </summary>
+public sealed record DeliverChanges(
+    string Definition,
+    int Bucket,
+    string Epoch,
+    long SettledBelow,
+    IReadOnlyList<SequencedChange> Changes) : IReplicationMessage;
+
+/// <summary>
+/// The bucket finished these deliveries: applied, refused as stale by the sink's version fence,
+/// or dead-lettered. The capture may count them as done.
+/// </summary>
+public sealed record ChangesFinished(
+    string Definition,
+    int Bucket,
+    string Epoch,
+    IReadOnlyList<long> Sequences) : IReplicationMessage;

@@ -1,0 +1,254 @@
+using Akka.Actor;
+using Akka.Event;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Jobs;
+
+namespace Replicator.Engine.Replication;
+
+/// <summary>
+/// One bucket of a replicator definition (<c>&lt;definition&gt;/&lt;bucket&gt;</c>), a sharded entity.
+/// It queues the pks delivered to it (deduplicated by <see cref="DedupeQueue"/>), applies them in
+/// batches through the definition's job, one batch at a time, retries failed pks on their own
+/// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
+/// sent it once the change is applied, refused as stale, or parked.
+/// </summary>
+/// <remarks>
+/// Its queue lives in memory only: if the entity or its node dies, the capture re-delivers what was
+/// not acknowledged after its redelivery timeout, to wherever the bucket lives then.
+/// </remarks>
+public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
+{
+    private const string RetryTimer = "retry";
+
+    private readonly DefinitionSettings _definition;
+    private readonly int _bucket;
+    private readonly IReplicationJob _job;
+    private readonly IActorRef? _deadLetters;
+    private readonly DedupeQueue _queue;
+    private readonly DefinitionCounters _counters;
+    private readonly Dictionary<string, IActorRef> _captures = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _applying;
+
+    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters)
+    {
+        _definition = definition;
+        _bucket = bucket;
+        _job = job;
+        _deadLetters = deadLetters;
+        _queue = new DedupeQueue(definition.Mode, definition.Retry, seed: HashCode.Combine(definition.Name, bucket));
+        _counters = ReplicationMetrics.Get(Context.System).Definition(definition.Name);
+
+        Receive<DeliverChanges>(HandleDeliver);
+        Receive<BatchDone>(HandleBatchDone);
+        Receive<RetryDue>(_ => TryApply());
+        Receive<ParkDone>(HandleParkDone);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters) =>
+        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters));
+
+    private void HandleDeliver(DeliverChanges deliver)
+    {
+        _captures[deliver.Epoch] = Sender;
+        _counters.AddReceived(deliver.Changes.Count);
+        List<long>? again = null;
+        long duplicates = 0, coalesced = 0;
+        foreach (var change in deliver.Changes)
+        {
+            switch (_queue.Enqueue(new Delivery(new DeliveryId(deliver.Epoch, change.Sequence), change.Change)))
+            {
+                case EnqueueResult.AlreadyFinished:
+                    (again ??= []).Add(change.Sequence);
+                    duplicates++;
+                    break;
+                case EnqueueResult.Duplicate:
+                    duplicates++;
+                    break;
+                case EnqueueResult.Coalesced:
+                    coalesced++;
+                    break;
+            }
+        }
+
+        _counters.AddDuplicates(duplicates);
+        _counters.AddCoalesced(coalesced);
+        _queue.ForgetFinishedBelow(deliver.Epoch, deliver.SettledBelow);
+        if (again is not null)
+        {
+            Sender.Tell(new ChangesFinished(_definition.Name, _bucket, deliver.Epoch, again));
+        }
+
+        TryApply();
+    }
+
+    private void TryApply()
+    {
+        if (_applying)
+        {
+            return;
+        }
+
+        var batch = _queue.TakeBatch(_definition.BatchSize, DateTime.UtcNow);
+        if (batch.Count == 0)
+        {
+            ScheduleRetry();
+            return;
+        }
+
+        _applying = true;
+        _counters.AddBatch();
+        var items = new JobItem[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            items[i] = new JobItem(batch[i].Key, batch[i].Latest.Change, batch[i].Attempt);
+        }
+
+        var job = _job;
+        var timeout = _definition.ApplyTimeout;
+        RunJob(job, items, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
+    }
+
+    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var results = await job.ApplyAsync(items, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        if (results.Count != items.Length)
+        {
+            throw new InvalidOperationException($"The job returned {results.Count} results for a batch of {items.Length}.");
+        }
+
+        return results;
+    }
+
+    private void HandleBatchDone(BatchDone done)
+    {
+        _applying = false;
+        var now = DateTime.UtcNow;
+        var error = done.Error is null ? null : Describe(done.Error);
+        if (error is not null)
+        {
+            _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole: {3}", _definition.Name, _bucket, done.Batch.Count, error);
+        }
+
+        var acks = new Dictionary<string, List<long>>();
+        long applied = 0, failures = 0;
+        for (var i = 0; i < done.Batch.Count; i++)
+        {
+            var entry = done.Batch[i];
+            var result = done.Results?[i] ?? ApplyResult.Failed(error!);
+            var completion = _queue.Complete(entry, result, now);
+            if (result.Success)
+            {
+                applied += result.Stale ? 0 : 1;
+            }
+            else
+            {
+                failures++;
+                if (completion.DeadLetter is null && entry.Attempt == 1)
+                {
+                    _log.Warning($"{_definition.Name}/{_bucket}: applying {entry.Latest.Change.Schema}.{entry.Latest.Change.Table} pk {entry.Key} failed, will retry: {result.Error}");
+                }
+            }
+
+            if (completion.DeadLetter is { } letter)
+            {
+                Park(letter, completion.Acknowledge);
+                continue;
+            }
+
+            foreach (var id in completion.Acknowledge)
+            {
+                if (!acks.TryGetValue(id.Epoch, out var list))
+                {
+                    acks[id.Epoch] = list = [];
+                }
+
+                list.Add(id.Sequence);
+            }
+        }
+
+        _counters.AddApplied(applied);
+        _counters.AddFailures(failures);
+        Acknowledge(acks);
+        TryApply();
+    }
+
+    private void Park(DeadLetter letter, IReadOnlyList<DeliveryId> acknowledge)
+    {
+        _counters.AddDeadLettered(1);
+        var change = letter.Change;
+        _log.Error($"{_definition.Name}/{_bucket}: {change.Schema}.{change.Table} pk {change.Key} failed {letter.Attempts} times and is dead-lettered: {letter.Error}");
+        var parked = new DeadLetterParked(_definition.Name, _bucket, change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
+        if (_deadLetters is null)
+        {
+            Acknowledge(Group(acknowledge));
+            return;
+        }
+
+        // Acknowledge to the capture only once the store has persisted the letter.
+        _deadLetters.Ask<DeadLetterAccepted>(parked, TimeSpan.FromSeconds(30))
+            .PipeTo(Self, success: _ => new ParkDone(acknowledge, null), failure: e => new ParkDone(acknowledge, e.Message));
+    }
+
+    private void HandleParkDone(ParkDone done)
+    {
+        if (done.Error is not null)
+        {
+            // Not durably parked: do not acknowledge; the capture re-delivers it and it is tried again.
+            _log.Error("{0}/{1}: storing a dead letter failed ({2}); the change will be re-delivered.", _definition.Name, _bucket, done.Error);
+            return;
+        }
+
+        Acknowledge(Group(done.Acknowledge));
+    }
+
+    private static Dictionary<string, List<long>> Group(IReadOnlyList<DeliveryId> ids) =>
+        ids.GroupBy(id => id.Epoch).ToDictionary(g => g.Key, g => g.Select(id => id.Sequence).ToList());
+
+    private void Acknowledge(Dictionary<string, List<long>> acks)
+    {
+        foreach (var (epoch, sequences) in acks)
+        {
+            if (_captures.TryGetValue(epoch, out var capture))
+            {
+                capture.Tell(new ChangesFinished(_definition.Name, _bucket, epoch, sequences));
+            }
+        }
+    }
+
+    private void ScheduleRetry()
+    {
+        if (_queue.NextRetryAt is { } due)
+        {
+            var delay = due - DateTime.UtcNow;
+            Timers.StartSingleTimer(RetryTimer, RetryDue.Instance, delay < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : delay);
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        TimeoutException or OperationCanceledException => "the job did not finish within apply-timeout",
+        AggregateException { InnerException: { } inner } => $"{inner.GetType().Name}: {inner.Message}",
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    protected override void PostStop()
+    {
+        if (_queue.PendingDeliveries > 0)
+        {
+            _log.Info("{0}/{1} stopped with {2} deliveries unapplied; the capture will re-deliver them.", _definition.Name, _bucket, _queue.PendingDeliveries);
+        }
+    }
+
+    private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
+
+    private sealed record ParkDone(IReadOnlyList<DeliveryId> Acknowledge, string? Error) : INoSerializationVerificationNeeded;
+
+    private sealed record RetryDue : INoSerializationVerificationNeeded
+    {
+        public static RetryDue Instance { get; } = new();
+    }
+}

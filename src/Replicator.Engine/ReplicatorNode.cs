@@ -1,0 +1,277 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using Akka.Event;
+using MySqlConnector;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Replication;
+using Replicator.Engine.Routing;
+using Replicator.Engine.Schema;
+
+namespace Replicator.Engine;
+
+/// <summary>
+/// One Replicator cluster node: an actor system that joins the cluster, runs a capture singleton
+/// per source (on nodes with the <c>capture</c> role), a shard region per replicator definition
+/// (hosting buckets on nodes with the <c>worker</c> role, a proxy elsewhere) and a dead-letter
+/// store singleton per definition.
+/// </summary>
+public sealed class ReplicatorNode : IAsyncDisposable
+{
+    public const string CaptureRole = "capture";
+    public const string WorkerRole = "worker";
+
+    private readonly Dictionary<string, IActorRef> _captures;
+    private readonly Dictionary<string, IActorRef> _deadLetterStores;
+    private readonly List<IAsyncDisposable> _owned;
+
+    private ReplicatorNode(
+        ActorSystem system,
+        ReplicatorSettings settings,
+        Dictionary<string, IActorRef> captures,
+        Dictionary<string, IActorRef> regions,
+        Dictionary<string, IActorRef> deadLetterStores,
+        List<IAsyncDisposable> owned)
+    {
+        System = system;
+        Settings = settings;
+        _captures = captures;
+        Regions = regions;
+        _deadLetterStores = deadLetterStores;
+        _owned = owned;
+    }
+
+    public ActorSystem System { get; }
+
+    public ReplicatorSettings Settings { get; }
+
+    /// <summary>The shard region (or proxy) of each definition.</summary>
+    public IReadOnlyDictionary<string, IActorRef> Regions { get; }
+
+    public ReplicationMetrics Metrics => ReplicationMetrics.Get(System);
+
+    /// <summary>
+    /// Validates <paramref name="config"/> (replicator.* strictly; it throws a
+    /// <see cref="ConfigurationException"/> naming the key before anything starts), then starts the
+    /// actor system, joins the cluster (itself when no seed nodes are configured) and starts the
+    /// captures, regions and stores. Returns once this node is Up.
+    /// </summary>
+    public static async Task<ReplicatorNode> StartAsync(Config config, string systemName = "replicator", TimeSpan? joinTimeout = null)
+    {
+        var settings = ReplicatorSettings.Create(config);
+        var full = config
+            .WithFallback(PersistenceConfig(settings))
+            .WithFallback(NodeDefaults)
+            .WithFallback(ReplicatorSettings.Defaults)
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(ClusterSingleton.DefaultConfig());
+
+        Directory.CreateDirectory(settings.DataDirectory);
+        var system = ActorSystem.Create(systemName, full);
+        try
+        {
+            return await StartOn(system, settings, joinTimeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<ReplicatorNode> StartOn(ActorSystem system, ReplicatorSettings settings, TimeSpan joinTimeout)
+    {
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var seeds = system.Settings.Config.GetStringList("akka.cluster.seed-nodes");
+        if (seeds.Count == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+
+        var roles = cluster.SelfRoles;
+        var log = Logging.GetLogger(system, typeof(ReplicatorNode));
+        var owned = new List<IAsyncDisposable>();
+        var sharding = ClusterSharding.Get(system);
+        var regions = new Dictionary<string, IActorRef>();
+        var deadLetterStores = new Dictionary<string, IActorRef>();
+
+        foreach (var definition in settings.Definitions)
+        {
+            var storeName = "dead-letters-" + definition.Name;
+            if (roles.Contains(WorkerRole))
+            {
+                system.ActorOf(
+                    ClusterSingletonManager.Props(
+                        DeadLetterStore.Props(definition.Name),
+                        PoisonPill.Instance,
+                        ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
+                    storeName);
+            }
+
+            var store = system.ActorOf(
+                ClusterSingletonProxy.Props($"/user/{storeName}", ClusterSingletonProxySettings.Create(system).WithRole(WorkerRole)),
+                storeName + "-proxy");
+            deadLetterStores[definition.Name] = store;
+
+            var extractor = new BucketMessageExtractor();
+            if (roles.Contains(WorkerRole))
+            {
+                var job = JobFactory.Create(new JobContext(definition, settings, system, log));
+                owned.Add(job);
+                var shardingSettings = ClusterShardingSettings.Create(system).WithRole(WorkerRole);
+                regions[definition.Name] = await sharding.StartAsync(
+                    definition.Name,
+                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
+                    shardingSettings,
+                    extractor).ConfigureAwait(false);
+            }
+            else
+            {
+                regions[definition.Name] = await sharding.StartProxyAsync(definition.Name, WorkerRole, extractor).ConfigureAwait(false);
+            }
+        }
+
+        var captures = new Dictionary<string, IActorRef>();
+        foreach (var source in settings.Sources)
+        {
+            var name = "capture-" + source.Name;
+            var routes = settings.Definitions
+                .Where(d => d.Source == source.Name)
+                .Select(d => new CaptureRoute(d, new TopicMatcher(d.Topics), regions[d.Name]))
+                .ToList();
+            if (roles.Contains(CaptureRole))
+            {
+                var schemaSource = new MySqlSchemaSource(source.ConnectionString);
+                owned.Add(schemaSource);
+                system.ActorOf(
+                    ClusterSingletonManager.Props(
+                        CaptureActor.Props(settings, source, routes, schemaSource),
+                        StopCapture.Instance,
+                        ClusterSingletonManagerSettings.Create(system).WithRole(CaptureRole)),
+                    name);
+            }
+
+            captures[source.Name] = system.ActorOf(
+                ClusterSingletonProxy.Props($"/user/{name}", ClusterSingletonProxySettings.Create(system).WithRole(CaptureRole)),
+                name + "-proxy");
+        }
+
+        var node = new ReplicatorNode(system, settings, captures, regions, deadLetterStores, owned);
+        var joined = await Task.WhenAny(up.Task, Task.Delay(joinTimeout)).ConfigureAwait(false);
+        if (joined != up.Task)
+        {
+            throw new TimeoutException($"This node did not join the cluster within {joinTimeout}: check akka.cluster.seed-nodes and that a seed node is reachable.");
+        }
+
+        log.Info("Replicator node up at {0} with roles [{1}]: {2} source(s), {3} definition(s), state in {4}",
+            cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? Path.GetFullPath(settings.DataDirectory) : "MySQL");
+        return node;
+    }
+
+    /// <summary>Asks the capture of a source (wherever its singleton runs) for its status.</summary>
+    public Task<CaptureStatus> GetCaptureStatusAsync(string source, TimeSpan? timeout = null) =>
+        _captures[source].Ask<CaptureStatus>(GetCaptureStatus.Instance, timeout ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>The dead letters of a definition.</summary>
+    public Task<DeadLetterStoreSnapshot> ListDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
+        _deadLetterStores[definition].Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
+
+    public Task<DeadLettersPurged> PurgeDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
+        _deadLetterStores[definition].Ask<DeadLettersPurged>(PurgeDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>Completes when the actor system has terminated (after a downing or a shutdown).</summary>
+    public Task WhenTerminated => System.WhenTerminated;
+
+    /// <summary>Leaves the cluster gracefully: captures persist their offsets and hand over, buckets hand off.</summary>
+    public async Task StopAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!System.WhenTerminated.IsCompleted)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Akka settings every node needs unless the config says otherwise.</summary>
+    public static Config NodeDefaults { get; } = ConfigurationFactory.ParseString("""
+        akka {
+          loglevel = INFO
+          log-config-on-start = off
+          actor {
+            provider = cluster
+          }
+          remote.dot-netty.tcp {
+            hostname = 127.0.0.1
+            port = 0
+          }
+          cluster {
+            roles = [capture, worker]
+            downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+            split-brain-resolver {
+              active-strategy = keep-majority
+              stable-after = 20s
+            }
+            sharding {
+              passivate-idle-entity-after = off
+              remember-entities = off
+              state-store-mode = ddata
+            }
+          }
+          coordinated-shutdown.exit-clr = off
+        }
+        """);
+
+    /// <summary>Journal and snapshot store for captures and dead-letter stores: SQLite in the data directory, or MySQL.</summary>
+    public static Config PersistenceConfig(ReplicatorSettings settings)
+    {
+        string connection, provider;
+        if (settings.Persistence == PersistenceProvider.Sqlite)
+        {
+            var path = Path.GetFullPath(Path.Combine(settings.DataDirectory, "replicator.db"));
+            connection = $"Data Source={path};Cache=Shared";
+            provider = "SQLite.MS";
+        }
+        else
+        {
+            connection = new MySqlConnectionStringBuilder(settings.PersistenceConnectionString).ConnectionString;
+            provider = "MySql.8.0.MySqlConnector";
+        }
+
+        var quoted = global::System.Text.Json.JsonSerializer.Serialize(connection);
+        var init = settings.PersistenceAutoInitialize ? "on" : "off";
+        return ConfigurationFactory.ParseString($$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  connection-string = {{quoted}}
+                  provider-name = "{{provider}}"
+                  auto-initialize = {{init}}
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  connection-string = {{quoted}}
+                  provider-name = "{{provider}}"
+                  auto-initialize = {{init}}
+                }
+              }
+            }
+            """);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using MySqlConnector;
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Events;
+
+namespace Replicator.Engine.Schema;
+
+/// <summary>
+/// Completes table maps from information_schema through MySqlConnector when the server sends no
+/// (or partial) optional metadata: column names, primary key, signedness, collations, ENUM/SET
+/// names and which columns hold JSON. Cached per table; <see cref="Invalidate"/> drops a table on
+/// DDL. What the table map already says is kept; information_schema only fills gaps.
+/// </summary>
+/// <remarks>
+/// information_schema describes the table as it is now, not as it was when an old event was
+/// written. When the column counts disagree (a DDL happened since), the table map's own view is
+/// kept and nothing is guessed.
+/// </remarks>
+public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDisposable
+{
+    private readonly MySqlDataSource _dataSource;
+    private readonly ConcurrentDictionary<(string, string), TableInfo?> _cache = new();
+    private Dictionary<string, int>? _collations;
+
+    public MySqlSchemaSource(string connectionString)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            MaximumPoolSize = 4,
+            PersistSecurityInfo = false,
+        };
+        _dataSource = new MySqlDataSource(builder.ConnectionString);
+    }
+
+    public async ValueTask<TableSchema?> CompleteAsync(TableMapEvent tableMap, TableSchema fromTableMap, CancellationToken cancellationToken)
+    {
+        var optional = tableMap.Optional;
+        var complete = optional.ColumnNames is not null && optional.PrimaryKey is not null && optional.Unsigned is not null && optional.ColumnCollations is not null;
+        if (complete && !fromTableMap.Columns.Any(c => c.Type is ColumnType.Blob or ColumnType.LongBlob or ColumnType.String or ColumnType.VarChar))
+        {
+            return null;
+        }
+
+        var key = (tableMap.Database, tableMap.Table);
+        if (!_cache.TryGetValue(key, out var info))
+        {
+            info = await LoadAsync(tableMap.Database, tableMap.Table, cancellationToken).ConfigureAwait(false);
+            _cache[key] = info;
+        }
+
+        if (info is null || info.Columns.Count != fromTableMap.Columns.Count)
+        {
+            return null;
+        }
+
+        var columns = new ColumnDefinition[fromTableMap.Columns.Count];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var mapped = fromTableMap.Columns[i];
+            var known = info.Columns[i];
+            columns[i] = mapped with
+            {
+                Name = optional.ColumnNames is null ? known.Name : mapped.Name,
+                Unsigned = optional.Unsigned is null ? known.Unsigned : mapped.Unsigned,
+                Collation = mapped.Collation != 0 ? mapped.Collation : known.Collation,
+                EnumValues = mapped.EnumValues ?? known.EnumValues,
+                SetValues = mapped.SetValues ?? known.SetValues,
+                IsJson = mapped.IsJson || known.IsJson,
+            };
+        }
+
+        var primaryKey = fromTableMap.PrimaryKey.Count > 0 ? fromTableMap.PrimaryKey : info.PrimaryKey;
+        return new TableSchema(fromTableMap.Schema, fromTableMap.Table, columns, primaryKey);
+    }
+
+    public void Invalidate(string? schema, string? table)
+    {
+        if (schema is null || table is null)
+        {
+            _cache.Clear();
+            return;
+        }
+
+        _cache.TryRemove((schema, table), out _);
+    }
+
+    /// <summary>Reads a table's columns and key; null when the table does not exist (any more).</summary>
+    public async Task<TableInfo?> LoadAsync(string schema, string table, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        _collations ??= await LoadCollationsAsync(connection, cancellationToken).ConfigureAwait(false);
+
+        var columns = new List<ColumnDefinition>();
+        var primaryKey = new List<int>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLUMN_KEY, COLLATION_NAME, IS_NULLABLE
+                FROM information_schema.COLUMNS
+                WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table
+                ORDER BY ORDINAL_POSITION
+                """;
+            command.Parameters.AddWithValue("@schema", schema);
+            command.Parameters.AddWithValue("@table", table);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var name = reader.GetString(0);
+                var dataType = reader.GetString(1).ToLowerInvariant();
+                var columnType = reader.GetString(2);
+                var collation = reader.IsDBNull(4) ? null : reader.GetString(4);
+                if (reader.GetString(3) == "PRI")
+                {
+                    primaryKey.Add(columns.Count);
+                }
+
+                columns.Add(new ColumnDefinition(
+                    name,
+                    ColumnType.Null,
+                    0,
+                    Nullable: reader.GetString(5) == "YES",
+                    Unsigned: columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase),
+                    Collation: collation is not null && _collations.TryGetValue(collation, out var id) ? id : 0,
+                    EnumValues: dataType == "enum" ? ParseValues(columnType) : null,
+                    SetValues: dataType == "set" ? ParseValues(columnType) : null,
+                    IsJson: dataType == "json"));
+            }
+        }
+
+        if (columns.Count == 0)
+        {
+            return null;
+        }
+
+        // KEY_COLUMN_USAGE gives the primary key in key order (COLUMN_KEY=PRI only says membership).
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+                WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table AND CONSTRAINT_NAME = 'PRIMARY'
+                ORDER BY ORDINAL_POSITION
+                """;
+            command.Parameters.AddWithValue("@schema", schema);
+            command.Parameters.AddWithValue("@table", table);
+            var ordered = new List<int>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var name = reader.GetString(0);
+                var index = columns.FindIndex(c => c.Name == name);
+                if (index >= 0)
+                {
+                    ordered.Add(index);
+                }
+            }
+
+            if (ordered.Count == primaryKey.Count)
+            {
+                primaryKey = ordered;
+            }
+        }
+
+        // MariaDB's JSON is LONGTEXT with a json_valid() check constraint.
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+                WHERE CONSTRAINT_SCHEMA = @schema AND TABLE_NAME = @table
+                """;
+            command.Parameters.AddWithValue("@schema", schema);
+            command.Parameters.AddWithValue("@table", table);
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var match = JsonValid().Match(reader.GetString(0));
+                    if (match.Success)
+                    {
+                        var index = columns.FindIndex(c => c.Name == match.Groups[1].Value);
+                        if (index >= 0)
+                        {
+                            columns[index] = columns[index] with { IsJson = true };
+                        }
+                    }
+                }
+            }
+            catch (MySqlException)
+            {
+                // Servers without CHECK_CONSTRAINTS (MySQL 5.7) have no JSON-as-text columns either.
+            }
+        }
+
+        return new TableInfo(columns, primaryKey);
+    }
+
+    private static async Task<Dictionary<string, int>> LoadCollationsAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        var collations = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COLLATION_NAME, ID FROM information_schema.COLLATIONS";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!reader.IsDBNull(1))
+            {
+                collations[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return collations;
+    }
+
+    /// <summary>The names of <c>enum('a','b')</c> or <c>set('x','y')</c>, with '' unescaped.</summary>
+    internal static IReadOnlyList<string> ParseValues(string columnType)
+    {
+        var open = columnType.IndexOf('(', StringComparison.Ordinal);
+        var close = columnType.LastIndexOf(')');
+        var values = new List<string>();
+        if (open < 0 || close <= open)
+        {
+            return values;
+        }
+
+        var body = columnType.AsSpan(open + 1, close - open - 1);
+        var current = new System.Text.StringBuilder();
+        var inQuote = false;
+        for (var i = 0; i < body.Length; i++)
+        {
+            var c = body[i];
+            if (inQuote)
+            {
+                if (c == '\'' && i + 1 < body.Length && body[i + 1] == '\'')
+                {
+                    current.Append('\'');
+                    i++;
+                }
+                else if (c == '\'')
+                {
+                    inQuote = false;
+                    values.Add(current.ToString());
+                    current.Clear();
+                }
+                else if (c == '\\' && i + 1 < body.Length)
+                {
+                    current.Append(body[++i]);
+                }
+                else
+                {
+                    current.Append(c);
+                }
+            }
+            else if (c == '\'')
+            {
+                inQuote = true;
+            }
+        }
+
+        return values;
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    [GeneratedRegex(@"json_valid\(`([^`]+)`\)", RegexOptions.IgnoreCase)]
+    private static partial Regex JsonValid();
+
+    /// <summary>What information_schema says of a table.</summary>
+    public sealed record TableInfo(IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<int> PrimaryKey);
+}

@@ -1,0 +1,310 @@
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Model;
+using Replicator.Engine.Offsets;
+
+namespace Replicator.Engine.Serialization;
+
+/// <summary>
+/// The binary encoding of the model types inside wire messages: little-endian, strings as UTF-8
+/// with a 7-bit-encoded length, optional values behind a presence byte. Every field is written
+/// explicitly; adding a field means a new manifest or a trailing optional field.
+/// </summary>
+internal static class WireFormat
+{
+    public static void WriteChange(BinaryWriter w, RowChange change)
+    {
+        w.Write(change.Source);
+        w.Write(change.Schema);
+        w.Write(change.Table);
+        w.Write((byte)change.Action);
+        WriteNames(w, change.Key.Names);
+        WriteValues(w, change.Key.Values);
+
+        // Before and after images share one name list in nearly every change.
+        var names = change.Before?.Names ?? change.After!.Names;
+        var shared = change.Before is null || change.After is null || ReferenceEquals(change.Before.Names, change.After.Names);
+        w.Write(shared);
+        WriteNames(w, names);
+        WriteRow(w, change.Before, shared);
+        WriteRow(w, change.After, shared);
+
+        w.Write(change.Position.File);
+        w.Write(change.Position.Position);
+        WriteOptional(w, change.Position.Gtid);
+        w.Write(change.Version.FileSequence);
+        w.Write(change.Version.Position);
+        w.Write(change.Version.Row);
+        w.Write(change.CommitTime.Ticks);
+    }
+
+    public static RowChange ReadChange(BinaryReader r)
+    {
+        var source = r.ReadString();
+        var schema = r.ReadString();
+        var table = r.ReadString();
+        var action = (ChangeAction)r.ReadByte();
+        var keyNames = ReadNames(r);
+        var key = new RowKey(keyNames, ReadValues(r));
+        var shared = r.ReadBoolean();
+        var names = ReadNames(r);
+        var before = ReadRow(r, names, shared);
+        var after = ReadRow(r, names, shared);
+        var position = new ChangePosition(r.ReadString(), r.ReadInt64(), ReadOptional(r));
+        var version = new SourceVersion(r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
+        var commitTime = new DateTime(r.ReadInt64(), DateTimeKind.Utc);
+        return new RowChange(source, schema, table, action, key, before, after, position, version, commitTime);
+    }
+
+    public static void WriteOffset(BinaryWriter w, SourceOffset offset)
+    {
+        w.Write(offset.Position.File);
+        w.Write(offset.Position.Position);
+        w.Write(offset.SkipRows);
+        WriteOptional(w, offset.Gtid);
+    }
+
+    public static SourceOffset ReadOffset(BinaryReader r) =>
+        new(new BinlogPosition(r.ReadString(), r.ReadInt64()), r.ReadInt32(), ReadOptional(r));
+
+    public static void WriteOptional(BinaryWriter w, string? value)
+    {
+        w.Write(value is not null);
+        if (value is not null)
+        {
+            w.Write(value);
+        }
+    }
+
+    public static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+
+    public static void WriteOptionalTime(BinaryWriter w, DateTime? value)
+    {
+        w.Write(value.HasValue);
+        if (value.HasValue)
+        {
+            w.Write(value.Value.Ticks);
+        }
+    }
+
+    public static DateTime? ReadOptionalTime(BinaryReader r) => r.ReadBoolean() ? new DateTime(r.ReadInt64(), DateTimeKind.Utc) : null;
+
+    private static void WriteRow(BinaryWriter w, RowData? row, bool shared)
+    {
+        w.Write(row is not null);
+        if (row is null)
+        {
+            return;
+        }
+
+        if (!shared)
+        {
+            WriteNames(w, row.Names);
+        }
+
+        WriteValues(w, row.Values);
+    }
+
+    private static RowData? ReadRow(BinaryReader r, IReadOnlyList<string> names, bool shared)
+    {
+        if (!r.ReadBoolean())
+        {
+            return null;
+        }
+
+        var own = shared ? names : ReadNames(r);
+        return new RowData(own, ReadValues(r));
+    }
+
+    private static void WriteNames(BinaryWriter w, IReadOnlyList<string> names)
+    {
+        w.Write7BitEncodedInt(names.Count);
+        foreach (var name in names)
+        {
+            w.Write(name);
+        }
+    }
+
+    private static string[] ReadNames(BinaryReader r)
+    {
+        var names = new string[r.Read7BitEncodedInt()];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = r.ReadString();
+        }
+
+        return names;
+    }
+
+    private static void WriteValues(BinaryWriter w, ColumnValue[] values)
+    {
+        w.Write7BitEncodedInt(values.Length);
+        foreach (var value in values)
+        {
+            WriteValue(w, value);
+        }
+    }
+
+    private static ColumnValue[] ReadValues(BinaryReader r)
+    {
+        var values = new ColumnValue[r.Read7BitEncodedInt()];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = ReadValue(r);
+        }
+
+        return values;
+    }
+
+    public static void WriteValue(BinaryWriter w, ColumnValue value)
+    {
+        w.Write((byte)value.Kind);
+        switch (value.Kind)
+        {
+            case ValueKind.Absent:
+            case ValueKind.Null:
+                return;
+            case ValueKind.Int64:
+            case ValueKind.Year:
+                w.Write(value.AsInt64());
+                return;
+            case ValueKind.UInt64:
+                w.Write(value.AsUInt64());
+                return;
+            case ValueKind.Float:
+                w.Write(value.AsFloat());
+                return;
+            case ValueKind.Double:
+                w.Write(value.AsDouble());
+                return;
+            case ValueKind.Decimal:
+            case ValueKind.String:
+            case ValueKind.Json:
+                w.Write(value.AsString()!);
+                return;
+            case ValueKind.Date:
+                w.Write(value.Year);
+                w.Write((byte)value.Month);
+                w.Write((byte)value.Day);
+                return;
+            case ValueKind.DateTime:
+                w.Write(value.Year);
+                w.Write((byte)value.Month);
+                w.Write((byte)value.Day);
+                w.Write((byte)value.Hour);
+                w.Write((byte)value.Minute);
+                w.Write((byte)value.Second);
+                w.Write(value.Microsecond);
+                w.Write((byte)value.Scale);
+                return;
+            case ValueKind.Timestamp:
+                w.Write(value.UnixSeconds);
+                w.Write(value.Microsecond);
+                w.Write((byte)value.Scale);
+                return;
+            case ValueKind.Time:
+                w.Write(value.TotalMicroseconds);
+                w.Write((byte)value.Scale);
+                return;
+            case ValueKind.Bytes:
+            case ValueKind.Vector:
+                WriteBytes(w, value.AsBytes()!);
+                return;
+            case ValueKind.Geometry:
+                WriteBytes(w, value.AsBytes()!);
+                w.Write(value.GeometrySrid);
+                return;
+            case ValueKind.Bit:
+                w.Write(value.AsUInt64());
+                w.Write((byte)value.Scale);
+                return;
+            case ValueKind.Enum:
+                w.Write(value.AsInt64());
+                WriteOptional(w, value.AsString());
+                return;
+            case ValueKind.Set:
+                w.Write(value.AsUInt64());
+                WriteOptional(w, value.AsString());
+                return;
+            case ValueKind.JsonDiff:
+                var diffs = value.AsJsonDiff()!;
+                w.Write7BitEncodedInt(diffs.Count);
+                foreach (var diff in diffs)
+                {
+                    w.Write((byte)diff.Operation);
+                    w.Write(diff.Path);
+                    WriteOptional(w, diff.ValueJson);
+                }
+
+                return;
+            default:
+                throw new NotSupportedException($"No wire encoding for column values of kind {value.Kind}.");
+        }
+    }
+
+    public static ColumnValue ReadValue(BinaryReader r)
+    {
+        var kind = (ValueKind)r.ReadByte();
+        switch (kind)
+        {
+            case ValueKind.Absent:
+                return ColumnValue.Absent;
+            case ValueKind.Null:
+                return ColumnValue.Null;
+            case ValueKind.Int64:
+                return ColumnValue.FromInt64(r.ReadInt64());
+            case ValueKind.Year:
+                return ColumnValue.FromYear((int)r.ReadInt64());
+            case ValueKind.UInt64:
+                return ColumnValue.FromUInt64(r.ReadUInt64());
+            case ValueKind.Float:
+                return ColumnValue.FromFloat(r.ReadSingle());
+            case ValueKind.Double:
+                return ColumnValue.FromDouble(r.ReadDouble());
+            case ValueKind.Decimal:
+                return ColumnValue.FromDecimal(r.ReadString());
+            case ValueKind.String:
+                return ColumnValue.FromString(r.ReadString());
+            case ValueKind.Json:
+                return ColumnValue.FromJson(r.ReadString());
+            case ValueKind.Date:
+                return ColumnValue.FromDate(r.ReadInt32(), r.ReadByte(), r.ReadByte());
+            case ValueKind.DateTime:
+                return ColumnValue.FromDateTime(r.ReadInt32(), r.ReadByte(), r.ReadByte(), r.ReadByte(), r.ReadByte(), r.ReadByte(), r.ReadInt32(), r.ReadByte());
+            case ValueKind.Timestamp:
+                return ColumnValue.FromTimestamp(r.ReadInt64(), r.ReadInt32(), r.ReadByte());
+            case ValueKind.Time:
+                return ColumnValue.FromTime(r.ReadInt64(), r.ReadByte());
+            case ValueKind.Bytes:
+                return ColumnValue.FromBytes(ReadBytes(r));
+            case ValueKind.Vector:
+                return ColumnValue.FromVector(ReadBytes(r));
+            case ValueKind.Geometry:
+                return ColumnValue.FromGeometry(ReadBytes(r), r.ReadUInt32());
+            case ValueKind.Bit:
+                return ColumnValue.FromBit(r.ReadUInt64(), r.ReadByte());
+            case ValueKind.Enum:
+                return ColumnValue.FromEnum((int)r.ReadInt64(), ReadOptional(r));
+            case ValueKind.Set:
+                return ColumnValue.FromSet(r.ReadUInt64(), ReadOptional(r));
+            case ValueKind.JsonDiff:
+                var diffs = new JsonDiff[r.Read7BitEncodedInt()];
+                for (var i = 0; i < diffs.Length; i++)
+                {
+                    diffs[i] = new JsonDiff((JsonDiffOperation)r.ReadByte(), r.ReadString(), ReadOptional(r));
+                }
+
+                return ColumnValue.FromJsonDiff(diffs);
+            default:
+                throw new FormatException($"Unknown column value kind {(byte)kind} on the wire.");
+        }
+    }
+
+    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    {
+        w.Write7BitEncodedInt(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.Read7BitEncodedInt());
+}

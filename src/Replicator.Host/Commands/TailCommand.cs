@@ -1,0 +1,177 @@
+using System.CommandLine;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Network;
+using Replicator.Binlog.Parsers;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Model;
+using Replicator.Engine.Schema;
+
+namespace Replicator.Host.Commands;
+
+/// <summary>
+/// <c>replicator tail</c>: prints every row change of a source (or of binlog files) as one JSON
+/// line on stdout, in the event format of DESIGN.md. Logs and errors go to stderr.
+/// </summary>
+internal static class TailCommand
+{
+    public static Command Create()
+    {
+        var source = new Option<string?>("--source") { Description = "MySqlConnector connection string of a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT." };
+        var files = new Option<string[]>("--file") { Description = "Decode binlog files from disk instead of a server (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var tables = new Option<string?>("--tables") { Description = "Only these tables: schema.table[,schema.table…], '*' globs allowed." };
+        var fromStart = new Option<bool>("--from-start") { Description = "Start at the oldest binlog on the server instead of its current end." };
+        var untilNow = new Option<bool>("--until-now") { Description = "Stop at the end of the binlog as it is when tail starts, instead of following it." };
+        var serverId = new Option<uint?>("--server-id") { Description = "Replica server_id to register with (default: a random id above 100000)." };
+        var name = new Option<string>("--name") { Description = "The source name written in each change.", DefaultValueFactory = _ => "source" };
+        var command = new Command("tail", "Print every row change as a JSON line.") { source, files, tables, fromStart, untilNow, serverId, name };
+        command.SetAction((result, cancellationToken) => TailAsync(
+            result.GetValue(source),
+            result.GetValue(files) ?? [],
+            result.GetValue(tables),
+            result.GetValue(fromStart),
+            result.GetValue(untilNow),
+            result.GetValue(serverId),
+            result.GetValue(name)!,
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> TailAsync(
+        string? connectionString,
+        string[] files,
+        string? tables,
+        bool fromStart,
+        bool untilNow,
+        uint? serverId,
+        string name,
+        CancellationToken cancellationToken)
+    {
+        if (connectionString is null && files.Length == 0)
+        {
+            return Errors.Report("tail needs --source \"<connection string>\" or --file <binlog file>.");
+        }
+
+        TableFilter filter;
+        try
+        {
+            filter = new TableFilter(tables?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? []);
+        }
+        catch (ArgumentException e)
+        {
+            return Errors.Report($"--tables: {e.Message}");
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+
+        await using var stdout = Console.OpenStandardOutput();
+        await using var buffered = new BufferedStream(stdout, 1 << 16);
+        var output = new ChangeWriter(buffered);
+        MySqlSchemaSource? schemaSource = null;
+        try
+        {
+            if (connectionString is not null)
+            {
+                schemaSource = new MySqlSchemaSource(connectionString);
+            }
+
+            if (files.Length > 0)
+            {
+                var extractor = new ChangeExtractor(name, filter, allowKeyless: true);
+                foreach (var file in files)
+                {
+                    if (!File.Exists(file))
+                    {
+                        return Errors.Report($"binlog file {file} does not exist.");
+                    }
+
+                    await foreach (var binlogEvent in BinlogFileReader.ReadAsync(file, schemaSource, cancellationToken: stop.Token).ConfigureAwait(false))
+                    {
+                        await output.WriteAsync(extractor, binlogEvent, stop.Token).ConfigureAwait(false);
+                    }
+                }
+            }
+            else
+            {
+                var id = serverId ?? (uint)Random.Shared.Next(100_001, 999_999);
+                foreach (var warning in await SourcePreflight.CheckAsync(connectionString!, id, null, stop.Token).ConfigureAwait(false))
+                {
+                    Console.Error.WriteLine($"replicator: warning: {warning}");
+                }
+
+                var options = BinlogClientOptions.FromConnectionString(connectionString!) with
+                {
+                    ServerId = id,
+                    Start = fromStart ? StartPosition.Oldest : StartPosition.CurrentEnd,
+                    Blocking = !untilNow,
+                    SchemaSource = schemaSource,
+                };
+                var extractor = new ChangeExtractor(name, filter);
+                await using var client = new BinlogClient(options);
+                await foreach (var binlogEvent in client.ReadEventsAsync(stop.Token).ConfigureAwait(false))
+                {
+                    await output.WriteAsync(extractor, binlogEvent, stop.Token).ConfigureAwait(false);
+                }
+            }
+
+            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or ArgumentException or IOException)
+        {
+            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return Errors.Report(e.Message);
+        }
+        finally
+        {
+            if (schemaSource is not null)
+            {
+                await schemaSource.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Writes the changes of each event as JSON lines; flushes at transaction ends so a follower sees them promptly.</summary>
+    private sealed class ChangeWriter(Stream output)
+    {
+        private readonly List<CaptureItem> _items = new();
+        private readonly System.Text.Json.Utf8JsonWriter _writer = ChangeJson.CreateWriter(output);
+
+        public async ValueTask WriteAsync(ChangeExtractor extractor, BinlogEvent binlogEvent, CancellationToken cancellationToken)
+        {
+            _items.Clear();
+            extractor.Process(binlogEvent, _items);
+            var flush = false;
+            foreach (var item in _items)
+            {
+                switch (item)
+                {
+                    case ChangeCaptured captured:
+                        ChangeJson.Write(_writer, captured.Change);
+                        _writer.Flush();
+                        _writer.Reset();
+                        output.WriteByte((byte)'\n');
+                        break;
+                    case TransactionEnded:
+                        flush = true;
+                        break;
+                }
+            }
+
+            if (flush)
+            {
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
