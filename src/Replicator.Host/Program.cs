@@ -12,6 +12,7 @@ public static class Program
         {
             RunCommand.Create(),
             TailCommand.Create(),
+            CheckCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }

@@ -172,6 +172,12 @@ public sealed partial class ChangeExtractor
 
         // Any other statement in row-based logging is DDL (or a statement on a non-transactional
         // table logged as a statement); it forms a group of its own unless inside BEGIN..COMMIT.
+        if (_open is null)
+        {
+            _pendingStart = (_pendingStart ?? new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: true)) with { Standalone = true };
+            Open(output);
+        }
+
         var ddl = Ddl.Match(query.Sql);
         if (ddl.Success)
         {
@@ -179,13 +185,7 @@ public sealed partial class ChangeExtractor
             output.Add(new SchemaChanged(schema, table, query.Sql));
         }
 
-        if (_open is null)
-        {
-            _pendingStart ??= new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: true);
-            Open(output);
-            Close(nextPosition, output);
-        }
-        else if (_open.Standalone)
+        if (_open!.Standalone)
         {
             Close(nextPosition, output);
         }

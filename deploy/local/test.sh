@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts the local MariaDB and Redis and runs every test project. Integration tests find the
+# servers through the environment set here and fail (not skip) without them. Ends with one line:
+# "N passed, N failed", summed over all test projects.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+
+"$here/servers.sh" start >/dev/null || { echo "the local servers did not start"; echo "0 passed, 1 failed"; exit 1; }
+eval "$("$here/servers.sh" env)"
+export REPLICATOR_REQUIRE_SERVERS=1
+
+mkdir -p artifacts
+if ! dotnet build Replicator.sln -c Release -nologo -v quiet >artifacts/build.log 2>&1; then
+  cat artifacts/build.log
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+passed=0
+failed=0
+for project in tests/*/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  log="artifacts/$name.log"
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" >"$log" 2>&1
+  summary="$(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | tail -1)"
+  if [ -z "$summary" ]; then
+    echo "$name: no test summary (the test host crashed?); see $log"
+    tail -20 "$log"
+    failed=$((failed + 1))
+    continue
+  fi
+  p="$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')"
+  f="$(echo "$summary" | sed -E 's/.*Failed: +([0-9]+),.*/\1/')"
+  echo "$name: $p passed, $f failed"
+  if [ "$f" -gt 0 ]; then grep -E '^\s+Failed ' "$log" | head -20; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

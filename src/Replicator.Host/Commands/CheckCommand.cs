@@ -1,0 +1,96 @@
+using System.CommandLine;
+using MySqlConnector;
+using StackExchange.Redis;
+
+namespace Replicator.Host.Commands;
+
+/// <summary>
+/// <c>replicator check</c>: compares source tables with a redis-cache sink row by row. Exit code 0
+/// when every table matches, 3 when one differs, 1 on an error.
+/// </summary>
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var source = new Option<string>("--source") { Description = "MySqlConnector connection string of the source.", Required = true };
+        var redis = new Option<string>("--redis") { Description = "StackExchange.Redis configuration of the sink (host:port[,password=…]).", Required = true };
+        var tables = new Option<string>("--tables") { Description = "schema.table[,schema.table…] to compare; schema.* for every table of a schema.", Required = true };
+        var prefix = new Option<string>("--key-prefix") { Description = "The redis-cache job's key-prefix.", DefaultValueFactory = _ => "" };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only the summary line." };
+        var command = new Command("check", "Compare source tables with a redis-cache sink, row by row.") { source, redis, tables, prefix, quiet };
+        command.SetAction((result, cancellationToken) => CheckAsync(
+            result.GetValue(source)!, result.GetValue(redis)!, result.GetValue(tables)!, result.GetValue(prefix)!, result.GetValue(quiet), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> CheckAsync(string source, string redis, string tables, string prefix, bool quiet, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = ConfigurationOptions.Parse(redis);
+            options.AbortOnConnectFail = true;
+            options.ConnectTimeout = 5000;
+            await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+            var checker = new RedisSinkChecker(source, multiplexer, prefix);
+            var names = await ExpandAsync(source, tables, cancellationToken).ConfigureAwait(false);
+            var all = new List<CheckResult>();
+            foreach (var (schema, table) in names)
+            {
+                var result = await checker.CheckAsync(schema, table, cancellationToken).ConfigureAwait(false);
+                all.Add(result);
+                if (!quiet)
+                {
+                    Console.WriteLine(result);
+                    foreach (var example in result.Examples)
+                    {
+                        Console.WriteLine("  " + example);
+                    }
+                }
+            }
+
+            var rows = all.Sum(r => r.SourceRows);
+            var matches = all.All(r => r.Matches);
+            Console.WriteLine(matches
+                ? $"match: {rows} rows in {all.Count} tables are the same in the source and in Redis"
+                : $"mismatch: {all.Count(r => !r.Matches)} of {all.Count} tables differ");
+            return matches ? 0 : 3;
+        }
+        catch (Exception e) when (e is MySqlException or RedisException or ArgumentException)
+        {
+            return Errors.Report(e.Message);
+        }
+    }
+
+    private static async Task<List<(string Schema, string Table)>> ExpandAsync(string source, string tables, CancellationToken cancellationToken)
+    {
+        var result = new List<(string, string)>();
+        foreach (var name in tables.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var dot = name.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0)
+            {
+                throw new ArgumentException($"--tables entry '{name}' must be schema.table or schema.*.");
+            }
+
+            var schema = name[..dot];
+            var table = name[(dot + 1)..];
+            if (table != "*")
+            {
+                result.Add((schema, table));
+                continue;
+            }
+
+            await using var connection = new MySqlConnection(source);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA=@s AND TABLE_TYPE='BASE TABLE' ORDER BY TABLE_NAME", connection);
+            command.Parameters.AddWithValue("@s", schema);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add((schema, reader.GetString(0)));
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,144 @@
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Model;
+
+namespace Replicator.Engine.Tests.Capture;
+
+public sealed class ChangeExtractorTests
+{
+    private const string File = "mariadb-bin.000003";
+
+    private static readonly TableSchema Orders = new(
+        "shop",
+        "orders",
+        [new ColumnDefinition("id", ColumnType.Long, 0, false), new ColumnDefinition("v", ColumnType.Long, 0, true)],
+        [0]);
+
+    private static EventHeader H(BinlogEventType type, long position, long size = 10) =>
+        new(1_767_225_600, type, 1, (uint)size, (uint)(position + size), 0);
+
+    private static ColumnValue[] Row(long id, long v) => [ColumnValue.FromInt64(id), ColumnValue.FromInt64(v)];
+
+    private static RowsEvent Rows(long position, RowsEventKind kind, params RowImage[] rows) =>
+        new(H(kind switch { RowsEventKind.Write => BinlogEventType.WriteRowsV1, RowsEventKind.Update => BinlogEventType.UpdateRowsV1, _ => BinlogEventType.DeleteRowsV1 }, position), File, kind, 42, Orders, 1, rows);
+
+    private static IEnumerable<BinlogEvent> Transaction(long start, ulong sequence, params RowsEvent[] rows)
+    {
+        yield return new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, start), File, 0, sequence, 0x0c, null);
+        yield return new QueryEvent(H(BinlogEventType.Query, start + 10), File, 1, 0, 0, "shop", "BEGIN");
+        foreach (var r in rows)
+        {
+            yield return r;
+        }
+
+        yield return new XidEvent(H(BinlogEventType.Xid, rows[^1].Header.Position + 10), File, 99);
+    }
+
+    private static List<CaptureItem> Run(ChangeExtractor extractor, IEnumerable<BinlogEvent> events)
+    {
+        var items = new List<CaptureItem>();
+        foreach (var e in events)
+        {
+            extractor.Process(e, items);
+        }
+
+        return items;
+    }
+
+    [Fact]
+    public void A_transaction_becomes_changes_between_its_boundaries_with_topics_and_versions()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var items = Run(extractor, Transaction(100, 7,
+            Rows(120, RowsEventKind.Write, new RowImage(null, Row(1, 10)), new RowImage(null, Row(2, 20))),
+            Rows(130, RowsEventKind.Update, new RowImage(Row(1, 10), Row(1, 11)))));
+
+        var began = Assert.IsType<TransactionBegan>(items[0]);
+        Assert.Equal(new BinlogPosition(File, 100), began.RestartPoint);
+        var changes = items.OfType<ChangeCaptured>().ToList();
+        Assert.Equal(["orders_write", "orders_write", "orders_update"], changes.Select(c => c.Change.Topic));
+        Assert.Equal([0, 1, 2], changes.Select(c => c.RowOrdinal));
+        Assert.Equal("0-1-7", changes[0].Change.Position.Gtid);
+        Assert.True(changes[0].Change.Version < changes[1].Change.Version);
+        Assert.True(changes[1].Change.Version < changes[2].Change.Version);
+        var ended = Assert.IsType<TransactionEnded>(items[^1]);
+        Assert.Equal(3, ended.RowsSeen);
+        Assert.Equal(new BinlogPosition(File, 150), ended.NextPosition);
+        Assert.Equal("0-1-7", ended.GtidAfter);
+    }
+
+    [Fact]
+    public void A_pk_changing_update_becomes_a_delete_of_the_old_pk_and_a_write_of_the_new()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var items = Run(extractor, Transaction(100, 1, Rows(120, RowsEventKind.Update, new RowImage(Row(1, 10), Row(1001, 10)))));
+        var changes = items.OfType<ChangeCaptured>().ToList();
+        Assert.Equal(2, changes.Count);
+        Assert.Equal(ChangeAction.Delete, changes[0].Change.Action);
+        Assert.Equal("1", changes[0].Change.Key.Canonical);
+        Assert.Equal(ChangeAction.Write, changes[1].Change.Action);
+        Assert.Equal("1001", changes[1].Change.Key.Canonical);
+        Assert.All(changes, c => Assert.Equal(0, c.RowOrdinal));
+    }
+
+    [Fact]
+    public void Resuming_inside_a_transaction_skips_the_rows_already_handled()
+    {
+        var events = Transaction(100, 1, Rows(120, RowsEventKind.Write, new RowImage(null, Row(1, 1)), new RowImage(null, Row(2, 2)), new RowImage(null, Row(3, 3)))).ToList();
+        var resumed = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(new BinlogPosition(File, 100), 2));
+        var changes = Run(resumed, events).OfType<ChangeCaptured>().ToList();
+        var only = Assert.Single(changes);
+        Assert.Equal("3", only.Change.Key.Canonical);
+        Assert.Equal(2, only.RowOrdinal);
+    }
+
+    [Fact]
+    public void Rows_of_tables_outside_the_filter_are_counted_but_not_emitted()
+    {
+        var extractor = new ChangeExtractor("src", new TableFilter(["other.*"]));
+        var items = Run(extractor, Transaction(100, 1, Rows(120, RowsEventKind.Write, new RowImage(null, Row(1, 1)))));
+        Assert.Empty(items.OfType<ChangeCaptured>());
+        Assert.Equal(1, Assert.IsType<TransactionEnded>(items[^1]).RowsSeen);
+    }
+
+    [Fact]
+    public void A_table_without_a_key_is_refused_with_a_message_naming_it_unless_key_columns_are_configured()
+    {
+        var keyless = new TableSchema("shop", "events", Orders.Columns, []);
+        var rows = new RowsEvent(H(BinlogEventType.WriteRowsV1, 120), File, RowsEventKind.Write, 43, keyless, 1, [new RowImage(null, Row(1, 1))]);
+        var error = Assert.Throws<MissingKeyException>(() => Run(new ChangeExtractor("src", TableFilter.All), Transaction(100, 1, rows)));
+        Assert.Contains("shop.events", error.Message);
+        Assert.Contains("key-columns", error.Message);
+
+        var configured = new ChangeExtractor("src", TableFilter.All, new Dictionary<string, IReadOnlyList<string>> { ["shop.events"] = ["v"] });
+        var change = Assert.Single(Run(configured, Transaction(100, 1, rows)).OfType<ChangeCaptured>());
+        Assert.Equal("v", Assert.Single(change.Change.Key.Names));
+    }
+
+    [Fact]
+    public void A_ddl_statement_is_a_group_of_its_own_and_names_the_table_it_changed()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var items = Run(extractor,
+        [
+            new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, 100), File, 0, 9, 0x21, null),
+            new QueryEvent(H(BinlogEventType.Query, 110), File, 1, 0, 0, "shop", "ALTER TABLE `orders` ADD COLUMN x INT"),
+        ]);
+        Assert.IsType<TransactionBegan>(items[0]);
+        var changed = Assert.Single(items.OfType<SchemaChanged>());
+        Assert.Equal(("shop", "orders"), (changed.Schema, changed.Table));
+        Assert.IsType<TransactionEnded>(items[^1]);
+        Assert.False(extractor.InTransaction);
+    }
+
+    [Fact]
+    public void A_rotate_between_transactions_reports_the_new_position()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var items = Run(extractor, [new RotateEvent(H(BinlogEventType.Rotate, 0), "", "mariadb-bin.000004", 4)]);
+        Assert.Equal(new BinlogPosition("mariadb-bin.000004", 4), Assert.IsType<Positioned>(Assert.Single(items)).Position);
+        Assert.Equal("mariadb-bin.000004", extractor.File);
+    }
+}

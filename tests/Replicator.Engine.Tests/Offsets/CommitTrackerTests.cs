@@ -1,0 +1,146 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Offsets;
+
+namespace Replicator.Engine.Tests.Offsets;
+
+public sealed class CommitTrackerTests
+{
+    private static BinlogPosition P(long position) => new("mariadb-bin.000001", position);
+
+    [Fact]
+    public void The_offset_stays_at_a_transactions_start_until_its_rows_are_finished_in_order()
+    {
+        var tracker = new CommitTracker(new SourceOffset(P(4), 0, null));
+        tracker.Began(new TransactionBegan(1, P(100), null));
+        tracker.Emitted(1, 0);
+        tracker.Emitted(1, 1);
+        tracker.Emitted(1, 1);
+        tracker.RowsSeen(1, 2);
+        tracker.Ended(new TransactionEnded(1, 2, P(500), null));
+        Assert.Equal(new SourceOffset(P(100), 0, null), tracker.Offset);
+
+        tracker.Completed(1, 1);
+        Assert.Equal(new SourceOffset(P(100), 0, null), tracker.Offset);
+        tracker.Completed(1, 0);
+        Assert.Equal(new SourceOffset(P(100), 1, null), tracker.Offset);
+        tracker.Completed(1, 1);
+        Assert.Equal(new SourceOffset(P(500), 0, null), tracker.Offset);
+        Assert.Equal(0, tracker.OpenTransactions);
+    }
+
+    [Fact]
+    public void An_open_transaction_counts_its_handled_prefix_of_rows()
+    {
+        var tracker = new CommitTracker(null);
+        Assert.Null(tracker.Offset);
+        tracker.Began(new TransactionBegan(1, P(100), "0-1-5"));
+        tracker.RowsSeen(1, 3);
+        tracker.Emitted(1, 3);
+        tracker.RowsSeen(1, 4);
+        Assert.Equal(new SourceOffset(P(100), 3, "0-1-5"), tracker.Offset);
+        tracker.Completed(1, 3);
+        Assert.Equal(new SourceOffset(P(100), 4, "0-1-5"), tracker.Offset);
+    }
+
+    [Fact]
+    public void A_transaction_without_captured_changes_settles_at_once_and_a_duplicate_ack_is_ignored()
+    {
+        var tracker = new CommitTracker(null);
+        tracker.Began(new TransactionBegan(1, P(100), null));
+        tracker.RowsSeen(1, 10);
+        tracker.Ended(new TransactionEnded(1, 10, P(900), "0-1-6"));
+        Assert.Equal(new SourceOffset(P(900), 0, "0-1-6"), tracker.Offset);
+        Assert.False(tracker.Completed(1, 0));
+    }
+
+    [Fact]
+    public void Random_interleavings_never_let_the_offset_pass_an_unfinished_change()
+    {
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), Run));
+    }
+
+    private static bool Run(int seed)
+    {
+        var random = new Random(seed);
+        var tracker = new CommitTracker(new SourceOffset(P(4), 0, null));
+        var unfinished = new List<(long Tx, int Row)>();
+        var restart = new Dictionary<long, long>();
+        var transactions = 1 + random.Next(20);
+        long tx = 0;
+        var open = false;
+        var rows = 0;
+        var lastEnd = 4L;
+        while (tx < transactions || open || unfinished.Count > 0)
+        {
+            var choice = random.Next(10);
+            if (choice < 5 && (tx < transactions || open))
+            {
+                if (!open)
+                {
+                    tx++;
+                    restart[tx] = tx * 1000;
+                    tracker.Began(new TransactionBegan(tx, P(tx * 1000), null));
+                    open = true;
+                    rows = 0;
+                }
+                else if (random.Next(6) == 0)
+                {
+                    lastEnd = tx * 1000 + 999;
+                    tracker.Ended(new TransactionEnded(tx, rows, P(lastEnd), null));
+                    open = false;
+                }
+                else
+                {
+                    // A rows event: a few rows, each emitted to 0..2 definitions (a pk change emits twice).
+                    var count = 1 + random.Next(4);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var deliveries = random.Next(3);
+                        for (var d = 0; d < deliveries; d++)
+                        {
+                            tracker.Emitted(tx, rows);
+                            unfinished.Add((tx, rows));
+                        }
+
+                        rows++;
+                    }
+
+                    tracker.RowsSeen(tx, rows);
+                }
+            }
+            else if (unfinished.Count > 0)
+            {
+                var index = random.Next(unfinished.Count);
+                var (t, r) = unfinished[index];
+                unfinished.RemoveAt(index);
+                Assert.True(tracker.Completed(t, r));
+                if (random.Next(5) == 0)
+                {
+                    // A duplicate acknowledgement must not finish another delivery of the same row.
+                    var stillPending = unfinished.Contains((t, r));
+                    Assert.Equal(stillPending, tracker.Completed(t, r));
+                    if (stillPending)
+                    {
+                        unfinished.Remove((t, r));
+                    }
+                }
+            }
+
+            var offset = tracker.Offset!;
+            foreach (var (t, r) in unfinished)
+            {
+                var position = restart[t];
+                Assert.True(
+                    offset.Position.Position < position || (offset.Position.Position == position && offset.SkipRows <= r),
+                    $"offset {offset} passed unfinished row {r} of transaction {t} starting at {position}");
+            }
+        }
+
+        Assert.Equal(new SourceOffset(P(lastEnd), 0, null), tracker.Offset);
+        Assert.Equal(0, tracker.Outstanding);
+        return true;
+    }
+}

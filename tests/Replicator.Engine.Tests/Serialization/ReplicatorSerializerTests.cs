@@ -1,0 +1,112 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Model;
+using Replicator.Engine.Offsets;
+using Replicator.Engine.Replication;
+using Replicator.Engine.Serialization;
+
+namespace Replicator.Engine.Tests.Serialization;
+
+public sealed class ReplicatorSerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serialization", ReplicatorSettings.Defaults);
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private static readonly string[] Names = ["id", "i", "u", "f", "d", "dec", "y", "date", "dt", "ts", "t", "s", "b", "bit", "e", "set", "j", "g", "n", "absent", "diff"];
+
+    private static RowChange EveryKind()
+    {
+        ColumnValue[] values =
+        [
+            ColumnValue.FromInt64(-9_223_372_036_854_775_808),
+            ColumnValue.FromInt64(42),
+            ColumnValue.FromUInt64(18_446_744_073_709_551_615),
+            ColumnValue.FromFloat(12345.679f),
+            ColumnValue.FromDouble(123456789.09876543),
+            ColumnValue.FromDecimal("-1234567890112233445566778899001112223334445556667778889.9900011112"),
+            ColumnValue.FromYear(1989),
+            ColumnValue.FromDate(0, 0, 0),
+            ColumnValue.FromDateTime(1988, 11, 27, 14, 12, 13, 345_000, 3),
+            ColumnValue.FromTimestamp(498_046_943, 567_000, 3),
+            ColumnValue.FromTime(-((507L * 3600) + (48 * 60) + 27) * 1_000_000, 0),
+            ColumnValue.FromString("café ✓ 𝄞"),
+            ColumnValue.FromBytes([0, 1, 2, 255]),
+            ColumnValue.FromBit(0b101, 3),
+            ColumnValue.FromEnum(2, "Medium"),
+            ColumnValue.FromSet(5, "one,three"),
+            ColumnValue.FromJson("{\"id\":1,\"name\":\"John\"}"),
+            ColumnValue.FromGeometry([1, 1, 0, 0, 0], 4326),
+            ColumnValue.Null,
+            ColumnValue.Absent,
+            ColumnValue.FromJsonDiff([new JsonDiff(JsonDiffOperation.Replace, "$.age", "26"), new JsonDiff(JsonDiffOperation.Remove, "$.x", null)]),
+        ];
+        var after = new RowData(Names, values);
+        var before = new RowData(Names, values.Select(v => v.IsAbsent ? ColumnValue.Null : v).ToArray());
+        return new RowChange("src", "shop", "all_types", ChangeAction.Update, new RowKey(["id"], [values[0]]), before, after,
+            new ChangePosition("mariadb-bin.000007", 123_456, "0-1-99"), new SourceVersion(7, 123_456, 3), new DateTime(2026, 11, 24, 6, 0, 0, DateTimeKind.Utc));
+    }
+
+    public static TheoryData<object> Messages() => new()
+    {
+        new DeliverChanges("cache", 5, "src-0123456789ab", 17, [new SequencedChange(17, EveryKind()), new SequencedChange(18, TestChanges.Delete(3, 4, 500))]),
+        new ChangesFinished("cache", 5, "src-0123456789ab", [17L, 18L]),
+        GetCaptureStatus.Instance,
+        new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42,1-1-3")),
+        new CaptureSnapshot(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 0, null)),
+        new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "WRONGTYPE", 20, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), new DateTime(2026, 1, 2, 0, 0, 0, DateTimeKind.Utc)),
+        new DeadLetterStoreSnapshot([new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)]),
+        DeadLetterAccepted.Instance,
+        ListDeadLetters.Instance,
+        PurgeDeadLetters.Instance,
+        new DeadLettersPurged(12),
+    };
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_wire_message_round_trips_through_the_project_serializer(object message)
+    {
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<ReplicatorSerializer>(serializer);
+        var manifest = ((ReplicatorSerializer)serializer).Manifest(message);
+        Assert.InRange(manifest.Length, 2, 2);
+        var copy = _system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+        Assert.Equal(Render(message), Render(copy));
+    }
+
+    [Fact]
+    public void A_change_keeps_every_value_kind_exactly()
+    {
+        var change = EveryKind();
+        var serializer = _system.Serialization.FindSerializerFor(new OffsetCommitted(new SourceOffset(new BinlogPosition("f.1", 4), 0, null)));
+        var message = new DeliverChanges("d", 0, "e", 0, [new SequencedChange(1, change)]);
+        var copy = (DeliverChanges)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, "DC");
+        var back = copy.Changes[0].Change;
+        Assert.Equal(change.After!.Values, back.After!.Values);
+        Assert.Equal(change.Before!.Values, back.Before!.Values);
+        Assert.Equal(change.Version, back.Version);
+        Assert.Equal(ChangeJson.ToJson(change), ChangeJson.ToJson(back));
+    }
+
+    [Fact]
+    public void Local_only_messages_are_refused_with_a_clear_error()
+    {
+        var serializer = new ReplicatorSerializer((ExtendedActorSystem)_system);
+        var error = Assert.Throws<ArgumentException>(() => serializer.Manifest("not a wire message"));
+        Assert.Contains("not a Replicator wire message", error.Message);
+    }
+
+    private static string Render(object message) => message switch
+    {
+        DeliverChanges d => $"{d.Definition}|{d.Bucket}|{d.Epoch}|{d.SettledBelow}|" + string.Join(";", d.Changes.Select(c => c.Sequence + ":" + ChangeJson.ToJson(c.Change))),
+        ChangesFinished f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
+        DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
+        DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
+        _ => message.ToString()!,
+    };
+}
