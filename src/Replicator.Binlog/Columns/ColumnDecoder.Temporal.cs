@@ -50,7 +50,8 @@ internal static partial class ColumnDecoder
     /// TIME2(fsp): 3 bytes big-endian offset by 0x800000 holding hour(10 bits) minute(6) second(6)
     /// after a sign bit, then the fraction: 1 byte of centiseconds (fsp 1-2), 2 bytes of
     /// ten-thousandths (fsp 3-4), or with fsp 5-6 all 6 bytes together offset by 0x800000000000.
-    /// A negative value's fraction borrows from the integer part.
+    /// A negative value's fraction is stored as its complement with the integer part one lower, so
+    /// the bytes sort; decoding gives the borrow back.
     /// </summary>
     public static ColumnValue DecodeTime2(ref ByteReader reader, int fsp)
     {
@@ -64,7 +65,8 @@ internal static partial class ColumnDecoder
             case 2:
             {
                 var integer = (long)reader.ReadUIntNBigEndian(3) - Time2IntegerOffset;
-                long fraction = (sbyte)reader.ReadByte();
+                // Unsigned on disk: a negative value stores 0x100 minus its fraction and one less in the integer part.
+                long fraction = reader.ReadByte();
                 if (integer < 0 && fraction != 0)
                 {
                     integer++;
@@ -79,7 +81,7 @@ internal static partial class ColumnDecoder
             case 4:
             {
                 var integer = (long)reader.ReadUIntNBigEndian(3) - Time2IntegerOffset;
-                long fraction = (short)reader.ReadUIntNBigEndian(2);
+                long fraction = (long)reader.ReadUIntNBigEndian(2);
                 if (integer < 0 && fraction != 0)
                 {
                     integer++;
