@@ -282,8 +282,10 @@ public static class MySqlJsonBinary
         var e = text.IndexOf('E', StringComparison.Ordinal);
         if (e >= 0)
         {
-            var exponent = text[(e + 1)..].TrimStart('+');
-            return string.Concat(text.AsSpan(0, e), "e", exponent);
+            var exponent = text.AsSpan(e + 1);
+            var negative = exponent.StartsWith("-");
+            var digits = exponent.TrimStart("+-").TrimStart('0');
+            return string.Concat(text.AsSpan(0, e), negative ? "e-" : "e", digits.IsEmpty ? "0" : digits);
         }
 
         return text.Contains('.', StringComparison.Ordinal) ? text : text + ".0";
