@@ -18,4 +18,13 @@ public sealed record RowsEvent(
     IReadOnlyList<RowImage> Rows) : BinlogEvent(Header, File)
 {
     public bool IsStatementEnd => (Flags & 0x0001) != 0;
+
+    /// <summary>The partition the rows belong to, from a v2 event's extra row info (MySQL 8 PART_INFO), else null.</summary>
+    public int? PartitionId { get; init; }
+
+    /// <summary>For an UPDATE that moved rows between partitions, the partition they came from, else null.</summary>
+    public int? SourcePartitionId { get; init; }
+
+    /// <summary>True for a PARTIAL_UPDATE_ROWS event, whose JSON columns may hold <see cref="Columns.ValueKind.JsonDiff"/> values.</summary>
+    public bool IsPartialUpdate => Header.Type == BinlogEventType.PartialUpdateRows;
 }

@@ -162,6 +162,45 @@ public ref struct ByteReader
 
     public string ReadLengthEncodedString() => Encoding.UTF8.GetString(ReadLengthEncodedBytes());
 
+    /// <summary>
+    /// An unsigned integer in the MySQL serialization library's variable-length format (1 to 9
+    /// bytes, little-endian): the number of trailing one bits of the first byte, plus one, is the
+    /// byte count; the value follows those bits. Used by GTID_TAGGED_LOG_EVENT and tagged GTID sets.
+    /// https://dev.mysql.com/doc/dev/mysql-server/latest/PageLibsMysqlSerialization.html
+    /// </summary>
+    public ulong ReadSerializedVarUInt64()
+    {
+        Ensure(1, "a variable-length integer");
+        var first = _buffer[_offset];
+        var count = System.Numerics.BitOperations.TrailingZeroCount(~(uint)first) + 1;
+        Ensure(count, $"a {count}-byte variable-length integer");
+        if (count == 1)
+        {
+            _offset++;
+            return (ulong)(first >> 1);
+        }
+
+        ulong rest = 0;
+        for (var i = count - 1; i >= 1; i--)
+        {
+            rest = (rest << 8) | _buffer[_offset + i];
+        }
+
+        // With 2..8 bytes the value continues above the count bits of the first byte; with 9 the
+        // first byte holds only the count and the next eight bytes hold the whole value.
+        var value = count == 9 ? rest : (rest << (8 - count)) | (uint)(first >> count);
+        _offset += count;
+        return value;
+    }
+
+    /// <summary>A signed integer in the serialization library's zig-zag variable-length format.</summary>
+    public long ReadSerializedVarInt64()
+    {
+        var raw = ReadSerializedVarUInt64();
+        var magnitude = (long)(raw >> 1);
+        return (raw & 1) == 0 ? magnitude : -magnitude - 1;
+    }
+
     public ReadOnlySpan<byte> ReadToEnd()
     {
         var span = _buffer[_offset..];

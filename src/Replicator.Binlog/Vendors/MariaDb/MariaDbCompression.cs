@@ -1,0 +1,80 @@
+using System.IO.Compression;
+
+namespace Replicator.Binlog.Vendors.MariaDb;
+
+/// <summary>
+/// MariaDB's compressed binlog records (log_bin_compress; QUERY_COMPRESSED_EVENT and the
+/// *_ROWS_COMPRESSED events, https://mariadb.com/kb/en/compressing-events-to-reduce-size-of-the-binary-log/).
+/// A record is one header byte — bit 7 set (compressed), bits 4-6 the algorithm (0 = zlib), bits
+/// 0-2 the number of length bytes (1-4) — then the uncompressed length big-endian in that many
+/// bytes, then a zlib stream (RFC 1950) of the original bytes.
+/// </summary>
+internal static class MariaDbCompression
+{
+    /// <summary>The uncompressed bytes of one record, which must fill <paramref name="record"/> exactly.</summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> record, int maxSize)
+    {
+        if (record.IsEmpty)
+        {
+            throw new FormatException("A compressed record is empty.");
+        }
+
+        var header = record[0];
+        if ((header & 0x80) == 0)
+        {
+            throw new FormatException($"A compressed record header 0x{header:X2} lacks the compressed bit.");
+        }
+
+        var algorithm = (header >> 4) & 0x07;
+        if (algorithm != 0)
+        {
+            throw new FormatException($"Compression algorithm {algorithm} is not known (only 0, zlib).");
+        }
+
+        var lengthBytes = header & 0x07;
+        if (lengthBytes is < 1 or > 4 || record.Length < 1 + lengthBytes)
+        {
+            throw new FormatException($"A compressed record header declares {lengthBytes} length bytes.");
+        }
+
+        long length = 0;
+        for (var i = 1; i <= lengthBytes; i++)
+        {
+            length = (length << 8) | record[i];
+        }
+
+        if (length > maxSize)
+        {
+            throw new FormatException($"A compressed record declares {length} uncompressed bytes, more than the {maxSize} allowed.");
+        }
+
+        var output = new byte[length];
+        var compressed = record[(1 + lengthBytes)..].ToArray();
+        using var stream = new ZLibStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
+        var read = 0;
+        try
+        {
+            while (read < output.Length)
+            {
+                var n = stream.Read(output, read, output.Length - read);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+            }
+
+            if (read != output.Length || stream.ReadByte() >= 0)
+            {
+                throw new FormatException($"A compressed record does not inflate to the {length} bytes its header declares.");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new FormatException($"A compressed record is not valid zlib data: {e.Message}", e);
+        }
+
+        return output;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Runtime.InteropServices;
+
+namespace Replicator.Binlog.Vendors.MySql;
+
+/// <summary>
+/// zstd decompression through the system's libzstd (Debian's libzstd1, present wherever dpkg is),
+/// for TRANSACTION_PAYLOAD events. Streaming API: https://facebook.github.io/zstd/zstd_manual.html
+/// </summary>
+internal static unsafe partial class Zstd
+{
+    private const string Library = "libzstd.so.1";
+
+    /// <summary>
+    /// Decompresses every frame of <paramref name="compressed"/>. <paramref name="expectedSize"/>
+    /// (the event's uncompressed size) sizes the output; the result must match it exactly when given.
+    /// </summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> compressed, long expectedSize, long maxSize)
+    {
+        if (expectedSize > maxSize)
+        {
+            throw new FormatException($"A transaction payload declares {expectedSize} uncompressed bytes, more than the {maxSize} allowed.");
+        }
+
+        var output = new byte[expectedSize > 0 ? expectedSize : Math.Max(1024, compressed.Length * 4L)];
+        long produced = 0;
+        var stream = ZSTD_createDStream();
+        if (stream == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("libzstd could not create a decompression stream.");
+        }
+
+        try
+        {
+            Check(ZSTD_initDStream(stream));
+            fixed (byte* source = compressed)
+            {
+                var input = new InBuffer { Source = source, Size = (nuint)compressed.Length, Position = 0 };
+                nuint hint = 1;
+                while (true)
+                {
+                    if (produced == output.Length)
+                    {
+                        if (input.Position == input.Size && hint == 0)
+                        {
+                            break;
+                        }
+
+                        if (expectedSize > 0 || output.Length >= maxSize)
+                        {
+                            throw new FormatException($"A transaction payload decompresses to more than {(expectedSize > 0 ? expectedSize : maxSize)} bytes.");
+                        }
+
+                        Array.Resize(ref output, (int)Math.Min(maxSize, output.Length * 2L));
+                    }
+
+                    nuint written;
+                    fixed (byte* destination = output)
+                    {
+                        var outBuffer = new OutBuffer { Destination = destination + produced, Size = (nuint)(output.Length - produced), Position = 0 };
+                        hint = Check(ZSTD_decompressStream(stream, &outBuffer, &input));
+                        written = outBuffer.Position;
+                        produced += (long)written;
+                    }
+
+                    // 0 means every frame so far is complete and flushed.
+                    if (input.Position == input.Size && hint == 0)
+                    {
+                        break;
+                    }
+
+                    if (input.Position == input.Size && written == 0 && produced < output.Length)
+                    {
+                        throw new FormatException("A transaction payload's zstd data ends in the middle of a frame.");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ZSTD_freeDStream(stream);
+        }
+
+        if (expectedSize > 0 && produced != expectedSize)
+        {
+            throw new FormatException($"A transaction payload decompressed to {produced} bytes, not the {expectedSize} its header declares.");
+        }
+
+        if (produced != output.Length)
+        {
+            Array.Resize(ref output, (int)produced);
+        }
+
+        return output;
+    }
+
+    private static nuint Check(nuint code)
+    {
+        if (ZSTD_isError(code) != 0)
+        {
+            var name = Marshal.PtrToStringUTF8(ZSTD_getErrorName(code)) ?? "unknown error";
+            throw new FormatException($"zstd could not decompress a transaction payload: {name}.");
+        }
+
+        return code;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InBuffer
+    {
+        public byte* Source;
+        public nuint Size;
+        public nuint Position;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OutBuffer
+    {
+        public byte* Destination;
+        public nuint Size;
+        public nuint Position;
+    }
+
+    [LibraryImport(Library)]
+    private static partial IntPtr ZSTD_createDStream();
+
+    [LibraryImport(Library)]
+    private static partial nuint ZSTD_freeDStream(IntPtr stream);
+
+    [LibraryImport(Library)]
+    private static partial nuint ZSTD_initDStream(IntPtr stream);
+
+    [LibraryImport(Library)]
+    private static partial nuint ZSTD_decompressStream(IntPtr stream, OutBuffer* output, InBuffer* input);
+
+    [LibraryImport(Library)]
+    private static partial uint ZSTD_isError(nuint code);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr ZSTD_getErrorName(nuint code);
+}

@@ -1,0 +1,27 @@
+namespace Replicator.Binlog.Tests;
+
+/// <summary>Finds the recorded binlog fixtures relative to the repository, wherever it is checked out.</summary>
+internal static class FixturePaths
+{
+    public static string BinlogRoot { get; } = Path.Combine(FindRepositoryRoot(), "tests", "fixtures", "binlog");
+
+    public static IEnumerable<string> FixtureNames() =>
+        Directory.GetDirectories(BinlogRoot).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
+
+    /// <summary>The binlog file of a fixture folder: the one file that is not expected.json.</summary>
+    public static string BinlogFile(string fixture) =>
+        Directory.GetFiles(Path.Combine(BinlogRoot, fixture)).Single(f => Path.GetFileName(f) is not "expected.json");
+
+    public static string ExpectedFile(string fixture) => Path.Combine(BinlogRoot, fixture, "expected.json");
+
+    private static string FindRepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Replicator.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException($"No Replicator.sln above {AppContext.BaseDirectory}.");
+    }
+}
