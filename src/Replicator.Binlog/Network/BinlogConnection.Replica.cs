@@ -266,7 +266,12 @@ public sealed partial class BinlogConnection
         var reply = await _channel.ReadPayloadAsync(cancellationToken).ConfigureAwait(false);
         if (ErrorPacket.Is(reply.Span))
         {
-            throw StatementError(ErrorPacket.Parse(reply.Span), $"to register replica server_id {Options.ServerId} (COM_REGISTER_SLAVE)");
+            var error = ErrorPacket.Parse(reply.Span);
+            var hint = error.Code is 1045 or 1227
+                ? $"; the user '{Options.User}' needs the REPLICATION SLAVE privilege (MariaDB answers 'Access denied' to COM_REGISTER_SLAVE without it even when the password is right): GRANT REPLICATION SLAVE ON *.* TO it"
+                : "";
+            throw new BinlogServerException(error.Code, error.SqlState, error.Message,
+                $"the source {Endpoint} refused to register replica server_id {Options.ServerId} (COM_REGISTER_SLAVE): {error.Message} (error {error.Code}, SQLSTATE {error.SqlState}){hint}");
         }
 
         if (reply.IsEmpty || reply.Span[0] != OkPacket.Header)
