@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Replicator.Binlog.Events;
+using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 
 namespace Replicator.Binlog.Network;
@@ -6,11 +8,23 @@ namespace Replicator.Binlog.Network;
 /// <summary>
 /// A replica connection to one MySQL or MariaDB server: it authenticates, registers as a replica,
 /// asks for a binlog dump and yields the decoded events in order.
+/// <para>
+/// It never reconnects by itself: when the connection fails, the enumeration ends with a
+/// <see cref="BinlogException"/> and the socket is closed. The caller decides when and from which
+/// position to start again (a new <see cref="ReadEventsAsync"/> call with a new start position).
+/// </para>
 /// </summary>
 public sealed class BinlogClient : IAsyncDisposable
 {
+    private BinlogConnection? _connection;
+    private int _reading;
+    private volatile bool _disposed;
+
+    /// <exception cref="BinlogConfigurationException">The options are invalid (for instance ServerId 0).</exception>
     public BinlogClient(BinlogClientOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Options = options;
     }
 
@@ -23,11 +37,81 @@ public sealed class BinlogClient : IAsyncDisposable
     /// Connects, starts the dump at <see cref="BinlogClientOptions.Start"/>, and yields every event.
     /// Ends at the end of the binlog when <see cref="BinlogClientOptions.Blocking"/> is false;
     /// otherwise runs until cancelled or the connection fails with a <see cref="BinlogException"/>.
+    /// Heartbeat events are yielded too, so a caller can tell an idle source from a dead one.
+    /// One enumeration at a time.
     /// </summary>
-    public IAsyncEnumerable<BinlogEvent> ReadEventsAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public IAsyncEnumerable<BinlogEvent> ReadEventsAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ReadCoreAsync(cancellationToken);
+    }
 
     /// <summary>The position after the last event yielded.</summary>
     public BinlogPosition? Position { get; private set; }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Closes the connection; a running enumeration then fails with a <see cref="BinlogConnectionException"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override string ToString() => $"BinlogClient({Options})";
+
+    private async IAsyncEnumerable<BinlogEvent> ReadCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _reading, 1) == 1)
+        {
+            throw new InvalidOperationException($"this client is already reading from {Options.Endpoint}; it runs one enumeration at a time");
+        }
+
+        try
+        {
+            var connection = await BinlogConnection.OpenAsync(Options, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _connection, connection);
+            try
+            {
+                if (_disposed)
+                {
+                    throw new BinlogConnectionException($"the connection to {Options.Endpoint} was closed by this client");
+                }
+
+                Server = connection.Server;
+                var stream = await connection.StartDumpAsync(cancellationToken).ConfigureAwait(false);
+                var decoder = new BinlogEventDecoder(Options.Decoder);
+                while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } raw)
+                {
+                    var decoded = decoder.Decode(raw.Data, raw.File);
+                    if (stream.Position is { } position)
+                    {
+                        Position = position;
+                    }
+
+                    if (decoded is TableMapEvent tableMap && Options.SchemaSource is { } schemaSource)
+                    {
+                        var schema = await schemaSource.CompleteAsync(tableMap, tableMap.Schema, cancellationToken).ConfigureAwait(false);
+                        if (schema is not null)
+                        {
+                            decoder.SetSchema(tableMap.TableId, schema);
+                            decoded = tableMap with { Schema = schema };
+                        }
+                    }
+
+                    yield return decoded;
+                }
+            }
+            finally
+            {
+                Interlocked.CompareExchange(ref _connection, null, connection);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Globalization;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
@@ -28,8 +30,12 @@ public sealed record BinlogClientOptions
     /// <summary>The master_heartbeat_period asked of the server; a silent connection is detected by <see cref="ReadTimeout"/>.</summary>
     public TimeSpan HeartbeatPeriod { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a read may wait for any packet before the connection counts as dead. Keep it above the heartbeat period.</summary>
-    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long a read may wait for any packet before the connection counts as dead. Must be above
+    /// the heartbeat period; the default, twice the default heartbeat, notices a frozen source or a
+    /// half-open connection within 10 seconds.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -49,11 +55,168 @@ public sealed record BinlogClientOptions
 
     public BinlogDecoderOptions Decoder { get; init; } = BinlogDecoderOptions.Default;
 
+    /// <summary>host:port as messages show it (IPv6 literals in brackets).</summary>
+    public string Endpoint => Host.Contains(':', StringComparison.Ordinal)
+        ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"
+        : $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
+
     /// <summary>
-    /// Reads a MySqlConnector-style connection string: Server/Host, Port, User ID/User/Uid/Username,
-    /// Password/Pwd, SslMode, SslCa, Connection Timeout, AllowPublicKeyRetrieval.
+    /// Reads a MySqlConnector-style connection string: Server/Host/Data Source, Port,
+    /// User ID/User/Uid/Username, Password/Pwd, SslMode, SslCa (Ssl-Ca, CA Certificate File),
+    /// Connection Timeout/Connect Timeout (seconds, 0 for none), AllowPublicKeyRetrieval and
+    /// ServerRsaPublicKeyFile. Keys ignore case and spaces; values may be quoted. Unknown keys are
+    /// refused, and no message ever repeats a value.
     /// </summary>
-    public static BinlogClientOptions FromConnectionString(string connectionString) => throw new NotImplementedException();
+    public static BinlogClientOptions FromConnectionString(string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var builder = new DbConnectionStringBuilder();
+        try
+        {
+            builder.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            // The parser's own message can quote the text; this one never does.
+            throw new ArgumentException(
+                "The connection string is malformed: expected key=value pairs separated by ';', with values containing ';' or quotes enclosed in quotes.",
+                nameof(connectionString));
+        }
+
+        var options = new BinlogClientOptions();
+        foreach (string key in builder.Keys)
+        {
+            var value = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? "";
+            options = Normalize(key) switch
+            {
+                "server" or "host" or "datasource" or "address" or "addr" or "networkaddress" => options with { Host = value.Trim() },
+                "port" => options with { Port = ParseInt(key, value, 1, 65535) },
+                "userid" or "user" or "uid" or "username" => options with { User = value },
+                "password" or "pwd" => options with { Password = value },
+                "sslmode" => options with { SslMode = ParseSslMode(key, value) },
+                "sslca" or "ssl-ca" or "cacertificatefile" => options with { SslCa = value.Length == 0 ? null : value },
+                "connectiontimeout" or "connecttimeout" => options with { ConnectTimeout = ParseSeconds(key, value) },
+                "allowpublickeyretrieval" => options with { AllowPublicKeyRetrieval = ParseBool(key, value) },
+                "serverrsapublickeyfile" => options with { ServerRsaPublicKeyFile = value.Length == 0 ? null : value },
+                _ => throw new ArgumentException(
+                    $"The connection string key '{key}' is not supported; use Server, Port, User ID, Password, SslMode, SslCa, Connection Timeout, AllowPublicKeyRetrieval or ServerRsaPublicKeyFile.",
+                    nameof(connectionString)),
+            };
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// Checks the options before any connection is made, and throws a
+    /// <see cref="BinlogConfigurationException"/> that names the option and what is wrong.
+    /// </summary>
+    public void Validate()
+    {
+        static BinlogConfigurationException Invalid(string message) => new(message);
+
+        if (string.IsNullOrWhiteSpace(Host))
+        {
+            throw Invalid("Host is empty: name the source server (Server=… in a connection string).");
+        }
+
+        if (Port is < 1 or > 65535)
+        {
+            throw Invalid($"Port {Port} is out of range: use 1-65535.");
+        }
+
+        if (string.IsNullOrEmpty(User))
+        {
+            throw Invalid("User is empty: name the replication user (User ID=… in a connection string).");
+        }
+
+        if (ServerId == 0)
+        {
+            throw Invalid("ServerId must not be 0: the server refuses replicas without a server_id; give each reader its own server_id, unique among the source's replicas and different from every server's own server_id.");
+        }
+
+        if (Start is null)
+        {
+            throw Invalid("Start is missing: choose a StartPosition.");
+        }
+
+        if (Decoder is null)
+        {
+            throw Invalid("Decoder options are missing.");
+        }
+
+        CheckTimeout(nameof(ConnectTimeout), ConnectTimeout);
+        CheckTimeout(nameof(ReadTimeout), ReadTimeout);
+        if (HeartbeatPeriod < TimeSpan.Zero || HeartbeatPeriod > MaxHeartbeatPeriod)
+        {
+            throw Invalid($"HeartbeatPeriod {HeartbeatPeriod} is out of range: use 0 (none) to {MaxHeartbeatPeriod.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
+        }
+
+        if (ReadTimeout != Timeout.InfiniteTimeSpan)
+        {
+            if (HeartbeatPeriod > TimeSpan.Zero && ReadTimeout <= HeartbeatPeriod)
+            {
+                throw Invalid($"ReadTimeout ({ReadTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s) must be longer than HeartbeatPeriod ({HeartbeatPeriod.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s), or an idle source would look dead between heartbeats; twice the heartbeat period is a good choice.");
+            }
+
+            if (HeartbeatPeriod == TimeSpan.Zero && Blocking)
+            {
+                throw Invalid("ReadTimeout needs a heartbeat in blocking mode: with HeartbeatPeriod 0 an idle source sends nothing and the read times out; set HeartbeatPeriod below ReadTimeout, or ReadTimeout to Timeout.InfiniteTimeSpan.");
+            }
+        }
+
+        if (SslMode is < BinlogSslMode.None or > BinlogSslMode.VerifyFull)
+        {
+            throw Invalid($"SslMode {(int)SslMode} is not one of None, Preferred, Required, VerifyCA, VerifyFull.");
+        }
+
+        if (SslCa is not null && SslMode is not (BinlogSslMode.VerifyCA or BinlogSslMode.VerifyFull))
+        {
+            throw Invalid($"SslCa is set but SslMode={SslMode} does not check certificates: use SslMode=VerifyCA or VerifyFull.");
+        }
+
+        static void CheckTimeout(string name, TimeSpan value)
+        {
+            if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue))
+            {
+                throw Invalid($"{name} {value} is out of range: use a positive time up to 24 days, or Timeout.InfiniteTimeSpan.");
+            }
+        }
+    }
+
+    /// <summary>The largest master_heartbeat_period the servers accept (4294967 seconds).</summary>
+    private static readonly TimeSpan MaxHeartbeatPeriod = TimeSpan.FromSeconds(4294967);
+
+    private static string Normalize(string key) =>
+        string.Concat(key.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant();
+
+    private static int ParseInt(string key, string value, int min, int max) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"The connection string key '{key}' needs a whole number from {min} to {max}.", nameof(key));
+
+    private static TimeSpan ParseSeconds(string key, string value)
+    {
+        var seconds = ParseInt(key, value, 0, int.MaxValue / 1000);
+        return seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+    }
+
+    private static bool ParseBool(string key, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "yes" or "1" or "on" => true,
+        "false" or "no" or "0" or "off" => false,
+        _ => throw new ArgumentException($"The connection string key '{key}' needs true or false.", nameof(key)),
+    };
+
+    private static BinlogSslMode ParseSslMode(string key, string value) => Normalize(value) switch
+    {
+        "none" or "disabled" => BinlogSslMode.None,
+        "preferred" => BinlogSslMode.Preferred,
+        "required" => BinlogSslMode.Required,
+        "verifyca" => BinlogSslMode.VerifyCA,
+        "verifyfull" or "verifyidentity" => BinlogSslMode.VerifyFull,
+        _ => throw new ArgumentException($"The connection string key '{key}' needs one of None, Preferred, Required, VerifyCA, VerifyFull.", nameof(key)),
+    };
 
     /// <summary>The options with the password left out.</summary>
     public override string ToString() =>
