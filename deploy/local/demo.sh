@@ -26,6 +26,11 @@ redis-cli -h 127.0.0.1 -p "$redis_port" --scan --pattern 'demo:*' | xargs -r -n 
 rm -rf data/demo
 mkdir -p .local
 
+if curl -fsS "127.0.0.1:$admin_port/status" >/dev/null 2>&1; then
+  echo "port $admin_port already answers: another node is running (stop it, or set REPLICATOR_DEMO_ADMIN_PORT)"
+  exit 1
+fi
+
 echo "== starting a node (log: .local/demo-node.log)"
 "${replicator[@]}" run --config hocon/demo.conf --admin "127.0.0.1:$admin_port" >.local/demo-node.log 2>&1 &
 node_pid=$!
@@ -39,13 +44,14 @@ done
 curl -fsS "127.0.0.1:$admin_port/status" | grep -q '"current_offset": "' || { echo "the capture did not start; see .local/demo-node.log"; tail -30 .local/demo-node.log; exit 1; }
 
 echo "== writing to MariaDB: 6000 inserts, updates of a hot set, deletes, pk changes"
-sql < "$here/demo.sql"
+sql replicator_demo < "$here/demo.sql"
 written_at=$(date +%s.%N)
 source_rows=$(sql -N -e "SELECT (SELECT COUNT(*) FROM replicator_demo.customers) + (SELECT COUNT(*) FROM replicator_demo.orders)")
 
 echo "== waiting until Redis matches MariaDB"
 matched=""
 for _ in $(seq 1 240); do
+  kill -0 $node_pid 2>/dev/null || { echo "the node exited; its log:"; tail -30 .local/demo-node.log; exit 1; }
   if out=$("${replicator[@]}" check --source "$REPLICATOR_MARIADB_CDC" --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: --quiet 2>&1); then
     matched="$out"; break
   fi
@@ -53,7 +59,7 @@ for _ in $(seq 1 240); do
 done
 done_at=$(date +%s.%N)
 
-status=$(curl -fsS "127.0.0.1:$admin_port/status")
+status=$(curl -fsS "127.0.0.1:$admin_port/status" || echo '{}')
 applied=$(echo "$status" | grep -o '"applied": [0-9]*' | head -1 | grep -o '[0-9]*$')
 captured=$(echo "$status" | grep -o '"changes_captured": [0-9]*' | head -1 | grep -o '[0-9]*$')
 coalesced=$(echo "$status" | grep -o '"coalesced": [0-9]*' | head -1 | grep -o '[0-9]*$')
@@ -62,8 +68,8 @@ echo "Row changes captured from the binlog: $captured"
 echo "Row changes applied to Redis:         $applied (coalesced by dedupe: $coalesced)"
 echo "Rows in MariaDB now:                  $source_rows"
 awk -v a="$written_at" -v b="$done_at" 'BEGIN { printf "Lag (last commit -> Redis matches):   %.2f s\n", b - a }' 
-echo "Sample: HGETALL demo:replicator_demo:orders:3"
-redis-cli -h 127.0.0.1 -p "$redis_port" HGETALL demo:replicator_demo:orders:3 | paste - - | sed 's/^/  /'
+echo "Sample: HGETALL demo:replicator_demo:orders:33"
+redis-cli -h 127.0.0.1 -p "$redis_port" HGETALL demo:replicator_demo:orders:33 | paste - - | sed 's/^/  /'
 echo
 if [ -n "$matched" ]; then
   echo "Comparison: $matched"

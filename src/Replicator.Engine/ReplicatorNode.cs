@@ -67,6 +67,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
             .WithFallback(PersistenceConfig(settings))
             .WithFallback(NodeDefaults)
             .WithFallback(ReplicatorSettings.Defaults)
+            .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration)
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(ClusterSingleton.DefaultConfig());
 
@@ -92,6 +93,12 @@ public sealed class ReplicatorNode : IAsyncDisposable
         if (seeds.Count == 0)
         {
             cluster.Join(cluster.SelfAddress);
+        }
+
+        // Singletons, proxies and regions start once this node is Up, so they find each other at once.
+        if (await Task.WhenAny(up.Task, Task.Delay(joinTimeout)).ConfigureAwait(false) != up.Task)
+        {
+            throw new TimeoutException($"This node did not join the cluster within {joinTimeout}: check akka.cluster.seed-nodes and that a seed node is reachable.");
         }
 
         var roles = cluster.SelfRoles;
@@ -163,11 +170,6 @@ public sealed class ReplicatorNode : IAsyncDisposable
         }
 
         var node = new ReplicatorNode(system, settings, captures, regions, deadLetterStores, owned);
-        var joined = await Task.WhenAny(up.Task, Task.Delay(joinTimeout)).ConfigureAwait(false);
-        if (joined != up.Task)
-        {
-            throw new TimeoutException($"This node did not join the cluster within {joinTimeout}: check akka.cluster.seed-nodes and that a seed node is reachable.");
-        }
 
         log.Info("Replicator node up at {0} with roles [{1}]: {2} source(s), {3} definition(s), state in {4}",
             cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? Path.GetFullPath(settings.DataDirectory) : "MySQL");

@@ -81,7 +81,8 @@ public sealed class BinlogClient : IAsyncDisposable
 
                 Server = connection.Server;
                 var stream = await connection.StartDumpAsync(cancellationToken).ConfigureAwait(false);
-                var decoder = new BinlogEventDecoder(Options.Decoder);
+                // The fake ROTATE that opens a dump comes before the FORMAT_DESCRIPTION, with the checksum the dump announced.
+                var decoder = new BinlogEventDecoder(Options.Decoder) { Checksum = stream.Checksum };
                 while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } raw)
                 {
                     var decoded = decoder.Decode(raw.Data, raw.File);

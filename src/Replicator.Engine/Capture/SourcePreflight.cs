@@ -39,7 +39,8 @@ public static class SourcePreflight
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.UnableToConnectToHost || e.InnerException is SocketException || e.InnerException is TimeoutException)
         {
-            throw new PreflightException($"Cannot reach the source at {where} ({Reason(e)}). Check the host and port and that the server is running and accepts TCP connections.");
+            var reason = await ProbeAsync(builder.Server, (int)builder.Port, TimeSpan.FromSeconds(builder.ConnectionTimeout)).ConfigureAwait(false) ?? Reason(e);
+            throw new PreflightException($"Cannot reach the source at {where} ({reason}). Check the host and port and that the server is running and accepts TCP connections.");
         }
 
         var variables = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -118,6 +119,33 @@ public static class SourcePreflight
         }
 
         return warnings;
+    }
+
+    /// <summary>Connects over plain TCP to say why the server cannot be reached (refused, timed out, unknown host).</summary>
+    private static async Task<string?> ProbeAsync(string host, int port, TimeSpan timeout)
+    {
+        using var client = new TcpClient();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await client.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (SocketException socket)
+        {
+            return socket.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => "connection refused",
+                SocketError.TimedOut => "timed out",
+                SocketError.HostNotFound or SocketError.NoData => "host not found",
+                SocketError.NetworkUnreachable or SocketError.HostUnreachable => "no route to host",
+                _ => socket.Message,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            return $"no answer within {timeout.TotalSeconds:0}s";
+        }
     }
 
     private static string Reason(MySqlException e) =>

@@ -140,12 +140,14 @@ internal sealed class ConfigReader
             return [];
         }
 
-        if (!value.IsArray())
+        try
+        {
+            return value.GetStringList().ToList();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ConfigurationException or FormatException or NullReferenceException)
         {
             throw Error(key, "must be a list such as [a, b].");
         }
-
-        return value.GetStringList().ToList();
     }
 
     public T Enum<T>(string key)

@@ -85,7 +85,11 @@ public sealed record SourceSettings(
         };
 
     /// <summary>The connection string without its password, for logs.</summary>
-    public string Describe() => BinlogClientOptions.FromConnectionString(ConnectionString).ToString();
+    public string Describe()
+    {
+        var options = BinlogClientOptions.FromConnectionString(ConnectionString);
+        return $"{options.User}@{options.Host}:{options.Port}";
+    }
 
     public override string ToString() => $"source {Name} ({Describe()})";
 

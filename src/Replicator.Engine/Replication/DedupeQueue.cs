@@ -21,7 +21,7 @@ public sealed class DedupeQueue
     private readonly DedupeMode _mode;
     private readonly RetryPolicy _retry;
     private readonly Random _random;
-    private readonly Dictionary<RowKey, PkState> _pks = new();
+    private readonly Dictionary<(string Schema, string Table, string Pk), PkState> _pks = new();
     private readonly LinkedList<PkState> _ready = new();
     private readonly PriorityQueue<PkState, DateTime> _backingOff = new();
     private readonly Dictionary<DeliveryId, PkState> _pending = new();
@@ -59,10 +59,11 @@ public sealed class DedupeQueue
             return EnqueueResult.AlreadyFinished;
         }
 
-        var key = delivery.Change.Key;
+        // Pks are per table: one definition may follow several tables whose keys look alike.
+        var key = KeyOf(delivery.Change);
         if (!_pks.TryGetValue(key, out var state))
         {
-            state = new PkState(key);
+            state = new PkState(delivery.Change.Key, key);
             _pks[key] = state;
         }
 
@@ -120,7 +121,7 @@ public sealed class DedupeQueue
     /// </summary>
     public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now)
     {
-        if (!_pks.TryGetValue(entry.Key, out var state) || !ReferenceEquals(state.InFlight, entry))
+        if (!_pks.TryGetValue(KeyOf(entry.Latest.Change), out var state) || !ReferenceEquals(state.InFlight, entry))
         {
             throw new InvalidOperationException($"pk {entry.Key} has no such batch entry in flight.");
         }
@@ -200,7 +201,7 @@ public sealed class DedupeQueue
 
         if (state.Queue.Count == 0)
         {
-            _pks.Remove(state.Key);
+            _pks.Remove(state.TableKey);
         }
         else
         {
@@ -233,9 +234,13 @@ public sealed class DedupeQueue
 
     private sealed record Waiting(Delivery Latest, List<DeliveryId> Covered);
 
-    private sealed class PkState(RowKey key)
+    private static (string, string, string) KeyOf(RowChange change) => (change.Schema, change.Table, change.Key.Canonical);
+
+    private sealed class PkState(RowKey key, (string, string, string) tableKey)
     {
         public RowKey Key { get; } = key;
+
+        public (string Schema, string Table, string Pk) TableKey { get; } = tableKey;
 
         public LinkedList<Waiting> Queue { get; } = new();
 

@@ -42,7 +42,15 @@ internal static class RunCommand
                 return Errors.Report($"--admin '{adminEndpoint}' is not host:port (e.g. 127.0.0.1:9090).");
             }
 
-            server = AdminServer.Start(node, endpoint);
+            try
+            {
+                server = AdminServer.Start(node, endpoint);
+            }
+            catch (HttpListenerException e)
+            {
+                await node.StopAsync().ConfigureAwait(false);
+                return Errors.Report($"--admin {adminEndpoint}: {e.Message}.");
+            }
         }
 
         using var stop = new CancellationTokenSource();

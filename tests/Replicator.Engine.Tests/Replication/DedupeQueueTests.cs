@@ -130,4 +130,15 @@ public sealed class DedupeQueueTests
         Assert.Equal(2, entry.Latest.Change.After!["v"].AsInt64());
         Assert.Equal(2, entry.Covered.Count);
     }
+
+    [Fact]
+    public void Equal_pks_of_different_tables_are_different_pks()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry);
+        var order = TestChanges.Write(5, 1, 100);
+        var customer = order with { Table = "customers" };
+        Assert.Equal(EnqueueResult.Queued, queue.Enqueue(D(1, order)));
+        Assert.Equal(EnqueueResult.Queued, queue.Enqueue(D(2, customer)));
+        Assert.Equal(2, queue.TakeBatch(10, T0).Count);
+    }
 }
