@@ -102,6 +102,40 @@ public sealed class BinlogFileReaderTests : IDisposable
         Assert.Equal("id", rows.Table.Columns[0].Name);
     }
 
+    [Fact]
+    public async Task An_encrypted_mariadb_binlog_is_refused_at_its_start_encryption_event()
+    {
+        var b = new EventBuilder(serverVersion: "10.11.6-MariaDB-log");
+        var fde = b.FormatDescription();
+        var start = b.Position;
+        var path = Write("enc-bin.000001", Bytes.Concat([0xFE, (byte)'b', (byte)'i', (byte)'n'], fde, b.Event(BinlogEventType.StartEncryption, new byte[17])));
+        var error = await Assert.ThrowsAsync<BinlogFormatException>(() => ReadAll(path));
+        Assert.Equal(start, error.Position);
+        Assert.Contains("encrypted", error.Message);
+    }
+
+    [Fact]
+    public async Task A_schema_source_that_contradicts_the_table_map_stops_decoding()
+    {
+        var b = new EventBuilder();
+        var path = Write("bad-schema-bin.000001", Bytes.Concat(
+            [0xFE, (byte)'b', (byte)'i', (byte)'n'],
+            b.FormatDescription(),
+            b.TableMap(4, "shop", "t", [Replicator.Binlog.Columns.ColumnType.Long], [])));
+        var error = await Assert.ThrowsAsync<BinlogFormatException>(() => ReadAll(path, new WrongSource()));
+        Assert.Contains("does not fit its TABLE_MAP", error.Message);
+    }
+
+    private sealed class WrongSource : ITableSchemaSource
+    {
+        public ValueTask<TableSchema?> CompleteAsync(TableMapEvent tableMap, TableSchema fromTableMap, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<TableSchema?>(new TableSchema("shop", "t", [new ColumnDefinition("a", ColumnType.Long, 0, false), new ColumnDefinition("b", ColumnType.Long, 0, false)], []));
+
+        public void Invalidate(string? schema, string? table)
+        {
+        }
+    }
+
     private sealed class NamingSource : ITableSchemaSource
     {
         private static readonly string[] Names = ["id", "json_col", "name", "age"];

@@ -79,6 +79,9 @@ internal sealed class ColumnLayout
         }
     }
 
+    private static int HiresDigits(ColumnDefinition column) =>
+        column.Type is ColumnType.Time or ColumnType.DateTime or ColumnType.Timestamp && column.Metadata is > 0 and <= 6 ? column.Metadata : 0;
+
     /// <summary>The layout of a column from its TABLE_MAP type/metadata and its schema definition.</summary>
     public static ColumnLayout Create(ColumnType mapType, int rawMetadata, ColumnDefinition column)
     {
@@ -107,12 +110,15 @@ internal sealed class ColumnLayout
                 return new ColumnLayout { Codec = ColumnCodec.Year, Type = type };
             case ColumnType.Date:
                 return new ColumnLayout { Codec = ColumnCodec.Date, Type = type };
+            // The pre-5.6 temporals carry no metadata. MariaDB's old "hires" TIME/DATETIME/TIMESTAMP(1..6)
+            // keep this type code with a wider cell, whose width only the schema can tell: a schema
+            // source sets the fractional digits as the column's metadata.
             case ColumnType.Time:
-                return new ColumnLayout { Codec = ColumnCodec.Time, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.Time, Type = type, Scale = HiresDigits(column) };
             case ColumnType.DateTime:
-                return new ColumnLayout { Codec = ColumnCodec.DateTime, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.DateTime, Type = type, Scale = HiresDigits(column) };
             case ColumnType.Timestamp:
-                return new ColumnLayout { Codec = ColumnCodec.Timestamp, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.Timestamp, Type = type, Scale = HiresDigits(column) };
             case ColumnType.Time2:
                 return new ColumnLayout { Codec = ColumnCodec.Time2, Type = type, Scale = metadata };
             case ColumnType.DateTime2:
