@@ -79,6 +79,26 @@ internal sealed class ColumnLayout
         }
     }
 
+    /// <summary>Metadata no server writes would make cells unreadable; it is refused at the TABLE_MAP.</summary>
+    private static void Validate(ColumnType type, int metadata)
+    {
+        var valid = type switch
+        {
+            ColumnType.Enum => metadata is 1 or 2,
+            ColumnType.Set => metadata is >= 1 and <= 8,
+            ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob
+                or ColumnType.Json or ColumnType.Geometry or ColumnType.Vector => metadata is >= 1 and <= 4,
+            ColumnType.Time2 or ColumnType.DateTime2 or ColumnType.Timestamp2 => metadata is >= 0 and <= 6,
+            ColumnType.Bit => metadata is >= 1 and <= 64,
+            ColumnType.NewDecimal => (metadata >> 8) is >= 1 and <= 65 && (metadata & 0xFF) <= Math.Min(30, metadata >> 8),
+            _ => true,
+        };
+        if (!valid)
+        {
+            throw new FormatException($"Column metadata {metadata} is not valid for {type}.");
+        }
+    }
+
     private static int HiresDigits(ColumnDefinition column) =>
         column.Type is ColumnType.Time or ColumnType.DateTime or ColumnType.Timestamp && column.Metadata is > 0 and <= 6 ? column.Metadata : 0;
 
@@ -86,6 +106,7 @@ internal sealed class ColumnLayout
     public static ColumnLayout Create(ColumnType mapType, int rawMetadata, ColumnDefinition column)
     {
         var (type, metadata) = Unpack(mapType, rawMetadata);
+        Validate(type, metadata);
         switch (type)
         {
             case ColumnType.Tiny:
