@@ -137,6 +137,24 @@ public sealed class BinlogEventDecoderTests
     }
 
     [Fact]
+    public void An_empty_statement_end_with_the_dummy_table_id_is_not_an_error()
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        var rows = Assert.IsType<RowsEvent>(decoder.Decode(b.Rows(BinlogEventType.WriteRowsV2, 0xFFFF_FFFF_FFFF, 1, []), EventBuilder.File));
+        Assert.Empty(rows.Rows);
+        Assert.True(rows.IsStatementEnd);
+    }
+
+    [Fact]
+    public void An_empty_rows_event_for_an_unknown_real_table_id_still_throws()
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        Assert.Throws<BinlogFormatException>(() => decoder.Decode(b.Rows(BinlogEventType.WriteRowsV2, 77, 1, []), EventBuilder.File));
+    }
+
+    [Fact]
     public void Rows_with_a_different_column_count_than_the_map_throw()
     {
         var b = new EventBuilder();

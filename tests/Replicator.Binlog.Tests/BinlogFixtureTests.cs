@@ -60,6 +60,41 @@ public sealed class BinlogFixtureTests
         }
     }
 
+    [Fact]
+    public async Task Mariadb_full_metadata_gives_names_key_and_charsets()
+    {
+        // Upstream (rust_mysql_common) asserts these for toddy_test.outbox.
+        await foreach (var e in BinlogFileReader.ReadAsync(FixturePaths.BinlogFile("mariadb105-annotate-gtid-fullmeta")))
+        {
+            if (e is TableMapEvent map)
+            {
+                Assert.Equal(["id", "topic", "event_type", "event", "created"], map.Schema.Columns.Select(c => c.Name));
+                Assert.Equal([0], map.Schema.PrimaryKey);
+                Assert.Equal([0, 45, 45, 63, 0], map.Schema.Columns.Select(c => c.Collation));
+                Assert.Equal(["BLOB", "JSON", "PROTOBUF"], map.Schema.Columns[2].EnumValues!);
+                return;
+            }
+        }
+
+        Assert.Fail("no TABLE_MAP in the fixture");
+    }
+
+    [Fact]
+    public async Task Mysql80_invisible_columns_are_marked()
+    {
+        await foreach (var e in BinlogFileReader.ReadAsync(FixturePaths.BinlogFile("mysql80-invisible-columns")))
+        {
+            if (e is TableMapEvent map)
+            {
+                // CREATE TABLE t1 (f1 INT UNSIGNED INVISIBLE, f2 INT UNSIGNED INVISIBLE, f3 INT, f4 TEXT, f5 BLOB, f6 BIGINT UNSIGNED INVISIBLE)
+                Assert.Equal([false, false, true, true, true, false], map.Optional.Visible!);
+                return;
+            }
+        }
+
+        Assert.Fail("no TABLE_MAP in the fixture");
+    }
+
     private static void CompareEvents(JsonElement expected, IReadOnlyList<BinlogEvent> actual, bool inner, string where)
     {
         Assert.Equal(expected.GetArrayLength(), actual.Count);
@@ -154,6 +189,17 @@ public sealed class BinlogFixtureTests
             var name = c.GetProperty("name");
             Assert.Equal(name.ValueKind == JsonValueKind.Null ? $"@{i + 1}" : name.GetString(), map.Schema.Columns[i].Name);
         }
+
+        var fields = e.GetProperty("optional_metadata_fields").EnumerateArray().Select(f => f.GetInt32()).ToHashSet();
+        var optional = map.Optional;
+        Assert.Equal(fields.Contains(1), optional.Unsigned is not null);
+        Assert.Equal(fields.Contains(2) || fields.Contains(3), optional.ColumnCollations is not null);
+        Assert.Equal(fields.Contains(4), optional.ColumnNames is not null);
+        Assert.Equal(fields.Contains(5), optional.SetValues is not null);
+        Assert.Equal(fields.Contains(6), optional.EnumValues is not null);
+        Assert.Equal(fields.Contains(8) || fields.Contains(9), optional.PrimaryKey is not null);
+        Assert.Equal(fields.Contains(10) || fields.Contains(11), optional.EnumAndSetCollations is not null);
+        Assert.Equal(fields.Contains(12), optional.Visible is not null);
 
         var enumLists = map.Schema.Columns.Where(c => c.Type == ColumnType.Enum).Select(c => c.EnumValues).ToList();
         var setLists = map.Schema.Columns.Where(c => c.Type == ColumnType.Set).Select(c => c.SetValues).ToList();

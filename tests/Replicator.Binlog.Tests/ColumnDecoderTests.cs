@@ -233,6 +233,22 @@ public sealed class ColumnDecoderTests
     }
 
     [Theory]
+    [InlineData(ColumnType.Timestamp, 3, "3B9ACA00007B", "2001-09-09T01:46:40.123Z")]   // MariaDB 5.5 TIMESTAMP(3) '2001-09-09 01:46:40.123' UTC (hires)
+    [InlineData(ColumnType.DateTime, 6, "0101F350A1601346", "2020-01-02T03:04:05.000006")] // MariaDB 5.5 DATETIME(6) hires
+    [InlineData(ColumnType.DateTime, 3, "0042090A66C103", "2020-01-02T03:04:05.123")]     // MariaDB 5.5 DATETIME(3) hires
+    [InlineData(ColumnType.Time, 2, "1200C32A", "-00:00:01.50")]                         // MariaDB 5.5 TIME(2) '-00:00:01.5' hires
+    public void Mariadb_hires_temporals_decode_when_the_schema_gives_their_precision(ColumnType type, int fsp, string hex, string expected)
+    {
+        // The TABLE_MAP says nothing of the precision; a schema source puts it in the column metadata.
+        var definition = new ColumnDefinition("c", type, fsp, true);
+        var layout = ColumnLayout.Create(type, 0, definition);
+        var bytes = Bytes.Hex(hex);
+        var reader = new ByteReader(bytes);
+        Assert.Equal(expected, ColumnDecoder.Decode(ref reader, layout).ToString());
+        Assert.True(reader.IsAtEnd);
+    }
+
+    [Theory]
     [InlineData(1, 0, "01", 1UL)]                                   // BIT(1) b'1'
     [InlineData(1, 0, "00", 0UL)]                                   // BIT(1) b'0'
     [InlineData(4, 3, "07B55787", 0x7B55787UL)]                     // BIT(28) b'0111101101010101011110000111'

@@ -156,6 +156,20 @@ public sealed class TableMapMetadataTests
         Assert.True(after[6].IsNull && after[7].IsNull && after[8].IsNull);
     }
 
+    [Theory]
+    [InlineData(ColumnType.String, new byte[] { 0xF7, 3 })]   // ENUM with a 3-byte index
+    [InlineData(ColumnType.Blob, new byte[] { 5 })]           // BLOB with 5 length bytes
+    [InlineData(ColumnType.NewDecimal, new byte[] { 66, 2 })] // DECIMAL(66,2)
+    [InlineData(ColumnType.Time2, new byte[] { 7 })]          // TIME(7)
+    public void Metadata_no_server_writes_is_refused_at_the_table_map(ColumnType type, byte[] metadata)
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        var start = b.Position;
+        var error = Assert.Throws<Replicator.Binlog.Parsers.BinlogFormatException>(() => decoder.Decode(b.TableMap(1, "db", "t", [type], metadata), EventBuilder.File));
+        Assert.Equal(start, error.Position);
+    }
+
     [Fact]
     public void A_metadata_block_with_bytes_left_over_is_malformed()
     {

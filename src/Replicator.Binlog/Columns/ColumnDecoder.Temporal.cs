@@ -135,6 +135,52 @@ internal static partial class ColumnDecoder
         return ColumnValue.FromTimestamp(seconds, micro, fsp);
     }
 
+    // MariaDB's pre-10.1 "hires" temporals (sql/field.cc, Field_*_hires): a big-endian number of
+    // units of 10^-fsp seconds, in the fewest bytes that hold the type's range at that precision.
+    private static readonly int[] HiresFractionBytes = [0, 1, 1, 2, 2, 3, 3];
+    private static readonly int[] HiresDateTimeBytes = [5, 6, 6, 7, 7, 7, 8];
+    private static readonly int[] HiresTimeBytes = [3, 4, 4, 5, 5, 5, 6];
+    private static readonly long[] Scales = [1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+
+    /// <summary>The largest TIME, 838:59:59, in seconds; MariaDB offsets hires TIME values by one more than it.</summary>
+    private const long TimeMaxSeconds = (838 * 3600) + (59 * 60) + 59;
+
+    /// <summary>MariaDB TIMESTAMP(fsp) hires: 4 bytes big-endian seconds, then the fraction big-endian in (fsp + 1) / 2 bytes.</summary>
+    private static ColumnValue DecodeHiresTimestamp(ref ByteReader reader, int fsp)
+    {
+        var seconds = (long)reader.ReadUIntNBigEndian(4);
+        var fraction = (long)reader.ReadUIntNBigEndian(HiresFractionBytes[fsp]);
+        return ColumnValue.FromTimestamp(seconds, (int)(fraction * Scales[fsp]), fsp);
+    }
+
+    /// <summary>
+    /// MariaDB DATETIME(fsp) hires: ((((((year*13+month)*32+day)*24+hour)*60+minute)*60+second)*10^6+micro)
+    /// divided by 10^(6-fsp), big-endian.
+    /// </summary>
+    private static ColumnValue DecodeHiresDateTime(ref ByteReader reader, int fsp)
+    {
+        var v = (long)reader.ReadUIntNBigEndian(HiresDateTimeBytes[fsp]) * Scales[fsp];
+        var micro = (int)(v % 1_000_000);
+        v /= 1_000_000;
+        var second = (int)(v % 60);
+        v /= 60;
+        var minute = (int)(v % 60);
+        v /= 60;
+        var hour = (int)(v % 24);
+        v /= 24;
+        var day = (int)(v % 32);
+        v /= 32;
+        return ColumnValue.FromDateTime((int)(v / 13), (int)(v % 13), day, hour, minute, second, micro, fsp);
+    }
+
+    /// <summary>MariaDB TIME(fsp) hires: signed microseconds divided by 10^(6-fsp), offset by (838:59:59 + 1s) at that scale, big-endian.</summary>
+    private static ColumnValue DecodeHiresTime(ref ByteReader reader, int fsp)
+    {
+        var zeroPoint = (TimeMaxSeconds + 1) * 1_000_000 / Scales[fsp];
+        var units = (long)reader.ReadUIntNBigEndian(HiresTimeBytes[fsp]) - zeroPoint;
+        return ColumnValue.FromTime(units * Scales[fsp], fsp);
+    }
+
     private static int ReadFraction(ref ByteReader reader, int fsp, bool signed)
     {
         switch (fsp)

@@ -65,12 +65,12 @@ internal static partial class ColumnDecoder
             case ColumnCodec.Date:
                 return DecodeDate(ref reader);
             case ColumnCodec.Time:
-                return DecodeOldTime(ref reader);
+                return layout.Scale == 0 ? DecodeOldTime(ref reader) : DecodeHiresTime(ref reader, layout.Scale);
             case ColumnCodec.DateTime:
-                return DecodeOldDateTime(ref reader);
+                return layout.Scale == 0 ? DecodeOldDateTime(ref reader) : DecodeHiresDateTime(ref reader, layout.Scale);
             case ColumnCodec.Timestamp:
                 // Seconds since the epoch, 4 bytes little-endian.
-                return ColumnValue.FromTimestamp(reader.ReadUInt32(), 0, 0);
+                return layout.Scale == 0 ? ColumnValue.FromTimestamp(reader.ReadUInt32(), 0, 0) : DecodeHiresTimestamp(ref reader, layout.Scale);
             case ColumnCodec.Time2:
                 return DecodeTime2(ref reader, layout.Scale);
             case ColumnCodec.DateTime2:

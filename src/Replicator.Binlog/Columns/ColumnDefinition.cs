@@ -7,7 +7,13 @@ namespace Replicator.Binlog.Columns;
 /// </summary>
 /// <param name="Name">The column name, or <c>@N</c> (1-based) when no name is known, as mysqlbinlog shows it.</param>
 /// <param name="Type">The type code of the TABLE_MAP (for ENUM/SET/STRING this is the real type after unpacking the metadata).</param>
-/// <param name="Metadata">The per-type metadata word of the TABLE_MAP (length bytes, precision/scale, fsp, …).</param>
+/// <param name="Metadata">
+/// The per-type metadata of the TABLE_MAP, unpacked: the byte length of CHAR/VARCHAR, the pack
+/// length of ENUM/SET, the length bytes of BLOB/TEXT/JSON/GEOMETRY, precision &lt;&lt; 8 | scale of
+/// DECIMAL, the width in bits of BIT, the fractional digits of TIME2/DATETIME2/TIMESTAMP2. For the
+/// pre-5.6 TIME/DATETIME/TIMESTAMP types a schema source may set the fractional digits (MariaDB's
+/// old "hires" format, whose width the TABLE_MAP does not give).
+/// </param>
 /// <param name="Unsigned">True for an UNSIGNED numeric column.</param>
 /// <param name="Collation">The collation id for character columns (63 = binary), 0 when unknown.</param>
 /// <param name="EnumValues">The names of an ENUM column in order, when known.</param>

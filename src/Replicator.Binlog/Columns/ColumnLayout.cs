@@ -79,10 +79,34 @@ internal sealed class ColumnLayout
         }
     }
 
+    /// <summary>Metadata no server writes would make cells unreadable; it is refused at the TABLE_MAP.</summary>
+    private static void Validate(ColumnType type, int metadata)
+    {
+        var valid = type switch
+        {
+            ColumnType.Enum => metadata is 1 or 2,
+            ColumnType.Set => metadata is >= 1 and <= 8,
+            ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob
+                or ColumnType.Json or ColumnType.Geometry or ColumnType.Vector => metadata is >= 1 and <= 4,
+            ColumnType.Time2 or ColumnType.DateTime2 or ColumnType.Timestamp2 => metadata is >= 0 and <= 6,
+            ColumnType.Bit => metadata is >= 1 and <= 64,
+            ColumnType.NewDecimal => (metadata >> 8) is >= 1 and <= 65 && (metadata & 0xFF) <= Math.Min(30, metadata >> 8),
+            _ => true,
+        };
+        if (!valid)
+        {
+            throw new FormatException($"Column metadata {metadata} is not valid for {type}.");
+        }
+    }
+
+    private static int HiresDigits(ColumnDefinition column) =>
+        column.Type is ColumnType.Time or ColumnType.DateTime or ColumnType.Timestamp && column.Metadata is > 0 and <= 6 ? column.Metadata : 0;
+
     /// <summary>The layout of a column from its TABLE_MAP type/metadata and its schema definition.</summary>
     public static ColumnLayout Create(ColumnType mapType, int rawMetadata, ColumnDefinition column)
     {
         var (type, metadata) = Unpack(mapType, rawMetadata);
+        Validate(type, metadata);
         switch (type)
         {
             case ColumnType.Tiny:
@@ -107,12 +131,15 @@ internal sealed class ColumnLayout
                 return new ColumnLayout { Codec = ColumnCodec.Year, Type = type };
             case ColumnType.Date:
                 return new ColumnLayout { Codec = ColumnCodec.Date, Type = type };
+            // The pre-5.6 temporals carry no metadata. MariaDB's old "hires" TIME/DATETIME/TIMESTAMP(1..6)
+            // keep this type code with a wider cell, whose width only the schema can tell: a schema
+            // source sets the fractional digits as the column's metadata.
             case ColumnType.Time:
-                return new ColumnLayout { Codec = ColumnCodec.Time, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.Time, Type = type, Scale = HiresDigits(column) };
             case ColumnType.DateTime:
-                return new ColumnLayout { Codec = ColumnCodec.DateTime, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.DateTime, Type = type, Scale = HiresDigits(column) };
             case ColumnType.Timestamp:
-                return new ColumnLayout { Codec = ColumnCodec.Timestamp, Type = type };
+                return new ColumnLayout { Codec = ColumnCodec.Timestamp, Type = type, Scale = HiresDigits(column) };
             case ColumnType.Time2:
                 return new ColumnLayout { Codec = ColumnCodec.Time2, Type = type, Scale = metadata };
             case ColumnType.DateTime2:

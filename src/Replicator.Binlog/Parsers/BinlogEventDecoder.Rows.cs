@@ -22,6 +22,10 @@ public sealed partial class BinlogEventDecoder
 {
     private const ulong PartialJsonUpdates = 1;
 
+    // The table id of an empty statement-closing rows event (~0 in 6 bytes; 3 bytes on old servers).
+    private const ulong DummyTableId = 0xFFFF_FFFF_FFFF;
+    private const ulong DummyTableId24 = 0xFF_FFFF;
+
     // Extra row info tags (enum_extra_row_info_typecode).
     private const byte ExtraRowInfoNdb = 0;
     private const byte ExtraRowInfoPartition = 1;
@@ -64,9 +68,9 @@ public sealed partial class BinlogEventDecoder
 
         if (!_tables.TryGetValue(tableId, out var table))
         {
-            if (rowData.IsEmpty)
+            if (rowData.IsEmpty && tableId is DummyTableId or DummyTableId24)
             {
-                // A rows event that only ends a statement may name a dummy table id.
+                // An empty rows event that only closes a statement names the dummy table id.
                 return new RowsEvent(header, file, kind, tableId, EmptySchema, flags, []);
             }
 

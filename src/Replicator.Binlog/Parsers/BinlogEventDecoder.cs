@@ -174,7 +174,16 @@ public sealed partial class BinlogEventDecoder
             return map;
         }
 
-        SetSchema(map.TableId, completed);
+        try
+        {
+            SetSchema(map.TableId, completed);
+        }
+        catch (ArgumentException e)
+        {
+            // Decoding rows with a schema that disagrees with the map would attribute values to the wrong columns.
+            throw new BinlogFormatException($"The schema source's description of {completed} does not fit its TABLE_MAP: {e.Message}", map.File, map.Header.Position, e);
+        }
+
         return map with { Schema = completed };
     }
 

@@ -67,6 +67,12 @@ public static class BinlogFileReader
                     position);
             }
 
+            if (raw[4] == (byte)BinlogEventType.StartEncryption)
+            {
+                // MariaDB encrypt_binlog: what follows is ciphertext only the server can read.
+                throw new BinlogFormatException($"{file} is encrypted (START_ENCRYPTION_EVENT); read it through the server instead", file, position);
+            }
+
             yield return await decoder.DecodeAsync(raw, file, schemaSource, cancellationToken).ConfigureAwait(false);
             position += size;
         }

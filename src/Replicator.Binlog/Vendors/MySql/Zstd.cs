@@ -23,7 +23,18 @@ internal static unsafe partial class Zstd
 
         var output = new byte[expectedSize > 0 ? expectedSize : Math.Max(1024, compressed.Length * 4L)];
         long produced = 0;
-        var stream = ZSTD_createDStream();
+        IntPtr stream;
+        try
+        {
+            stream = ZSTD_createDStream();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new InvalidOperationException(
+                $"Reading TRANSACTION_PAYLOAD events (binlog_transaction_compression=ON) needs the system zstd library {Library} (Debian/Ubuntu package libzstd1).", e);
+        }
+
+
         if (stream == IntPtr.Zero)
         {
             throw new InvalidOperationException("libzstd could not create a decompression stream.");
