@@ -87,6 +87,7 @@ internal static class TailCommand
             if (connectionString is not null)
             {
                 schemaSource = new MySqlSchemaSource(connectionString);
+                output.SchemaSource = schemaSource;
             }
 
             if (files.Length > 0)
@@ -136,7 +137,7 @@ internal static class TailCommand
             await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or ArgumentException or IOException)
+        catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or TableMappingException or ArgumentException or IOException)
         {
             await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return Errors.Report(e.Message);
@@ -150,11 +151,17 @@ internal static class TailCommand
         }
     }
 
-    /// <summary>Writes the changes of each event as JSON lines; flushes at transaction ends so a follower sees them promptly.</summary>
+    /// <summary>
+    /// Writes the changes of each event as JSON lines; flushes at transaction ends so a follower sees
+    /// them promptly. A DDL drops the schema source's cached metadata of the table it changed before
+    /// the next TABLE_MAP is read.
+    /// </summary>
     private sealed class ChangeWriter(Stream output, ValueFormatOptions format)
     {
         private readonly List<CaptureItem> _items = new();
         private readonly System.Text.Json.Utf8JsonWriter _writer = ChangeJson.CreateWriter(output);
+
+        public ITableSchemaSource? SchemaSource { get; set; }
 
         public async ValueTask WriteAsync(ChangeExtractor extractor, BinlogEvent binlogEvent, CancellationToken cancellationToken)
         {
@@ -173,6 +180,9 @@ internal static class TailCommand
                         break;
                     case TransactionEnded:
                         flush = true;
+                        break;
+                    case SchemaChanged changed:
+                        SchemaSource?.Invalidate(changed.Schema, changed.Table);
                         break;
                 }
             }
