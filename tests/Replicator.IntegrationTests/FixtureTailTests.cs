@@ -103,6 +103,85 @@ public sealed partial class FixtureTailTests
         Assert.Equal(changes.Count, c);
     }
 
+    [Fact]
+    public async Task A_checksum_mismatch_is_an_error_naming_file_and_position_after_the_rows_before_it()
+    {
+        // mariadb1011-fullmeta-set-geometry: WRITE_ROWS at 1829 (2 rows), UPDATE_ROWS at 2590 (532 bytes).
+        var bytes = await File.ReadAllBytesAsync(BinlogFile("mariadb1011-fullmeta-set-geometry"));
+        bytes[2590 + 40] ^= 0x01;
+        var result = await TailCorruptedAsync(bytes);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, TypeMatrixTests.Lines(result.StandardOutput).Count);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("fails its CRC32 check", line);
+        Assert.Contains("(binlog binlog.000001 at position 2590)", line);
+    }
+
+    [Fact]
+    public async Task A_malformed_event_with_a_valid_checksum_is_an_error_naming_file_and_position_never_a_skipped_row()
+    {
+        // The WRITE_ROWS at 1829 declares its column count (13) right after table id (6) and flags (2).
+        var bytes = await File.ReadAllBytesAsync(BinlogFile("mariadb1011-fullmeta-set-geometry"));
+        const int Event = 1829;
+        var size = BitConverter.ToInt32(bytes, Event + 9);
+        Assert.Equal(13, bytes[Event + 19 + 8]);
+        bytes[Event + 19 + 8] = 12;
+        BitConverter.TryWriteBytes(bytes.AsSpan(Event + size - 4), Crc32(bytes.AsSpan(Event, size - 4)));
+        var result = await TailCorruptedAsync(bytes);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("is malformed", line);
+        Assert.Contains("12 columns but the TABLE_MAP of fx.shapes", line);
+        Assert.Contains("(binlog binlog.000001 at position 1829)", line);
+    }
+
+    [Fact]
+    public async Task A_file_cut_inside_an_event_is_an_error_naming_file_and_the_events_position()
+    {
+        var bytes = (await File.ReadAllBytesAsync(BinlogFile("mariadb1011-fullmeta-set-geometry")))[..2700];
+        var result = await TailCorruptedAsync(bytes);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, TypeMatrixTests.Lines(result.StandardOutput).Count);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("ends inside a UpdateRowsV1 event (110 of 532 bytes)", line);
+        Assert.Contains("(binlog binlog.000001 at position 2590)", line);
+    }
+
+    private static async Task<ReplicatorCli.Result> TailCorruptedAsync(byte[] bytes)
+    {
+        var directory = Directory.CreateTempSubdirectory("replicator-corrupt-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "binlog.000001");
+            await File.WriteAllBytesAsync(path, bytes);
+            return await ReplicatorCli.RunAsync(TimeSpan.FromMinutes(1), "tail", "--tables", "*.*", "--file", path);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>CRC-32 (IEEE 802.3, reflected, as zlib), the binlog event checksum.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFF_FFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var i = 0; i < 8; i++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
     /// <summary>The rows of every rows event in file order, inner events of compressed payloads included.</summary>
     private static IEnumerable<(string Table, string Kind, JsonElement? Before, JsonElement? After)> ExpectedRows(JsonElement events)
     {
