@@ -196,6 +196,7 @@ public sealed partial class ChangeExtractor
         var captured = _filter.Includes(table.Schema, table.Table);
         var shape = captured ? ShapeOf(table, position) : null;
         var gtid = tx.Gtid;
+        ChangePosition? changePosition = null;
         for (var i = 0; i < rows.Rows.Count; i++)
         {
             var ordinal = tx.RowsSeen++;
@@ -206,7 +207,7 @@ public sealed partial class ChangeExtractor
 
             var row = rows.Rows[i];
             var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
-            var changePosition = new ChangePosition(_file, position, gtid);
+            changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
             var after = row.After is null ? null : new RowData(shape!.Names, row.After);
             switch (rows.Kind)
@@ -218,7 +219,13 @@ public sealed partial class ChangeExtractor
                     output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)));
                     break;
                 default:
-                    var oldKey = shape!.KeyOf(before!, null);
+                    if (shape!.SameKey(before!, after!))
+                    {
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, shape.KeyOf(after!, before), before, after, changePosition, version, tx.CommitTime)));
+                        break;
+                    }
+
+                    var oldKey = shape.KeyOf(before!, null);
                     var newKey = shape.KeyOf(after!, before);
                     if (oldKey.Equals(newKey))
                     {
