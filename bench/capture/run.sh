@@ -6,7 +6,8 @@
 # into fresh binlog files (FLUSH BINARY LOGS before and after; the range is printed). Then reads
 # that range, one reader after the other, and prints rows/s and the ratios:
 #   (a) capture-bench: the project's BinlogClient + ChangeExtractor, every row decoded to typed
-#       values and turned into a change (non-blocking dump over exactly the range);
+#       values and turned into a change (non-blocking dump over exactly the range, after an untimed
+#       warm-up read of its first 100,000 events; see CaptureBench/Program.cs);
 #   (b) mariadb-binlog --read-from-remote-server --base64-output=DECODE-ROWS -v over the files;
 #   (c) @vlasky/zongji (Node.js), from the first file to the end of the range;
 #   (d) replicator tail --from-start --until-now --tables <schema>.* > /dev/null, what a user sees
@@ -126,7 +127,8 @@ say "(a) capture-bench"
 a_out="$(dotnet "$here/CaptureBench/bin/Release/net10.0/capture-bench.dll" --source "$cdc_cs" --from "$start_file:$start_pos" --to "$end_file:$end_pos" --schema "$schema" --server-id 3101)"
 say "    $a_out"
 a_rows="$(sed -n 's/.*rows=\([0-9]*\) .*/\1/p' <<<"$a_out")"
-a_seconds="$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$a_out")"
+a_seconds="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$a_out")"
+a_cpu="$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' <<<"$a_out")"
 [ "$a_rows" = "$rows" ] || say "    warning: capture-bench counted $a_rows changes, not $rows"
 
 say "(b) mariadb-binlog"
@@ -156,4 +158,6 @@ printf '%-52s %10.2f %12s %16s %10s\n' "(a) capture: BinlogClient + ChangeExtrac
 printf '%-52s %10.2f %12s %16s %10s\n' "(b) mariadb-binlog -R --base64-output=DECODE-ROWS -v" "$b_seconds" "$(rate "$b_seconds")" "1.00" "$(ratio "$b_seconds" "$c_seconds")"
 printf '%-52s %10.2f %12s %16s %10s\n' "(c) @vlasky/zongji" "$c_seconds" "$(rate "$c_seconds")" "$(ratio "$c_seconds" "$b_seconds")" "1.00"
 printf '%-52s %10.2f %12s %16s %10s\n' "(d) replicator tail --from-start --until-now" "$d_seconds" "$(rate "$d_seconds")" "$(ratio "$d_seconds" "$b_seconds")" "$(ratio "$d_seconds" "$c_seconds")"
-printf '\nrange %s:%s .. %s:%s; (d) reads every binlog on the server from the oldest.\n' "$start_file" "$start_pos" "$end_file" "$end_pos"
+printf '\n(a) used %.2f CPU seconds in its timed read: %s rows per CPU second.\n' "$a_cpu" "$(rate "$a_cpu")"
+printf 'range %s:%s .. %s:%s; (d) reads every binlog on the server from the oldest.\n' "$start_file" "$start_pos" "$end_file" "$end_pos"
+printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

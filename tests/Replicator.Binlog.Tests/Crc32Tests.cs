@@ -27,6 +27,25 @@ public sealed class Crc32Tests
         }
     }
 
+    [Fact]
+    public void The_folded_computation_agrees_with_the_table_at_every_length_and_alignment()
+    {
+        var random = new Random(4321);
+        var buffer = new byte[4096 + 64];
+        random.NextBytes(buffer);
+        for (var length = 0; length <= 1100; length++)
+        {
+            foreach (var start in new[] { 0, 1, 7, 13 })
+            {
+                var data = buffer.AsSpan(start, length);
+                Assert.Equal(Crc32.ComputeScalar(data), Crc32.Compute(data));
+            }
+        }
+
+        Assert.Equal(Crc32.ComputeScalar(buffer), Crc32.Compute(buffer));
+        Assert.Equal(Bitwise(buffer[..200]), Crc32.Compute(buffer.AsSpan(0, 200)));
+    }
+
     private static uint Bitwise(byte[] data)
     {
         var crc = 0xFFFFFFFFu;
