@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Parsers;
@@ -70,23 +69,9 @@ public sealed record BinlogClientOptions
     public static BinlogClientOptions FromConnectionString(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
-        var builder = new DbConnectionStringBuilder();
-        try
-        {
-            builder.ConnectionString = connectionString;
-        }
-        catch (ArgumentException)
-        {
-            // The parser's own message can quote the text; this one never does.
-            throw new ArgumentException(
-                "The connection string is malformed: expected key=value pairs separated by ';', with values containing ';' or quotes enclosed in quotes.",
-                nameof(connectionString));
-        }
-
         var options = new BinlogClientOptions();
-        foreach (string key in builder.Keys)
+        foreach (var (key, value) in ConnectionStringParser.Parse(connectionString))
         {
-            var value = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? "";
             options = Normalize(key) switch
             {
                 "server" or "host" or "datasource" or "address" or "addr" or "networkaddress" => options with { Host = value.Trim() },
