@@ -158,9 +158,9 @@ internal sealed class PacketChannel : IAsyncDisposable
             await ssl.AuthenticateAsClientAsync(options, token).ConfigureAwait(false);
             _stream = ssl;
         }
-        catch (System.Security.Authentication.AuthenticationException)
+        catch (System.Security.Authentication.AuthenticationException e)
         {
-            _failure ??= new InvalidOperationException("TLS handshake failed");
+            _failure ??= new BinlogConnectionException($"the TLS handshake with {Endpoint} failed", e);
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
