@@ -96,7 +96,8 @@ internal sealed class PacketChannel : IAsyncDisposable
 
             if (_payload.Length < total + length)
             {
-                Array.Resize(ref _payload, total + length);
+                // Doubling keeps joining many 16 MB chunks linear.
+                Array.Resize(ref _payload, Math.Max(total + length, (int)Math.Min(2L * _payload.Length, MaxPayloadLength)));
             }
 
             await ReadExactlyAsync(_payload.AsMemory(total, length), cancellationToken).ConfigureAwait(false);
