@@ -90,13 +90,6 @@ public sealed class BinlogClient : IAsyncDisposable
                         Position = position;
                     }
 
-                    if (decoded is RotateEvent rotate && stream.Position is { } next && rotate.NextFile != next.File)
-                    {
-                        // The fake ROTATE comes before any FORMAT_DESCRIPTION_EVENT, so only the
-                        // stream knows (from the session) whether it ends with a checksum.
-                        decoded = rotate with { NextFile = next.File, NextPosition = next.Position };
-                    }
-
                     if (decoded is TableMapEvent tableMap && Options.SchemaSource is { } schemaSource)
                     {
                         var schema = await schemaSource.CompleteAsync(tableMap, tableMap.Schema, cancellationToken).ConfigureAwait(false);
