@@ -72,6 +72,11 @@ public sealed class ReplicatorNode : IAsyncDisposable
             .WithFallback(ClusterSingleton.DefaultConfig());
 
         Directory.CreateDirectory(settings.DataDirectory);
+        if (settings.Persistence == PersistenceProvider.MySql && settings.PersistenceAutoInitialize)
+        {
+            await Offsets.MySqlPersistenceSchema.EnsureAsync(settings.PersistenceConnectionString).ConfigureAwait(false);
+        }
+
         var system = ActorSystem.Create(systemName, full);
         try
         {
@@ -249,12 +254,14 @@ public sealed class ReplicatorNode : IAsyncDisposable
         }
         else
         {
-            connection = new MySqlConnectionStringBuilder(settings.PersistenceConnectionString).ConnectionString;
+            // Akka.Persistence.Sql sets user variables while creating its tables.
+            connection = new MySqlConnectionStringBuilder(settings.PersistenceConnectionString) { AllowUserVariables = true }.ConnectionString;
             provider = "MySql.8.0.MySqlConnector";
         }
 
         var quoted = global::System.Text.Json.JsonSerializer.Serialize(connection);
-        var init = settings.PersistenceAutoInitialize ? "on" : "off";
+        // MySQL tables are created by MySqlPersistenceSchema, never by the plugin (its DDL is MySQL 8-only).
+        var init = settings.PersistenceAutoInitialize && settings.Persistence == PersistenceProvider.Sqlite ? "on" : "off";
         return ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {

@@ -80,6 +80,16 @@ public sealed class ReplicatorSerializerTests : IDisposable
     }
 
     [Fact]
+    public void Every_wire_message_type_is_covered_by_the_round_trip_theory()
+    {
+        var wireTypes = typeof(IReplicatorWireMessage).Assembly.GetTypes()
+            .Where(t => typeof(IReplicatorWireMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToHashSet();
+        var tested = Messages().Select(row => row[0].GetType()).ToHashSet();
+        Assert.Empty(wireTypes.Except(tested).Select(t => t.Name));
+    }
+
+    [Fact]
     public void A_change_keeps_every_value_kind_exactly()
     {
         var change = EveryKind();
