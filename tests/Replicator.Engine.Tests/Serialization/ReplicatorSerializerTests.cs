@@ -85,7 +85,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
         var wireTypes = typeof(IReplicatorWireMessage).Assembly.GetTypes()
             .Where(t => typeof(IReplicatorWireMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToHashSet();
-        var tested = Messages().Select(row => row[0].GetType()).ToHashSet();
+        var tested = ((IEnumerable<object[]>)Messages()).Select(row => row[0].GetType()).ToHashSet();
         Assert.Empty(wireTypes.Except(tested).Select(t => t.Name));
     }
 
