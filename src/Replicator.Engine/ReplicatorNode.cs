@@ -116,16 +116,6 @@ public sealed class ReplicatorNode : IAsyncDisposable
         foreach (var definition in settings.Definitions)
         {
             var storeName = "dead-letters-" + definition.Name;
-            if (roles.Contains(WorkerRole))
-            {
-                system.ActorOf(
-                    ClusterSingletonManager.Props(
-                        DeadLetterStore.Props(definition.Name),
-                        PoisonPill.Instance,
-                        ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
-                    storeName);
-            }
-
             var store = system.ActorOf(
                 ClusterSingletonProxy.Props($"/user/{storeName}", ClusterSingletonProxySettings.Create(system).WithRole(WorkerRole)),
                 storeName + "-proxy");
@@ -142,6 +132,12 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
                     shardingSettings,
                     extractor).ConfigureAwait(false);
+                system.ActorOf(
+                    ClusterSingletonManager.Props(
+                        DeadLetterStore.Props(definition.Name, regions[definition.Name]),
+                        PoisonPill.Instance,
+                        ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
+                    storeName);
             }
             else
             {
@@ -188,6 +184,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
     /// <summary>The dead letters of a definition.</summary>
     public Task<DeadLetterStoreSnapshot> ListDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
         _deadLetterStores[definition].Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>Sends every dead letter of a definition to its bucket again; entries leave the store as they are applied.</summary>
+    public Task<DeadLettersRetrying> RetryDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
+        _deadLetterStores[definition].Ask<DeadLettersRetrying>(RetryDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
 
     public Task<DeadLettersPurged> PurgeDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
         _deadLetterStores[definition].Ask<DeadLettersPurged>(PurgeDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));

@@ -39,6 +39,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly SourceCounters _counters;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<long, Outstanding> _outstanding = new();
+    private readonly Random? _chaos;
 
     private SourceOffset? _persisted;
     private CommitTracker _tracker = new(null);
@@ -64,6 +65,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _filter = new TableFilter(source.Tables);
         _counters = ReplicationMetrics.Get(Context.System).Source(source.Name);
         _credits = new FlowControl(settings.Capture.MaxInFlight);
+        _chaos = settings.Testing.ChaosEnabled ? new Random(settings.Testing.Seed) : null;
         PersistenceId = "capture-" + source.Name;
 
         Recover<SnapshotOffer>(offer =>
@@ -254,15 +256,43 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     {
         var settledBelow = LowestOutstanding();
         var max = _settings.Capture.MaxChangesPerDelivery;
-        foreach (var ((routeIndex, bucket), changes) in outgoing)
+        foreach (var ((routeIndex, bucket), ordered) in outgoing)
         {
             var route = _routes[routeIndex];
+            var changes = _chaos is null ? ordered : Scramble(ordered);
             for (var offset = 0; offset < changes.Count; offset += max)
             {
                 var chunk = offset == 0 && changes.Count <= max ? changes : changes.GetRange(offset, Math.Min(max, changes.Count - offset));
                 route.Region.Tell(new DeliverChanges(route.Definition.Name, bucket, _epoch, settledBelow, chunk), Self);
             }
         }
+    }
+
+    /// <summary>Test-only fault injection (replicator.testing.chaos): duplicate deliveries and break their order.</summary>
+    private List<Replication.SequencedChange> Scramble(List<Replication.SequencedChange> changes)
+    {
+        var testing = _settings.Testing;
+        var result = new List<Replication.SequencedChange>(changes.Count + (changes.Count / 4));
+        foreach (var change in changes)
+        {
+            result.Add(change);
+            if (_chaos!.NextDouble() < testing.DuplicateProbability)
+            {
+                result.Add(change);
+            }
+        }
+
+        for (var start = 0; testing.ShuffleWindow > 1 && start < result.Count; start += testing.ShuffleWindow)
+        {
+            var end = Math.Min(result.Count, start + testing.ShuffleWindow);
+            for (var i = end - 1; i > start; i--)
+            {
+                var j = start + _chaos!.Next(i - start + 1);
+                (result[i], result[j]) = (result[j], result[i]);
+            }
+        }
+
+        return result;
     }
 
     private void HandleFinished(ChangesFinished finished)

@@ -53,6 +53,7 @@ public sealed class RedisCacheJob : IReplicationJob
     private readonly RedisValue _tombstoneMilliseconds;
     private readonly ReplicationMetrics _metrics;
     private readonly string _definition;
+    private readonly ApplyLedger _ledger;
 
     public RedisCacheJob(JobContext context)
     {
@@ -68,6 +69,7 @@ public sealed class RedisCacheJob : IReplicationJob
         _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(1)).TotalMilliseconds;
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
+        _ledger = ApplyLedger.Get(context.System);
     }
 
     /// <summary>The key of a row's hash.</summary>
@@ -99,11 +101,13 @@ public sealed class RedisCacheJob : IReplicationJob
                 if ((int)outcome == 1)
                 {
                     results[i] = ApplyResult.Applied;
+                    _ledger.Record(batch[i].Change, "redis", applied: true);
                 }
                 else
                 {
                     results[i] = ApplyResult.Refused;
                     _metrics.StaleWritesRefused(_definition);
+                    _ledger.Record(batch[i].Change, "redis", applied: false);
                 }
             }
             catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)

@@ -24,6 +24,9 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string ListDeadLettersManifest = "DL";
     private const string PurgeDeadLettersManifest = "DU";
     private const string DeadLettersPurgedManifest = "DX";
+    private const string RetryDeadLettersManifest = "DR";
+    private const string DeadLettersRetryingManifest = "DY";
+    private const string DeadLetterClearedManifest = "DC2";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -46,6 +49,9 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         ListDeadLetters => ListDeadLettersManifest,
         PurgeDeadLetters => PurgeDeadLettersManifest,
         DeadLettersPurged => DeadLettersPurgedManifest,
+        RetryDeadLetters => RetryDeadLettersManifest,
+        DeadLettersRetrying => DeadLettersRetryingManifest,
+        DeadLetterCleared => DeadLetterClearedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -99,6 +105,16 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             case DeadLetterAccepted:
             case ListDeadLetters:
             case PurgeDeadLetters:
+            case RetryDeadLetters:
+                return;
+            case DeadLettersRetrying retrying:
+                w.Write(retrying.Count);
+                return;
+            case DeadLetterCleared cleared:
+                w.Write(cleared.Schema);
+                w.Write(cleared.Table);
+                w.Write(cleared.Pk);
+                w.Write(cleared.RetriedAt.Ticks);
                 return;
             case DeadLettersPurged purged:
                 w.Write(purged.Count);
@@ -180,6 +196,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return PurgeDeadLetters.Instance;
             case DeadLettersPurgedManifest:
                 return new DeadLettersPurged(r.ReadInt32());
+            case RetryDeadLettersManifest:
+                return RetryDeadLetters.Instance;
+            case DeadLettersRetryingManifest:
+                return new DeadLettersRetrying(r.ReadInt32());
+            case DeadLetterClearedManifest:
+                return new DeadLetterCleared(r.ReadString(), r.ReadString(), r.ReadString(), new DateTime(r.ReadInt64(), DateTimeKind.Utc));
             case CaptureStatusManifest:
                 return new CaptureStatus(
                     r.ReadString(),

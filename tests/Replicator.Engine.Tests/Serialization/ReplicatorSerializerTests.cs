@@ -65,6 +65,9 @@ public sealed class ReplicatorSerializerTests : IDisposable
         ListDeadLetters.Instance,
         PurgeDeadLetters.Instance,
         new DeadLettersPurged(12),
+        RetryDeadLetters.Instance,
+        new DeadLettersRetrying(3),
+        new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
     };
 
     [Theory]
