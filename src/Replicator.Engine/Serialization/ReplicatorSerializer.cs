@@ -26,7 +26,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLettersPurgedManifest = "DX";
     private const string RetryDeadLettersManifest = "DR";
     private const string DeadLettersRetryingManifest = "DY";
-    private const string DeadLetterClearedManifest = "DC2";
+    private const string DeadLetterClearedManifest = "DZ";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
