@@ -121,6 +121,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
 
         var args = new ReaderArgs(
+            _source.ConnectionString,
+            _persisted?.Position,
+            _log,
             _source.ClientOptions(start) with { SchemaSource = _schemaSource },
             _source.Name,
             _filter,
@@ -147,6 +150,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     /// <summary>Reads the binlog on the thread pool. Touches no actor state: it only tells the actor what it read.</summary>
     private static async Task RunReader(ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
     {
+        // Checks the source first: a setting or privilege problem, or a purged saved position, is
+        // one clear error rather than a failed dump.
+        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, args.SavedPosition, cancellationToken).ConfigureAwait(false))
+        {
+            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
+        }
+
         await using var client = new BinlogClient(args.Client);
         var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids);
         var items = new List<CaptureItem>(FlushItems * 2);
@@ -396,7 +406,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _reconnects++;
         _counters.AddReconnect();
         _lastError = Describe(failed.Error);
-        var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException;
+        var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException or PreflightException;
         var backoff = Backoff(permanent);
         _state = "backing-off";
         _log.Error("Capture {0}: {1} Retrying in {2:0.#}s.", _source.Name, _lastError, backoff.TotalSeconds);
@@ -457,12 +467,16 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private static string Describe(Exception e) => e switch
     {
-        BinlogException or MissingKeyException or Binlog.Parsers.BinlogFormatException => e.Message,
+        BinlogException or MissingKeyException or Binlog.Parsers.BinlogFormatException or PreflightException => e.Message,
+        MySqlConnector.MySqlException => $"the source could not be queried: {e.Message}",
         OperationCanceledException => "the reader was cancelled.",
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
     private sealed record ReaderArgs(
+        string ConnectionString,
+        BinlogPosition? SavedPosition,
+        ILoggingAdapter Log,
         BinlogClientOptions Client,
         string Source,
         TableFilter Filter,
