@@ -132,6 +132,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _persisted?.Gtid is { } gtid ? MariaDbGtidPosition.Parse(gtid) : null,
             _schemaSource,
             _credits,
+            _settings.Capture.MaxInFlight,
             _generation);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
@@ -178,18 +179,56 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 }
             }
 
-            if (items.Count > 0 && (items.Count >= FlushItems || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
+            // Hand over at transaction ends, on heartbeats, and before a batch could take more credits than the pool holds.
+            if (items.Count > 0 && (items.Count >= FlushItems || changes >= args.MaxInFlight || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
             {
-                if (changes > 0)
-                {
-                    await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
-                }
-
-                self.Tell(new ReaderItems(args.Generation, items));
+                await HandOverAsync(items, changes, args, self, cancellationToken).ConfigureAwait(false);
                 items = new List<CaptureItem>(FlushItems * 2);
                 changes = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// Gives the items to the actor in chunks of at most max-in-flight changes, taking credits for
+    /// each chunk first: a rows event can hold thousands of rows, and none of them is handed over
+    /// while the pool is empty.
+    /// </summary>
+    private static async Task HandOverAsync(List<CaptureItem> items, int changes, ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
+    {
+        if (changes <= args.MaxInFlight)
+        {
+            if (changes > 0)
+            {
+                await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
+            }
+
+            self.Tell(new ReaderItems(args.Generation, items));
+            return;
+        }
+
+        var chunk = new List<CaptureItem>();
+        var inChunk = 0;
+        foreach (var item in items)
+        {
+            if (item is ChangeCaptured && inChunk == args.MaxInFlight)
+            {
+                await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+                self.Tell(new ReaderItems(args.Generation, chunk));
+                chunk = [];
+                inChunk = 0;
+            }
+
+            chunk.Add(item);
+            inChunk += item is ChangeCaptured ? 1 : 0;
+        }
+
+        if (inChunk > 0)
+        {
+            await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        self.Tell(new ReaderItems(args.Generation, chunk));
     }
 
     private void HandleItems(ReaderItems message)
@@ -485,6 +524,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         MariaDbGtidPosition? Gtids,
         ITableSchemaSource? SchemaSource,
         FlowControl Credits,
+        int MaxInFlight,
         int Generation);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
