@@ -82,6 +82,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Command<ReaderItems>(HandleItems);
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
+        Command<DeliveriesReleased>(HandleReleased);
         Command<CommitTick>(_ => Commit());
         Command<RedeliveryTick>(_ => Redeliver());
         Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
@@ -363,6 +364,36 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             {
                 _credits.Release(1);
             }
+        }
+    }
+
+    private void HandleReleased(DeliveriesReleased released)
+    {
+        if (released.Epoch != _epoch)
+        {
+            return;
+        }
+
+        var again = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
+        var now = DateTime.UtcNow;
+        foreach (var sequence in released.Sequences.Order())
+        {
+            if (_outstanding.TryGetValue(sequence, out var outstanding))
+            {
+                outstanding.SentAt = now;
+                if (!again.TryGetValue((outstanding.Route, outstanding.Bucket), out var list))
+                {
+                    again[(outstanding.Route, outstanding.Bucket)] = list = [];
+                }
+
+                list.Add(new Replication.SequencedChange(sequence, outstanding.Captured.Change));
+            }
+        }
+
+        if (again.Count > 0)
+        {
+            _log.Info("Capture {0}: bucket {1}/{2} stopped with {3} changes unfinished; sending them to its next home", _source.Name, released.Definition, released.Bucket, again.Values.Sum(l => l.Count));
+            Send(again);
         }
     }
 
