@@ -118,7 +118,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _state = "reading";
 
         var resume = _persisted is null ? null : new ResumePoint(_persisted.Position, _persisted.SkipRows);
-        var start = _persisted is null ? _source.Start : StartPosition.At(_persisted.Position);
+        var start = _persisted is null ? _source.Start : _source.ResumeFrom(_persisted);
         _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
 
         var args = new ReaderArgs(

@@ -178,11 +178,9 @@ public sealed partial class ChangeExtractor
             Open(output);
         }
 
-        var ddl = Ddl.Match(query.Sql);
-        if (ddl.Success)
+        if (SchemaChangeOf(query) is { } changed)
         {
-            var (schema, table) = SplitName(ddl.Groups["name"].Value, query.Schema);
-            output.Add(new SchemaChanged(schema, table, query.Sql));
+            output.Add(changed);
         }
 
         if (_open!.Standalone)
@@ -196,7 +194,7 @@ public sealed partial class ChangeExtractor
         var tx = _open!;
         var table = rows.Table;
         var captured = _filter.Includes(table.Schema, table.Table);
-        var shape = captured ? ShapeOf(table) : null;
+        var shape = captured ? ShapeOf(table, position) : null;
         var gtid = tx.Gtid;
         for (var i = 0; i < rows.Rows.Count; i++)
         {
@@ -293,8 +291,13 @@ public sealed partial class ChangeExtractor
         _fileSequence = Math.Max(0, BinlogPosition.FileSequenceOf(file));
     }
 
-    private TableShape ShapeOf(TableSchema table)
+    private TableShape ShapeOf(TableSchema table, long position)
     {
+        if (table.MappingProblem is { } problem)
+        {
+            throw new TableMappingException(table.ToString(), $"Rows of {table} at {_file}:{position} cannot be mapped to columns: {problem}");
+        }
+
         if (_shapes.TryGetValue(table, out var shape))
         {
             return shape;
@@ -310,19 +313,78 @@ public sealed partial class ChangeExtractor
             ? $"{gtid.SourceId:D}:{gtid.TransactionNumber}"
             : $"{gtid.SourceId:D}:{gtid.Tag}:{gtid.TransactionNumber}";
 
+    /// <summary>Splits <c>db.t</c>, <c>`db`.`t`</c> or <c>`t`</c> into its parts, unquoting <c>``</c>; a name without a schema is in <paramref name="defaultSchema"/>.</summary>
     private static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
     {
-        var clean = name.Replace("`", "", StringComparison.Ordinal);
-        var dot = clean.IndexOf('.', StringComparison.Ordinal);
-        return dot < 0
-            ? (defaultSchema.Length == 0 ? null : defaultSchema, clean)
-            : (clean[..dot], clean[(dot + 1)..]);
+        var parts = new List<string>(2);
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (c == '`')
+            {
+                if (quoted && i + 1 < name.Length && name[i + 1] == '`')
+                {
+                    current.Append('`');
+                    i++;
+                }
+                else
+                {
+                    quoted = !quoted;
+                }
+            }
+            else if (c == '.' && !quoted)
+            {
+                parts.Add(current.ToString());
+                current.Clear();
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        parts.Add(current.ToString());
+        return parts.Count == 1
+            ? (defaultSchema.Length == 0 ? null : defaultSchema, parts[0])
+            : (parts[0], parts[1]);
     }
 
-    [GeneratedRegex(@"^\s*(?:/\*.*?\*/\s*)*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:(?:TEMPORARY|ONLINE|IGNORE)\s+)*TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?<name>`[^`]+`(?:\.`[^`]+`)?|[\w$]+(?:\.[\w$]+)?|`[^`]+`\.[\w$]+|[\w$]+\.`[^`]+`)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
-    private static partial Regex DdlPattern();
+    /// <summary>
+    /// What a statement changed: one table for a single-table CREATE/ALTER/DROP/TRUNCATE, every
+    /// table (both names null) for any other DDL (RENAME, multi-table DROP, ALTER … RENAME, DROP
+    /// DATABASE, CREATE/DROP INDEX): reloading a table's metadata costs little, naming it wrong would not.
+    /// </summary>
+    internal static SchemaChanged? SchemaChangeOf(QueryEvent query)
+    {
+        var sql = query.Sql;
+        if (!DdlKeyword().IsMatch(sql))
+        {
+            return null;
+        }
 
-    private static Regex Ddl => DdlPattern();
+        var single = SingleTableDdl().Match(sql);
+        if (single.Success && !MultiTableOrRename().IsMatch(sql[(single.Index + single.Length)..]))
+        {
+            var (schema, table) = SplitName(single.Groups["name"].Value, query.Schema);
+            return new SchemaChanged(schema, table, sql);
+        }
+
+        return new SchemaChanged(null, null, sql);
+    }
+
+    private const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
+
+    [GeneratedRegex(LeadingComments + @"(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex DdlKeyword();
+
+    [GeneratedRegex(LeadingComments + @"(?:(?:CREATE(?:\s+OR\s+REPLACE)?|ALTER|DROP)\s+(?:(?:TEMPORARY|ONLINE|OFFLINE|IGNORE)\s+)*TABLE|TRUNCATE(?:\s+TABLE)?)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))?)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex SingleTableDdl();
+
+    /// <summary>After the first table name: another table (a comma outside parentheses at the top level of DROP) or a rename.</summary>
+    [GeneratedRegex(@"^\s*,|\bRENAME\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MultiTableOrRename();
 
     private sealed record PendingGroupStart(long Position, uint Timestamp, string? Gtid, MariaDbGtid? MariaGtid, bool Standalone, DateTime? CommitTime = null);
 
