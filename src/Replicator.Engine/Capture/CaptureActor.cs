@@ -159,8 +159,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             args.Log.Warning("Capture {0}: {1}", args.Source, warning);
         }
 
+        await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
         await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -260,6 +261,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     break;
                 case Positioned positioned:
                     _tracker.Positioned(positioned);
+                    break;
+                case TablePaused paused:
+                    // Never completed: the offset stays before the table's first unmapped row.
+                    _tracker.Emitted(paused.TransactionId, paused.RowOrdinal);
+                    _state = "reading, table paused";
+                    _lastError = $"table {paused.Table} is paused: {paused.Reason}";
+                    _log.Error("Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on. Fix the table (key-columns, metadata) and restart the capture.", _source.Name, _lastError);
                     break;
             }
         }

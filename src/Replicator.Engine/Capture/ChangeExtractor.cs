@@ -23,6 +23,8 @@ public sealed partial class ChangeExtractor
     private readonly TableFilter _filter;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _keyColumns;
     private readonly bool _allowKeyless;
+    private readonly bool _pauseUnmappable;
+    private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
 
     private string _file = "";
@@ -39,15 +41,23 @@ public sealed partial class ChangeExtractor
     /// <param name="resume">Where reading starts: the restart point and how many rows of that transaction were already handled.</param>
     /// <param name="gtids">The MariaDB GTID position at the start, when known.</param>
     /// <param name="allowKeyless">Give rows of tables without a known key an empty pk instead of failing (for <c>tail</c> of offline files).</param>
+    /// <param name="pauseUnmappable">
+    /// Pause a table whose rows cannot be mapped (no key, columns that do not match) instead of
+    /// failing the stream: its rows are counted but not emitted, and a <see cref="TablePaused"/>
+    /// item holds the offset back at its first row, so nothing of it is lost while the other
+    /// tables go on.
+    /// </param>
     public ChangeExtractor(
         string source,
         TableFilter filter,
         IReadOnlyDictionary<string, IReadOnlyList<string>>? keyColumns = null,
         ResumePoint? resume = null,
         MariaDbGtidPosition? gtids = null,
-        bool allowKeyless = false)
+        bool allowKeyless = false,
+        bool pauseUnmappable = false)
     {
         _allowKeyless = allowKeyless;
+        _pauseUnmappable = pauseUnmappable;
         _source = source;
         _filter = filter;
         _keyColumns = keyColumns ?? new Dictionary<string, IReadOnlyList<string>>();
@@ -61,6 +71,9 @@ public sealed partial class ChangeExtractor
 
     /// <summary>The binlog file the last event came from.</summary>
     public string File => _file;
+
+    /// <summary>Tables paused because their rows cannot be mapped, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> PausedTables => _paused;
 
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
@@ -194,7 +207,28 @@ public sealed partial class ChangeExtractor
         var tx = _open!;
         var table = rows.Table;
         var captured = _filter.Includes(table.Schema, table.Table);
-        var shape = captured ? ShapeOf(table, position) : null;
+        TableShape? shape = null;
+        if (captured)
+        {
+            var name = table.Schema + "." + table.Table;
+            try
+            {
+                shape = _paused.ContainsKey(name) ? null : ShapeOf(table, position);
+            }
+            catch (Exception e) when (_pauseUnmappable && e is TableMappingException or MissingKeyException)
+            {
+                _paused[name] = e.Message;
+                output.Add(new TablePaused(tx.Id, tx.RowsSeen, name, e.Message));
+            }
+
+            if (shape is null)
+            {
+                tx.RowsSeen += rows.Rows.Count;
+                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                return;
+            }
+        }
+
         var gtid = tx.Gtid;
         for (var i = 0; i < rows.Rows.Count; i++)
         {
