@@ -161,7 +161,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
         await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
