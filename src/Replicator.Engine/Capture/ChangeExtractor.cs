@@ -237,6 +237,7 @@ public sealed partial class ChangeExtractor
         }
 
         var gtid = tx.Gtid;
+        ChangePosition? changePosition = null;
         for (var i = 0; i < rows.Rows.Count; i++)
         {
             var ordinal = tx.RowsSeen++;
@@ -247,7 +248,7 @@ public sealed partial class ChangeExtractor
 
             var row = rows.Rows[i];
             var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
-            var changePosition = new ChangePosition(_file, position, gtid);
+            changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
             RowData? after;
             try
@@ -273,7 +274,13 @@ public sealed partial class ChangeExtractor
                     output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)));
                     break;
                 default:
-                    var oldKey = shape!.KeyOf(before!, null);
+                    if (shape!.SameKey(before!, after!))
+                    {
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, shape.KeyOf(after!, before), before, after, changePosition, version, tx.CommitTime)));
+                        break;
+                    }
+
+                    var oldKey = shape.KeyOf(before!, null);
                     var newKey = shape.KeyOf(after!, before);
                     if (oldKey.Equals(newKey))
                     {

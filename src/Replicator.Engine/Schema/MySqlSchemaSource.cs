@@ -23,6 +23,10 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
 {
     private readonly MySqlDataSource _dataSource;
     private readonly ConcurrentDictionary<(string, string), TableInfo?> _cache = new();
+
+    // The last completion per table: the decoder hands over the same schema object for a repeated
+    // TABLE_MAP, and gets the same completed object back, so rows keep one schema and one shape.
+    private readonly ConcurrentDictionary<(string, string), (TableSchema From, TableInfo? Info, TableSchema? Completed)> _completed = new();
     private Dictionary<string, int>? _collations;
 
     public MySqlSchemaSource(string connectionString)
@@ -52,6 +56,18 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
             _cache[key] = info;
         }
 
+        if (_completed.TryGetValue(key, out var last) && ReferenceEquals(last.From, fromTableMap) && ReferenceEquals(last.Info, info))
+        {
+            return last.Completed;
+        }
+
+        var completed = Complete(info, fromTableMap, optional);
+        _completed[key] = (fromTableMap, info, completed);
+        return completed;
+    }
+
+    private static TableSchema? Complete(TableInfo? info, TableSchema fromTableMap, TableMapOptionalMetadata optional)
+    {
         var problem = Mismatch(info, fromTableMap);
         if (info is null || problem is not null)
         {
@@ -145,10 +161,12 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         if (schema is null || table is null)
         {
             _cache.Clear();
+            _completed.Clear();
             return;
         }
 
         _cache.TryRemove((schema, table), out _);
+        _completed.TryRemove((schema, table), out _);
     }
 
     /// <summary>Reads a table's columns and key; null when the table does not exist (any more).</summary>
