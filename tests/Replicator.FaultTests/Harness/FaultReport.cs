@@ -19,7 +19,7 @@ public sealed class FaultReport
 
     public long AckedChanges { get; init; }
 
-    public long EventsLost { get; init; }
+    public long EventsLost { get; set; }
 
     public int PksMismatched { get; init; }
 
@@ -37,9 +37,9 @@ public sealed class FaultReport
 
     public long DeadLetters { get; init; }
 
-    public int DlqEntries { get; init; }
+    public int DlqEntries { get; set; }
 
-    public double? TimeToRecoverS { get; init; }
+    public double? TimeToRecoverS { get; set; }
 
     public double MaxCaptureLagS { get; init; }
 
@@ -65,7 +65,7 @@ public sealed class FaultReport
     public string ToJsonLine()
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("scenario", Scenario);

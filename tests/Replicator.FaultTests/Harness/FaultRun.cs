@@ -29,6 +29,9 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<string> _timeline = [];
     private readonly List<Sample> _samples = [];
+
+    // Faults injected, with when each was healed (a server or node started again), if it was.
+    private readonly List<(DateTime Injected, DateTime? Healed)> _faults = [];
     private readonly CancellationTokenSource _stop = new();
     private Task? _sampler;
     private ConnectionMultiplexer? _redisClient;
@@ -60,11 +63,6 @@ public sealed class FaultRun : IAsyncDisposable
 
     public BinlogReaderMonitor Readers { get; private set; } = null!;
 
-    /// <summary>When the (first) fault was injected; time to recover is measured from here.</summary>
-    public DateTime? FaultInjectedUtc { get; private set; }
-
-    /// <summary>When the fault was healed (the server restarted), if the scenario heals one.</summary>
-    public DateTime? FaultHealedUtc { get; private set; }
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -146,21 +144,42 @@ public sealed class FaultRun : IAsyncDisposable
             nodes.Add(new NodeProcess(name, ports[i], ports[3 + i], config, Evidence));
         }
 
-        var seeds = string.Join(", ", nodes.Take(2).Select(n => JsonSerializer.Serialize(n.Address)));
-        foreach (var node in nodes)
+        Nodes = nodes;
+        await BootAsync();
+    }
+
+    /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
+    public string SourceStart { get; set; } = "end";
+
+    /// <summary>Writes the nodes' configs and starts them: the first seed first, so it is the oldest member and runs the singletons.</summary>
+    private async Task BootAsync()
+    {
+        var seeds = string.Join(", ", Nodes.Take(2).Select(n => JsonSerializer.Serialize(n.Address)));
+        foreach (var node in Nodes)
         {
             await File.WriteAllTextAsync(node.ConfigPath, NodeConfig(node, seeds));
         }
 
-        Nodes = nodes;
-
-        // The first seed first, so it is the oldest member and runs the singletons.
-        nodes[0].Start();
-        await WaitForAdminAsync(nodes[0], TimeSpan.FromSeconds(90));
-        nodes[1].Start();
-        nodes[2].Start();
-        await Task.WhenAll(WaitForAdminAsync(nodes[1], TimeSpan.FromSeconds(90)), WaitForAdminAsync(nodes[2], TimeSpan.FromSeconds(90)));
+        Nodes[0].Start();
+        await WaitForAdminAsync(Nodes[0], TimeSpan.FromSeconds(90));
+        Nodes[1].Start();
+        Nodes[2].Start();
+        await Task.WhenAll(WaitForAdminAsync(Nodes[1], TimeSpan.FromSeconds(90)), WaitForAdminAsync(Nodes[2], TimeSpan.FromSeconds(90)));
         await WaitForCaptureAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>A full cluster restart: kill -9 every node, run <paramref name="whileDown"/>, start them all again.</summary>
+    public async Task RestartClusterAsync(Func<Task> whileDown)
+    {
+        foreach (var node in Nodes)
+        {
+            node.Kill();
+        }
+
+        Mark("killed every node");
+        await whileDown();
+        await BootAsync();
+        Mark($"cluster up again, capture on {CaptureNodeOrNull()?.Name ?? "?"}");
     }
 
     private string NodeConfig(NodeProcess node, string seeds)
@@ -203,6 +222,7 @@ public sealed class FaultRun : IAsyncDisposable
                   connection-string = {{Q(SourceCdcConnectionString)}}
                   server-id = {{ReaderServerId}}
                   tables = ["src.t"]
+                  start = {{Q(SourceStart)}}
                   heartbeat = 1s
                   read-timeout = 5s
                   connect-timeout = 3s
@@ -318,13 +338,24 @@ public sealed class FaultRun : IAsyncDisposable
 
     public void FaultInjected(string what)
     {
-        FaultInjectedUtc ??= DateTime.UtcNow;
+        lock (_faults)
+        {
+            _faults.Add((DateTime.UtcNow, null));
+        }
+
         Mark("FAULT: " + what);
     }
 
     public void FaultHealed(string what)
     {
-        FaultHealedUtc = DateTime.UtcNow;
+        lock (_faults)
+        {
+            if (_faults.Count > 0)
+            {
+                _faults[^1] = (_faults[^1].Injected, DateTime.UtcNow);
+            }
+        }
+
         Mark("HEAL: " + what);
     }
 
@@ -387,7 +418,17 @@ public sealed class FaultRun : IAsyncDisposable
     {
         var comparison = await SinkCheck.CompareAsync(Source.RootConnectionString, _redisClient!, Options.KeyPrefix);
         var (lost, lostExamples) = SinkCheck.LedgerLost(Workload.Ledger, comparison.SinkVersions);
-        var replicatorCheck = await new RedisSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
+        CheckResult replicatorCheck;
+        try
+        {
+            replicatorCheck = await new RedisSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
+        }
+        catch (RedisServerException e)
+        {
+            // A key that is not a hash (F8's poison before the repair).
+            replicatorCheck = new CheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 1, ["the check could not read the sink: " + e.Message]);
+        }
+
         var outcome = new CheckOutcome(comparison, lost, lostExamples, replicatorCheck);
         Mark("check: " + outcome.Summary);
         return outcome;
@@ -408,6 +449,7 @@ public sealed class FaultRun : IAsyncDisposable
         }
 
         var dlq = Nodes.Any(n => n.Running) ? (await DeadLettersAsync()).Count : -1;
+        var recovery = TimesToRecoverSeconds(quiescentUtc);
         var report = new FaultReport
         {
             Scenario = Options.Scenario,
@@ -423,7 +465,7 @@ public sealed class FaultRun : IAsyncDisposable
             StaleWritesRejected = ledger.Refused,
             DeadLetters = logs.DeadLetters,
             DlqEntries = dlq,
-            TimeToRecoverS = TimeToRecoverSeconds(quiescentUtc),
+            TimeToRecoverS = recovery.Count == 0 ? null : recovery.Any(r => r is null) ? null : recovery.Max(),
             MaxCaptureLagS = MaxCaptureLagSeconds(),
             MaxRssMb = rss,
             ReconnectAttempts = logs.ReconnectAttempts,
@@ -433,6 +475,11 @@ public sealed class FaultRun : IAsyncDisposable
             WallS = Math.Round(Elapsed.TotalSeconds, 1),
         };
         report.Extra["applies"] = ledger.Applied;
+        if (recovery.Count > 1)
+        {
+            report.Extra["time_to_recover_each_s"] = recovery;
+        }
+
         report.Extra["failed_transactions"] = Workload.FailedTransactions;
         report.Extra["largest_transaction"] = Workload.LargestTransaction;
         report.Extra["reader_polls"] = Readers.Polls;
@@ -539,24 +586,34 @@ public sealed class FaultRun : IAsyncDisposable
         return series;
     }
 
-    /// <summary>Seconds from the fault (or its heal, when later) until the capture lag is back under 1.5 s.</summary>
-    public double? TimeToRecoverSeconds(DateTime? quiescentUtc)
+    /// <summary>
+    /// For each fault: seconds from its injection until the capture lag is back under 1.5 s for good
+    /// (after its heal, before the next fault); when it never is, until quiescence (or null).
+    /// </summary>
+    public IReadOnlyList<double?> TimesToRecoverSeconds(DateTime? quiescentUtc)
     {
-        if (FaultInjectedUtc is not { } fault)
+        List<(DateTime Injected, DateTime? Healed)> faults;
+        lock (_faults)
         {
-            return null;
+            faults = [.. _faults];
         }
 
-        var from = FaultHealedUtc is { } healed && healed > fault ? healed : fault;
-        var series = LagSeries().Where(s => s.At > from).ToList();
-        var lagging = series.Where(s => s.LagSeconds > 1.5).Select(s => s.At).DefaultIfEmpty(from).Max();
-        var recovered = series.FirstOrDefault(s => s.At > lagging && s.LagSeconds <= 1.5);
-        if (recovered.At != default)
+        var lag = LagSeries();
+        var times = new List<double?>();
+        for (var i = 0; i < faults.Count; i++)
         {
-            return Math.Round((recovered.At - fault).TotalSeconds, 1);
+            var (injected, healed) = faults[i];
+            var from = healed is { } h && h > injected ? h : injected;
+            var until = i + 1 < faults.Count ? faults[i + 1].Injected : DateTime.MaxValue;
+            var window = lag.Where(s => s.At > from && s.At < until).ToList();
+            var lastLagging = window.Where(s => s.LagSeconds > 1.5).Select(s => s.At).DefaultIfEmpty(from).Max();
+            var recovered = window.FirstOrDefault(s => s.At > lastLagging && s.LagSeconds <= 1.5);
+            times.Add(recovered.At != default
+                ? Math.Round((recovered.At - injected).TotalSeconds, 1)
+                : i + 1 == faults.Count && quiescentUtc is { } q ? Math.Round((q - injected).TotalSeconds, 1) : null);
         }
 
-        return quiescentUtc is { } q ? Math.Round((q - fault).TotalSeconds, 1) : null;
+        return times;
     }
 
     public double MaxCaptureLagSeconds() => Math.Round(LagSeries().Select(s => s.LagSeconds).DefaultIfEmpty(0).Max(), 1);

@@ -37,6 +37,7 @@ public static class SinkCheck
             if (!sink.TryGetValue(pk, out var held))
             {
                 result.MissingInSink++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: missing in the sink (source ver {row.Ver})");
                 continue;
             }
@@ -44,6 +45,7 @@ public static class SinkCheck
             if (held.Error is not null)
             {
                 result.Corrupt++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: {held.Error}");
                 continue;
             }
@@ -51,6 +53,7 @@ public static class SinkCheck
             if (held.Ver is not { } ver)
             {
                 result.Corrupt++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: the sink's hash has no ver");
                 continue;
             }
@@ -58,11 +61,13 @@ public static class SinkCheck
             if (ver < row.Ver)
             {
                 result.Stale++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: stale, sink ver {ver} < source ver {row.Ver}");
             }
             else if (ver > row.Ver || held.V != row.V || held.Payload != row.Payload || held.Fields != 4)
             {
                 result.Corrupt++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: corrupt, sink ver {ver} v {held.V} payload {held.Payload} ({held.Fields} fields), source ver {row.Ver} v {row.V} payload {row.Payload}");
             }
         }
@@ -72,6 +77,7 @@ public static class SinkCheck
             if (!source.ContainsKey(pk))
             {
                 result.Resurrected++;
+                result.MismatchedPks.Add(pk);
                 result.Note($"pk {pk}: in the sink (ver {held.Ver?.ToString(CultureInfo.InvariantCulture) ?? held.Error}) but deleted in the source");
             }
         }
@@ -185,6 +191,9 @@ public sealed class SinkComparison
     public int Corrupt { get; set; }
 
     public int Mismatched => MissingInSink + Stale + Resurrected + Corrupt;
+
+    /// <summary>Every pk that does not match, whatever the reason.</summary>
+    public HashSet<long> MismatchedPks { get; } = [];
 
     public List<string> Examples { get; } = [];
 
