@@ -25,6 +25,9 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
 
     public long Polls { get; private set; }
 
+    /// <summary>Binlog dump threads at the latest successful poll.</summary>
+    public int LastCount { get; private set; }
+
     /// <summary>Samples that saw more than one reader, with the threads seen.</summary>
     public IReadOnlyList<string> Violations
     {
@@ -68,6 +71,7 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
                 }
 
                 Polls++;
+                LastCount = threads.Count;
                 MaxConcurrent = Math.Max(MaxConcurrent, threads.Count);
                 if (threads.Count > 1)
                 {

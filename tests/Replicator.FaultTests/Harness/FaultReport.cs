@@ -51,7 +51,7 @@ public sealed class FaultReport
 
     public int MaxBinlogReaders { get; init; }
 
-    public int SecretLeaks { get; init; }
+    public int SecretLeaks { get; set; }
 
     public double QuiesceS { get; init; }
 

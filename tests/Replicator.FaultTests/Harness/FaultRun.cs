@@ -21,8 +21,9 @@ public sealed class FaultRun : IAsyncDisposable
 {
     public const string SourceName = "src";
     public const string Definition = "cache";
-    private const string CdcPassword = "cdc-fault-pw";
-    private const string JournalPassword = "journal-fault-pw";
+    // Canary secrets (FAULTS.md §3.4): no node log may ever contain them.
+    private readonly string _cdcPassword = "CANARY-" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _journalPassword = "CANARY-" + Guid.NewGuid().ToString("N")[..12];
     private const uint ReaderServerId = 4242;
 
     private readonly ITestOutputHelper _output;
@@ -69,7 +70,7 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>When the cluster was up and the capture reading (before the workload).</summary>
     public DateTime ReadyUtc { get; private set; }
 
-    public string SourceCdcConnectionString => $"Server=127.0.0.1;Port={Source.Port};User ID=cdc;Password={CdcPassword}";
+    public string SourceCdcConnectionString => $"Server=127.0.0.1;Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
 
     /// <summary>Starts services and nodes; <paramref name="beforeNodes"/> runs once the servers are up and the schema exists.</summary>
     public static async Task<FaultRun> StartAsync(ScenarioOptions options, ITestOutputHelper output, Func<FaultRun, Task>? beforeNodes = null)
@@ -121,12 +122,12 @@ public sealed class FaultRun : IAsyncDisposable
 
         await Source.ExecuteAsync(Workload.Schema);
         await Source.ExecuteAsync($"""
-            CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY '{CdcPassword}';
+            CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY '{_cdcPassword}';
             GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'127.0.0.1';
             """);
         await Journal.ExecuteAsync($"""
             CREATE DATABASE journal;
-            CREATE USER 'journal'@'127.0.0.1' IDENTIFIED BY '{JournalPassword}';
+            CREATE USER 'journal'@'127.0.0.1' IDENTIFIED BY '{_journalPassword}';
             GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'127.0.0.1';
             """);
         _redisClient = await Redis.ClientAsync();
@@ -187,7 +188,7 @@ public sealed class FaultRun : IAsyncDisposable
         string Q(string s) => JsonSerializer.Serialize(s);
         var o = Options;
         var include = Path.Combine(RepoPaths.Root, "hocon", "replicator.conf");
-        var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={JournalPassword};Database=journal";
+        var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             include {{Q(include)}}
 
@@ -336,6 +337,26 @@ public sealed class FaultRun : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until a lag sample taken after this call shows the capture under 1.5 s behind the source.</summary>
+    public async Task WaitForCatchUpAsync(TimeSpan timeout)
+    {
+        var since = DateTime.UtcNow;
+        var deadline = since + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var latest = LagSeries().LastOrDefault();
+            if (latest.At > since && latest.LagSeconds <= 1.5)
+            {
+                Mark($"capture caught up (lag {latest.LagSeconds:0.0} s)");
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The capture did not catch up with the source within {timeout.TotalSeconds:0} s.");
+    }
+
     public void FaultInjected(string what)
     {
         lock (_faults)
@@ -471,6 +492,7 @@ public sealed class FaultRun : IAsyncDisposable
             ReconnectAttempts = logs.ReconnectAttempts,
             MembershipChanges = logs.MembershipChanges,
             MaxBinlogReaders = Readers.MaxConcurrent,
+            SecretLeaks = SecretLeaks(),
             QuiesceS = Math.Round(quiesce.TotalSeconds, 1),
             WallS = Math.Round(Elapsed.TotalSeconds, 1),
         };
@@ -495,6 +517,25 @@ public sealed class FaultRun : IAsyncDisposable
         }
 
         return report;
+    }
+
+    /// <summary>Occurrences of the canary passwords in the nodes' logs (all incarnations), which must be 0.</summary>
+    public int SecretLeaks()
+    {
+        var count = 0;
+        foreach (var path in Nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
+        {
+            var text = NodeProcess.ReadShared(path);
+            foreach (var secret in new[] { _cdcPassword, _journalPassword })
+            {
+                for (var i = text.IndexOf(secret, StringComparison.Ordinal); i >= 0; i = text.IndexOf(secret, i + 1, StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Dead letters listed by GET /dead-letters/&lt;definition&gt; on a running node: pk and attempts.</summary>

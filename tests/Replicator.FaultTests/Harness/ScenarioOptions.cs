@@ -3,7 +3,7 @@ namespace Replicator.FaultTests.Harness;
 /// <summary>The shape of one scenario's run: workload size and rate, and the node settings that differ.</summary>
 public sealed record ScenarioOptions(string Scenario)
 {
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = (int)FaultSuiteSettings.Seed;
 
     /// <summary>Row changes the generator writes (acknowledged).</summary>
     public long Changes { get; init; } = FaultSuiteSettings.Changes;
@@ -36,7 +36,10 @@ public static class FaultSuiteSettings
     /// <summary>Row changes per scenario (REPLICATOR_FAULT_CHANGES; default 100,000).</summary>
     public static long Changes { get; } = Read("REPLICATOR_FAULT_CHANGES", 100_000);
 
-    /// <summary>Generator rate in changes/s (REPLICATOR_FAULT_RATE).</summary>
+    /// <summary>Seed of the workload and the chaos stage (REPLICATOR_FAULT_SEED; default 42).</summary>
+    public static long Seed { get; } = Read("REPLICATOR_FAULT_SEED", 42);
+
+    /// <summary>Generator rate in changes/s (REPLICATOR_FAULT_RATE; default 1,500).</summary>
     public static double ChangesPerSecond { get; } = Read("REPLICATOR_FAULT_RATE", 1_500);
 
     private static long Read(string name, long fallback) =>

@@ -34,6 +34,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
 
             // (b) Inside a transaction of thousands of rows, once its offset shows rows already handled.
             await run.WaitForChangesAsync(run.Options.Changes * 55 / 100, workload);
+            await run.WaitForCatchUpAsync(TimeSpan.FromSeconds(60));
             BinlogPoint? atKill;
             (string File, long Position) txStart;
             int rows;
