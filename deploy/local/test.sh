@@ -20,7 +20,15 @@ fi
 
 passed=0
 failed=0
+# The fault suite (tests/Replicator.FaultTests: private servers, three-node clusters, kill -9) is
+# the longest; it runs last.
+projects=()
 for project in tests/*/*.csproj; do
+  case "$project" in */Replicator.FaultTests.csproj) ;; *) projects+=("$project") ;; esac
+done
+[ -f tests/Replicator.FaultTests/Replicator.FaultTests.csproj ] && projects+=(tests/Replicator.FaultTests/Replicator.FaultTests.csproj)
+rm -f artifacts/fault-report.json artifacts/fault-report.md
+for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"
   log="artifacts/$name.log"
   dotnet test "$project" -c Release --no-build -nologo "$@" >"$log" 2>&1
@@ -38,5 +46,9 @@ for project in tests/*/*.csproj; do
   passed=$((passed + p))
   failed=$((failed + f))
 done
+if [ -f artifacts/fault-report.json ]; then
+  echo "fault suite report (artifacts/fault-report.md):"
+  cat artifacts/fault-report.json
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
