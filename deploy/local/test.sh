@@ -20,10 +20,18 @@ fi
 
 passed=0
 failed=0
+# The fault suite (tests/Replicator.FaultTests: private servers, three-node clusters, kill -9) is
+# the longest; it runs last.
+projects=()
 for project in tests/*/*.csproj; do
+  case "$project" in */Replicator.FaultTests.csproj) ;; *) projects+=("$project") ;; esac
+done
+[ -f tests/Replicator.FaultTests/Replicator.FaultTests.csproj ] && projects+=(tests/Replicator.FaultTests/Replicator.FaultTests.csproj)
+rm -f artifacts/fault-report.json artifacts/fault-report.md
+for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"
   log="artifacts/$name.log"
-  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" >"$log" 2>&1
+  dotnet test "$project" -c Release --no-build -nologo "$@" >"$log" 2>&1
   summary="$(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | tail -1)"
   if [ -z "$summary" ]; then
     echo "$name: no test summary (the test host crashed?); see $log"
@@ -34,9 +42,13 @@ for project in tests/*/*.csproj; do
   p="$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')"
   f="$(echo "$summary" | sed -E 's/.*Failed: +([0-9]+),.*/\1/')"
   echo "$name: $p passed, $f failed"
-  if [ "$f" -gt 0 ]; then grep -E '^\s+Failed ' "$log" | head -20; fi
+  if [ "$f" -gt 0 ]; then grep -E -A4 '^\s+Failed ' "$log" | head -60; fi
   passed=$((passed + p))
   failed=$((failed + f))
 done
+if [ -f artifacts/fault-report.json ]; then
+  echo "fault suite report (artifacts/fault-report.md):"
+  cat artifacts/fault-report.json
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

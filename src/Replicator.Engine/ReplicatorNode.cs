@@ -72,6 +72,11 @@ public sealed class ReplicatorNode : IAsyncDisposable
             .WithFallback(ClusterSingleton.DefaultConfig());
 
         Directory.CreateDirectory(settings.DataDirectory);
+        if (settings.Persistence == PersistenceProvider.MySql && settings.PersistenceAutoInitialize)
+        {
+            await Offsets.MySqlPersistenceSchema.EnsureAsync(settings.PersistenceConnectionString).ConfigureAwait(false);
+        }
+
         var system = ActorSystem.Create(systemName, full);
         try
         {
@@ -111,16 +116,6 @@ public sealed class ReplicatorNode : IAsyncDisposable
         foreach (var definition in settings.Definitions)
         {
             var storeName = "dead-letters-" + definition.Name;
-            if (roles.Contains(WorkerRole))
-            {
-                system.ActorOf(
-                    ClusterSingletonManager.Props(
-                        DeadLetterStore.Props(definition.Name),
-                        PoisonPill.Instance,
-                        ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
-                    storeName);
-            }
-
             var store = system.ActorOf(
                 ClusterSingletonProxy.Props($"/user/{storeName}", ClusterSingletonProxySettings.Create(system).WithRole(WorkerRole)),
                 storeName + "-proxy");
@@ -136,7 +131,15 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     definition.Name,
                     entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
                     shardingSettings,
-                    extractor).ConfigureAwait(false);
+                    extractor,
+                    sharding.DefaultShardAllocationStrategy(shardingSettings),
+                    StopBucket.Instance).ConfigureAwait(false);
+                system.ActorOf(
+                    ClusterSingletonManager.Props(
+                        DeadLetterStore.Props(definition.Name, regions[definition.Name]),
+                        PoisonPill.Instance,
+                        ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
+                    storeName);
             }
             else
             {
@@ -183,6 +186,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
     /// <summary>The dead letters of a definition.</summary>
     public Task<DeadLetterStoreSnapshot> ListDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
         _deadLetterStores[definition].Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>Sends every dead letter of a definition to its bucket again; entries leave the store as they are applied.</summary>
+    public Task<DeadLettersRetrying> RetryDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
+        _deadLetterStores[definition].Ask<DeadLettersRetrying>(RetryDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
 
     public Task<DeadLettersPurged> PurgeDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
         _deadLetterStores[definition].Ask<DeadLettersPurged>(PurgeDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
@@ -249,12 +256,14 @@ public sealed class ReplicatorNode : IAsyncDisposable
         }
         else
         {
-            connection = new MySqlConnectionStringBuilder(settings.PersistenceConnectionString).ConnectionString;
+            // Akka.Persistence.Sql sets user variables while creating its tables.
+            connection = new MySqlConnectionStringBuilder(settings.PersistenceConnectionString) { AllowUserVariables = true }.ConnectionString;
             provider = "MySql.8.0.MySqlConnector";
         }
 
         var quoted = global::System.Text.Json.JsonSerializer.Serialize(connection);
-        var init = settings.PersistenceAutoInitialize ? "on" : "off";
+        // MySQL tables are created by MySqlPersistenceSchema, never by the plugin (its DDL is MySQL 8-only).
+        var init = settings.PersistenceAutoInitialize && settings.Persistence == PersistenceProvider.Sqlite ? "on" : "off";
         return ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Parsers;
@@ -11,6 +10,9 @@ namespace Replicator.Binlog.Network;
 /// </summary>
 public sealed record BinlogClientOptions
 {
+    /// <summary>The largest master_heartbeat_period the servers accept (4294967 seconds).</summary>
+    private static readonly TimeSpan MaxHeartbeatPeriod = TimeSpan.FromSeconds(4294967);
+
     public string Host { get; init; } = "127.0.0.1";
 
     public int Port { get; init; } = 3306;
@@ -70,23 +72,9 @@ public sealed record BinlogClientOptions
     public static BinlogClientOptions FromConnectionString(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
-        var builder = new DbConnectionStringBuilder();
-        try
-        {
-            builder.ConnectionString = connectionString;
-        }
-        catch (ArgumentException)
-        {
-            // The parser's own message can quote the text; this one never does.
-            throw new ArgumentException(
-                "The connection string is malformed: expected key=value pairs separated by ';', with values containing ';' or quotes enclosed in quotes.",
-                nameof(connectionString));
-        }
-
         var options = new BinlogClientOptions();
-        foreach (string key in builder.Keys)
+        foreach (var (key, value) in ConnectionStringParser.Parse(connectionString))
         {
-            var value = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? "";
             options = Normalize(key) switch
             {
                 "server" or "host" or "datasource" or "address" or "addr" or "networkaddress" => options with { Host = value.Trim() },
@@ -184,16 +172,13 @@ public sealed record BinlogClientOptions
         }
     }
 
-    /// <summary>The largest master_heartbeat_period the servers accept (4294967 seconds).</summary>
-    private static readonly TimeSpan MaxHeartbeatPeriod = TimeSpan.FromSeconds(4294967);
-
     private static string Normalize(string key) =>
         string.Concat(key.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant();
 
     private static int ParseInt(string key, string value, int min, int max) =>
         int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
-            : throw new ArgumentException($"The connection string key '{key}' needs a whole number from {min} to {max}.", nameof(key));
+            : throw new ArgumentException($"The connection string key '{key}' needs a whole number from {min} to {max}.", "connectionString");
 
     private static TimeSpan ParseSeconds(string key, string value)
     {
@@ -205,7 +190,7 @@ public sealed record BinlogClientOptions
     {
         "true" or "yes" or "1" or "on" => true,
         "false" or "no" or "0" or "off" => false,
-        _ => throw new ArgumentException($"The connection string key '{key}' needs true or false.", nameof(key)),
+        _ => throw new ArgumentException($"The connection string key '{key}' needs true or false.", "connectionString"),
     };
 
     private static BinlogSslMode ParseSslMode(string key, string value) => Normalize(value) switch
@@ -215,7 +200,7 @@ public sealed record BinlogClientOptions
         "required" => BinlogSslMode.Required,
         "verifyca" => BinlogSslMode.VerifyCA,
         "verifyfull" or "verifyidentity" => BinlogSslMode.VerifyFull,
-        _ => throw new ArgumentException($"The connection string key '{key}' needs one of None, Preferred, Required, VerifyCA, VerifyFull.", nameof(key)),
+        _ => throw new ArgumentException($"The connection string key '{key}' needs one of None, Preferred, Required, VerifyCA, VerifyFull.", "connectionString"),
     };
 
     /// <summary>The options with the password left out.</summary>

@@ -16,7 +16,9 @@ public sealed partial class BinlogConnection
     /// <summary>
     /// Runs one statement and returns its first result set (further result sets are read and
     /// dropped). Errors from the server become a <see cref="BinlogServerException"/>; the statement
-    /// text is not repeated in messages, since it may hold secrets.
+    /// text is not repeated in messages, since it may hold secrets. Each wait for the server is
+    /// bounded by <see cref="BinlogClientOptions.ReadTimeout"/>, so this is for short statements
+    /// (checks, SHOW commands), not long-running queries.
     /// </summary>
     public async ValueTask<QueryResult> QueryAsync(string sql, CancellationToken cancellationToken = default)
     {

@@ -96,7 +96,8 @@ internal sealed class PacketChannel : IAsyncDisposable
 
             if (_payload.Length < total + length)
             {
-                Array.Resize(ref _payload, total + length);
+                // Doubling keeps joining many 16 MB chunks linear.
+                Array.Resize(ref _payload, Math.Max(total + length, (int)Math.Min(2L * _payload.Length, MaxPayloadLength)));
             }
 
             await ReadExactlyAsync(_payload.AsMemory(total, length), cancellationToken).ConfigureAwait(false);
@@ -158,9 +159,9 @@ internal sealed class PacketChannel : IAsyncDisposable
             await ssl.AuthenticateAsClientAsync(options, token).ConfigureAwait(false);
             _stream = ssl;
         }
-        catch (System.Security.Authentication.AuthenticationException)
+        catch (System.Security.Authentication.AuthenticationException e)
         {
-            _failure ??= new InvalidOperationException("TLS handshake failed");
+            _failure ??= new BinlogConnectionException($"the TLS handshake with {Endpoint} failed", e);
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -23,6 +23,9 @@ public sealed partial class ChangeExtractor
     private readonly TableFilter _filter;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _keyColumns;
     private readonly bool _allowKeyless;
+    private readonly bool _pauseUnmappable;
+    private readonly bool _strictPartialJson;
+    private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
 
     private string _file = "";
@@ -39,15 +42,29 @@ public sealed partial class ChangeExtractor
     /// <param name="resume">Where reading starts: the restart point and how many rows of that transaction were already handled.</param>
     /// <param name="gtids">The MariaDB GTID position at the start, when known.</param>
     /// <param name="allowKeyless">Give rows of tables without a known key an empty pk instead of failing (for <c>tail</c> of offline files).</param>
+    /// <param name="pauseUnmappable">
+    /// Pause a table whose rows cannot be mapped (no key, columns that do not match) instead of
+    /// failing the stream: its rows are counted but not emitted, and a <see cref="TablePaused"/>
+    /// item holds the offset back at its first row, so nothing of it is lost while the other
+    /// tables go on.
+    /// </param>
+    /// <param name="strictPartialJson">
+    /// A partial JSON update whose before image lacks the document fails the table (capture, where
+    /// sinks need whole rows); otherwise the diff is kept as the column's value (tail).
+    /// </param>
     public ChangeExtractor(
         string source,
         TableFilter filter,
         IReadOnlyDictionary<string, IReadOnlyList<string>>? keyColumns = null,
         ResumePoint? resume = null,
         MariaDbGtidPosition? gtids = null,
-        bool allowKeyless = false)
+        bool allowKeyless = false,
+        bool pauseUnmappable = false,
+        bool strictPartialJson = false)
     {
+        _strictPartialJson = strictPartialJson;
         _allowKeyless = allowKeyless;
+        _pauseUnmappable = pauseUnmappable;
         _source = source;
         _filter = filter;
         _keyColumns = keyColumns ?? new Dictionary<string, IReadOnlyList<string>>();
@@ -61,6 +78,9 @@ public sealed partial class ChangeExtractor
 
     /// <summary>The binlog file the last event came from.</summary>
     public string File => _file;
+
+    /// <summary>Tables paused because their rows cannot be mapped, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> PausedTables => _paused;
 
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
@@ -194,7 +214,28 @@ public sealed partial class ChangeExtractor
         var tx = _open!;
         var table = rows.Table;
         var captured = _filter.Includes(table.Schema, table.Table);
-        var shape = captured ? ShapeOf(table, position) : null;
+        TableShape? shape = null;
+        if (captured)
+        {
+            var name = table.Schema + "." + table.Table;
+            try
+            {
+                shape = _paused.ContainsKey(name) ? null : ShapeOf(table, position);
+            }
+            catch (Exception e) when (_pauseUnmappable && e is TableMappingException or MissingKeyException)
+            {
+                _paused[name] = e.Message;
+                output.Add(new TablePaused(tx.Id, tx.RowsSeen, name, e.Message));
+            }
+
+            if (shape is null)
+            {
+                tx.RowsSeen += rows.Rows.Count;
+                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                return;
+            }
+        }
+
         var gtid = tx.Gtid;
         ChangePosition? changePosition = null;
         for (var i = 0; i < rows.Rows.Count; i++)
@@ -209,7 +250,21 @@ public sealed partial class ChangeExtractor
             var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
             changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
-            var after = row.After is null ? null : new RowData(shape!.Names, row.After);
+            RowData? after;
+            try
+            {
+                after = row.After is null ? null : new RowData(shape!.Names, rows.IsPartialUpdate ? ApplyJsonDiffs(table, row.Before, row.After, position) : row.After);
+            }
+            catch (TableMappingException e) when (_pauseUnmappable)
+            {
+                // This row and the rest of the table wait; rows already emitted stand.
+                _paused[table.Schema + "." + table.Table] = e.Message;
+                output.Add(new TablePaused(tx.Id, ordinal, table.Schema + "." + table.Table, e.Message));
+                tx.RowsSeen += rows.Rows.Count - i - 1;
+                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                return;
+            }
+
             switch (rows.Kind)
             {
                 case RowsEventKind.Write:
@@ -243,6 +298,48 @@ public sealed partial class ChangeExtractor
         }
 
         output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+    }
+
+    /// <summary>
+    /// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) carry a diff instead of
+    /// the new document: apply it to the before image. Without the before document (a MINIMAL
+    /// image), the update cannot be made whole, and the table fails loudly rather than losing it.
+    /// </summary>
+    private ColumnValue[] ApplyJsonDiffs(TableSchema table, ColumnValue[]? before, ColumnValue[] after, long position)
+    {
+        ColumnValue[]? whole = null;
+        for (var i = 0; i < after.Length; i++)
+        {
+            if (after[i].Kind != ValueKind.JsonDiff)
+            {
+                continue;
+            }
+
+            var column = table.Columns[i].Name;
+            if ((before is null || before[i].Kind != ValueKind.Json) && !_strictPartialJson)
+            {
+                continue;
+            }
+
+            if (before is null || before[i].Kind != ValueKind.Json)
+            {
+                throw new TableMappingException(
+                    table.ToString(),
+                    $"A partial JSON update of {table}.{column} at {_file}:{position} cannot be applied: the before image does not hold the document (binlog_row_image=MINIMAL?). Set binlog_row_image=FULL or binlog_row_value_options='' on the source.");
+            }
+
+            whole ??= (ColumnValue[])after.Clone();
+            try
+            {
+                whole[i] = ColumnValue.FromJson(JsonDiffApplier.Apply(before[i].AsString()!, after[i].AsJsonDiff()!));
+            }
+            catch (JsonDiffException e)
+            {
+                throw new TableMappingException(table.ToString(), $"A partial JSON update of {table}.{column} at {_file}:{position} does not fit the before image: {e.Message}");
+            }
+        }
+
+        return whole ?? after;
     }
 
     private RowChange Change(TableSchema table, ChangeAction action, RowKey key, RowData? before, RowData? after, ChangePosition position, SourceVersion version, DateTime commitTime) =>

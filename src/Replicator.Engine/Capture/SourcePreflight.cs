@@ -214,6 +214,51 @@ public static partial class SourcePreflight
         }
     }
 
+    /// <summary>
+    /// Refuses captured tables that have no primary key and no configured key columns, naming them:
+    /// their changes could not be routed or deduplicated by pk.
+    /// </summary>
+    public static async Task CheckKeysAsync(
+        string connectionString,
+        TableFilter filter,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> keyColumns,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // KEY_COLUMN_USAGE, not TABLE_CONSTRAINTS: MariaDB shows the latter only to users with more than SELECT.
+        command.CommandText = """
+            SELECT t.TABLE_SCHEMA, t.TABLE_NAME
+            FROM information_schema.TABLES t
+            WHERE t.TABLE_TYPE = 'BASE TABLE'
+              AND t.TABLE_SCHEMA NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')
+              AND NOT EXISTS (
+                SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k
+                WHERE k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = 'PRIMARY')
+            ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME
+            """;
+        var keyless = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var schema = reader.GetString(0);
+                var table = reader.GetString(1);
+                if (filter.Includes(schema, table) && !keyColumns.ContainsKey($"{schema}.{table}"))
+                {
+                    keyless.Add($"{schema}.{table}");
+                }
+            }
+        }
+
+        if (keyless.Count > 0)
+        {
+            var shown = string.Join(", ", keyless.Take(10)) + (keyless.Count > 10 ? $" and {keyless.Count - 10} more" : "");
+            throw new PreflightException($"Captured tables without a primary key: {shown}. Set key-columns {{ \"{keyless[0]}\" = [<column>, …] }} for each in the source's config, or leave them out of its tables.");
+        }
+    }
+
     private static string Reason(MySqlException e) =>
         e.InnerException switch
         {

@@ -18,7 +18,8 @@ public sealed record ReplicatorSettings(
     IReadOnlyList<DefinitionSettings> Definitions,
     PersistenceProvider Persistence,
     string PersistenceConnectionString,
-    bool PersistenceAutoInitialize)
+    bool PersistenceAutoInitialize,
+    TestingSettings Testing)
 {
     /// <summary>The embedded defaults (reference.conf).</summary>
     public static Config Defaults { get; } = LoadDefaults();
@@ -29,7 +30,7 @@ public sealed record ReplicatorSettings(
     {
         var root = config.WithFallback(Defaults);
         var reader = ConfigReader.At(root, "replicator");
-        reader.RequireOnly("data-dir", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence");
+        reader.RequireOnly("data-dir", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
         var insecure = reader.Bool("insecure");
 
         var sourceDefaults = root.GetConfig("replicator.source-defaults");
@@ -74,7 +75,8 @@ public sealed record ReplicatorSettings(
             definitions,
             provider,
             persistenceConnection,
-            persistence.Bool("auto-initialize"));
+            persistence.Bool("auto-initialize"),
+            TestingSettings.Read(reader.Child("testing")));
     }
 
     public SourceSettings Source(string name) =>

@@ -36,3 +36,15 @@ public sealed record PurgeDeadLetters : IReplicatorWireMessage
 
 /// <summary>How many entries a purge removed.</summary>
 public sealed record DeadLettersPurged(int Count) : IReplicatorWireMessage;
+
+/// <summary>Sends every dead letter of the definition to its bucket again; replies <see cref="DeadLettersRetrying"/>.</summary>
+public sealed record RetryDeadLetters : IReplicatorWireMessage
+{
+    public static RetryDeadLetters Instance { get; } = new();
+}
+
+/// <summary>How many dead letters a retry sent; each leaves the store once its bucket finished it.</summary>
+public sealed record DeadLettersRetrying(int Count) : IReplicatorWireMessage;
+
+/// <summary>Persisted: a retried dead letter was applied (or refused as stale) and leaves the store, unless it was parked again after <paramref name="RetriedAt"/>.</summary>
+public sealed record DeadLetterCleared(string Schema, string Table, string Pk, DateTime RetriedAt) : IReplicatorWireMessage;

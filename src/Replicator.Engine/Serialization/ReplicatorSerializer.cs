@@ -24,6 +24,10 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string ListDeadLettersManifest = "DL";
     private const string PurgeDeadLettersManifest = "DU";
     private const string DeadLettersPurgedManifest = "DX";
+    private const string RetryDeadLettersManifest = "DR";
+    private const string DeadLettersRetryingManifest = "DY";
+    private const string DeadLetterClearedManifest = "DZ";
+    private const string DeliveriesReleasedManifest = "RL";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -46,6 +50,10 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         ListDeadLetters => ListDeadLettersManifest,
         PurgeDeadLetters => PurgeDeadLettersManifest,
         DeadLettersPurged => DeadLettersPurgedManifest,
+        RetryDeadLetters => RetryDeadLettersManifest,
+        DeadLettersRetrying => DeadLettersRetryingManifest,
+        DeadLetterCleared => DeadLetterClearedManifest,
+        DeliveriesReleased => DeliveriesReleasedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -85,20 +93,25 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
 
                 return;
             case ChangesFinished finished:
-                w.Write(finished.Definition);
-                w.Write(finished.Bucket);
-                w.Write(finished.Epoch);
-                w.Write7BitEncodedInt(finished.Sequences.Count);
-                foreach (var sequence in finished.Sequences)
-                {
-                    w.Write(sequence);
-                }
-
+                WriteSequences(w, finished.Definition, finished.Bucket, finished.Epoch, finished.Sequences);
+                return;
+            case DeliveriesReleased released:
+                WriteSequences(w, released.Definition, released.Bucket, released.Epoch, released.Sequences);
                 return;
             case GetCaptureStatus:
             case DeadLetterAccepted:
             case ListDeadLetters:
             case PurgeDeadLetters:
+            case RetryDeadLetters:
+                return;
+            case DeadLettersRetrying retrying:
+                w.Write(retrying.Count);
+                return;
+            case DeadLetterCleared cleared:
+                w.Write(cleared.Schema);
+                w.Write(cleared.Table);
+                w.Write(cleared.Pk);
+                w.Write(cleared.RetriedAt.Ticks);
                 return;
             case DeadLettersPurged purged:
                 w.Write(purged.Count);
@@ -158,16 +171,14 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
 
             case ChangesFinishedManifest:
             {
-                var definition = r.ReadString();
-                var bucket = r.ReadInt32();
-                var epoch = r.ReadString();
-                var sequences = new long[r.Read7BitEncodedInt()];
-                for (var i = 0; i < sequences.Length; i++)
-                {
-                    sequences[i] = r.ReadInt64();
-                }
-
+                var (definition, bucket, epoch, sequences) = ReadSequences(r);
                 return new ChangesFinished(definition, bucket, epoch, sequences);
+            }
+
+            case DeliveriesReleasedManifest:
+            {
+                var (definition, bucket, epoch, sequences) = ReadSequences(r);
+                return new DeliveriesReleased(definition, bucket, epoch, sequences);
             }
 
             case GetCaptureStatusManifest:
@@ -180,6 +191,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return PurgeDeadLetters.Instance;
             case DeadLettersPurgedManifest:
                 return new DeadLettersPurged(r.ReadInt32());
+            case RetryDeadLettersManifest:
+                return RetryDeadLetters.Instance;
+            case DeadLettersRetryingManifest:
+                return new DeadLettersRetrying(r.ReadInt32());
+            case DeadLetterClearedManifest:
+                return new DeadLetterCleared(r.ReadString(), r.ReadString(), r.ReadString(), new DateTime(r.ReadInt64(), DateTimeKind.Utc));
             case CaptureStatusManifest:
                 return new CaptureStatus(
                     r.ReadString(),
@@ -212,6 +229,32 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             default:
                 throw new System.Runtime.Serialization.SerializationException($"Unknown Replicator manifest '{manifest}': a node of a newer version may have sent it.");
         }
+    }
+
+    private static void WriteSequences(BinaryWriter w, string definition, int bucket, string epoch, IReadOnlyList<long> sequences)
+    {
+        w.Write(definition);
+        w.Write(bucket);
+        w.Write(epoch);
+        w.Write7BitEncodedInt(sequences.Count);
+        foreach (var sequence in sequences)
+        {
+            w.Write(sequence);
+        }
+    }
+
+    private static (string Definition, int Bucket, string Epoch, long[] Sequences) ReadSequences(BinaryReader r)
+    {
+        var definition = r.ReadString();
+        var bucket = r.ReadInt32();
+        var epoch = r.ReadString();
+        var sequences = new long[r.Read7BitEncodedInt()];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            sequences[i] = r.ReadInt64();
+        }
+
+        return (definition, bucket, epoch, sequences);
     }
 
     private static void WriteDeadLetter(BinaryWriter w, DeadLetterParked parked)

@@ -9,6 +9,7 @@ namespace Replicator.Host.Admin;
 /// <summary>
 /// A small HTTP endpoint on the node: <c>GET /status</c> (JSON: captures and definition counters),
 /// <c>GET /metrics</c> (Prometheus text), <c>GET /dead-letters/&lt;definition&gt;</c> and
+/// <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply them again) and
 /// <c>POST /dead-letters/&lt;definition&gt;/purge</c>. Bind it to a private address: it has no
 /// authentication. It shows no row data except in dead letters, and never a secret.
 /// </summary>
@@ -167,6 +168,12 @@ internal sealed class AdminServer : IDisposable
         if (!_node.Regions.ContainsKey(definition))
         {
             return (404, "text/plain", $"no definition named {definition}\n");
+        }
+
+        if (parts.Length == 3 && parts[2] == "retry" && method == "POST")
+        {
+            var retrying = await _node.RetryDeadLettersAsync(definition).ConfigureAwait(false);
+            return (200, "application/json", JsonSerializer.Serialize(new { retrying = retrying.Count }));
         }
 
         if (parts.Length == 3 && parts[2] == "purge" && method == "POST")

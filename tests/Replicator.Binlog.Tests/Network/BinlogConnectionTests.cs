@@ -17,6 +17,7 @@ public sealed class BinlogConnectionTests
         Assert.True(connection.Server.ConnectionId > 0);
         Assert.Equal("mysql_native_password", connection.AuthenticationPlugin);
         Assert.False(connection.IsSecure);
+        Assert.True(connection.DeprecateEof);
 
         var result = await connection.QueryAsync("SELECT CONNECTION_ID(), CURRENT_USER()");
         Assert.Equal(connection.Server.ConnectionId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Rows[0][0]);

@@ -76,6 +76,28 @@ public sealed class MySqlFakeServerConnectionTests
     }
 
     [Fact]
+    public async Task Without_CLIENT_DEPRECATE_EOF_result_sets_end_with_EOF_packets_and_dumps_with_a_classic_EOF()
+    {
+        await using var server = new NetworkFakeMySqlServer { OffersDeprecateEof = false };
+        server.Accounts.Add(("cdc", Password, "mysql_native_password"));
+        server.DumpEvents.Add(NetworkFakeMySqlServer.FakeRotate(NetworkFakeMySqlServer.BinlogFile, 4));
+        var options = Options(server) with { Start = StartPosition.Oldest, Blocking = false };
+        await using var connection = await BinlogConnection.OpenAsync(options);
+
+        var logs = await connection.ReadBinaryLogsAsync();
+        var one = await connection.QueryAsync("SELECT 1");
+        var stream = await connection.StartDumpAsync(CancellationToken.None);
+        var events = await NetworkRawEvents.ReadToEndAsync(stream);
+
+        Assert.False(connection.DeprecateEof);
+        Assert.Equal(["binlog.000002", NetworkFakeMySqlServer.BinlogFile], logs);
+        Assert.Equal("1", one.Rows[0][0]);
+        Assert.Single(events);
+        Assert.True(stream.IsCompleted);
+        Assert.Equal("binlog.000002", Encoding.ASCII.GetString(server.ReplicationCommands.Last().AsSpan(11)));
+    }
+
+    [Fact]
     public async Task A_MariaDB_GTID_position_is_refused_for_a_MySQL_source()
     {
         await using var server = Server();

@@ -52,6 +52,9 @@ public sealed class NetworkFakeMySqlServer : IAsyncDisposable
 
     public string DefaultPlugin { get; init; } = "caching_sha2_password";
 
+    /// <summary>False: the server does not offer CLIENT_DEPRECATE_EOF and ends column lists and rows with EOF packets.</summary>
+    public bool OffersDeprecateEof { get; init; } = true;
+
     public List<(string User, string Password, string Plugin)> Accounts { get; } = [];
 
     /// <summary>With a certificate the server offers TLS.</summary>
@@ -193,7 +196,8 @@ public sealed class NetworkFakeMySqlServer : IAsyncDisposable
 
         public async Task<bool> LogInAsync(CancellationToken cancellationToken)
         {
-            var capabilities = ServerCapabilities | (server.Certificate is null ? 0 : SslCapability);
+            var capabilities = (ServerCapabilities | (server.Certificate is null ? 0 : SslCapability))
+                & (server.OffersDeprecateEof ? uint.MaxValue : ~DeprecateEofCapability);
             var handshake = new List<byte> { 10 };
             handshake.AddRange(Encoding.ASCII.GetBytes(server.Version));
             handshake.Add(0);

@@ -36,7 +36,7 @@ public sealed class NetworkThrowawayMariaDb : IAsyncDisposable
 
     private string Socket => Path.Combine(Directory, "mariadb.sock");
 
-    public static async Task<NetworkThrowawayMariaDb> StartAsync(bool tls = false)
+    public static async Task<NetworkThrowawayMariaDb> StartAsync(bool tls = false, bool binaryLog = true)
     {
         var directory = Path.Combine(Path.GetTempPath(), "replicator-nettest-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "binlog"));
@@ -51,7 +51,7 @@ public sealed class NetworkThrowawayMariaDb : IAsyncDisposable
             "--no-defaults", $"--user={user}", $"--datadir={Path.Combine(directory, "data")}",
             $"--socket={Path.Combine(directory, "mariadb.sock")}", $"--port={port}", "--bind-address=127.0.0.1",
             $"--pid-file={Path.Combine(directory, "mariadb.pid")}", $"--log-error={Path.Combine(directory, "error.log")}",
-            "--server-id=1", $"--log-bin={Path.Combine(directory, "binlog", "mariadb-bin")}",
+            "--server-id=1", binaryLog ? $"--log-bin={Path.Combine(directory, "binlog", "mariadb-bin")}" : "--skip-log-bin",
             "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON",
             "--skip-name-resolve", "--character-set-server=utf8mb4", "--innodb-buffer-pool-size=32M",
             "--innodb-flush-log-at-trx-commit=2", "--max-allowed-packet=64M",

@@ -35,9 +35,3 @@ public sealed class NetworkThrowawayServerFixture : IAsyncLifetime
         }
     }
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class NetworkThrowawayCollection : ICollectionFixture<NetworkThrowawayServerFixture>
-{
-    public const string Name = "Network: throwaway MariaDB";
-}

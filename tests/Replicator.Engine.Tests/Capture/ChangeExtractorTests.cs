@@ -189,4 +189,41 @@ public sealed class ChangeExtractorTests
         Assert.Equal(new BinlogPosition("mariadb-bin.000004", 4), Assert.IsType<Positioned>(Assert.Single(items)).Position);
         Assert.Equal("mariadb-bin.000004", extractor.File);
     }
+
+    private static readonly TableSchema Docs = new(
+        "shop",
+        "docs",
+        [new ColumnDefinition("id", ColumnType.Long, 0, false), new ColumnDefinition("doc", ColumnType.Json, 4, true, IsJson: true)],
+        [0]);
+
+    private static RowsEvent PartialUpdate(ColumnValue[]? before) =>
+        new(H(BinlogEventType.PartialUpdateRows, 120), File, RowsEventKind.Update, 44, Docs, 1,
+            [new RowImage(before, [ColumnValue.FromInt64(1), ColumnValue.FromJsonDiff([new JsonDiff(JsonDiffOperation.Replace, "$.age", "26")])])]);
+
+    [Fact]
+    public void A_partial_json_update_is_applied_to_the_before_document()
+    {
+        var before = new[] { ColumnValue.FromInt64(1), ColumnValue.FromJson("{\"age\": 25, \"name\": \"Joe\"}") };
+        var change = Assert.Single(Run(new ChangeExtractor("src", TableFilter.All, strictPartialJson: true), Transaction(100, 1, PartialUpdate(before))).OfType<ChangeCaptured>());
+        var doc = change.Change.After!["doc"];
+        Assert.Equal(ValueKind.Json, doc.Kind);
+        Assert.Equal(26, System.Text.Json.Nodes.JsonNode.Parse(doc.AsString()!)!["age"]!.GetValue<int>());
+        Assert.Equal("Joe", System.Text.Json.Nodes.JsonNode.Parse(doc.AsString()!)!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_partial_json_update_without_its_before_document_fails_the_table_loudly_in_capture_and_keeps_the_diff_in_tail()
+    {
+        var minimal = new[] { ColumnValue.FromInt64(1), ColumnValue.Absent };
+        var error = Assert.Throws<TableMappingException>(() => Run(new ChangeExtractor("src", TableFilter.All, strictPartialJson: true), Transaction(100, 1, PartialUpdate(minimal))));
+        Assert.Contains("shop.docs.doc", error.Message);
+        Assert.Contains("binlog_row_image=FULL", error.Message);
+
+        var kept = Assert.Single(Run(new ChangeExtractor("src", TableFilter.All), Transaction(100, 1, PartialUpdate(minimal))).OfType<ChangeCaptured>());
+        Assert.Equal(ValueKind.JsonDiff, kept.Change.After!["doc"].Kind);
+
+        var paused = Run(new ChangeExtractor("src", TableFilter.All, pauseUnmappable: true, strictPartialJson: true), Transaction(100, 1, PartialUpdate(minimal)));
+        Assert.Empty(paused.OfType<ChangeCaptured>());
+        Assert.Equal("shop.docs", Assert.Single(paused.OfType<TablePaused>()).Table);
+    }
 }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace Replicator.FaultTests.Harness;
+
+/// <summary>
+/// A private redis-server of one scenario (own port, own directory) with an append-only file
+/// fsynced on every write, so a <c>SHUTDOWN NOSAVE</c> followed by a start gives back the same data.
+/// </summary>
+public sealed class FaultRedis : IAsyncDisposable
+{
+    private readonly string _redisServer;
+    private Process? _process;
+    private ConnectionMultiplexer? _client;
+    private int _starts;
+
+    private FaultRedis(string directory, int port, string redisServer)
+    {
+        Directory = directory;
+        Port = port;
+        _redisServer = redisServer;
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    /// <summary>The StackExchange.Redis configuration string the nodes use.</summary>
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    public static async Task<FaultRedis> StartAsync(string directory)
+    {
+        var server = new FaultRedis(directory, Tools.FreePort(), Tools.Require("redis-server", "redis-server"));
+        System.IO.Directory.CreateDirectory(directory);
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("Redis is already running.");
+        }
+
+        _starts++;
+        _process = Tools.Spawn(
+            _redisServer,
+            [
+                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--bind", "127.0.0.1",
+                "--protected-mode", "yes",
+                "--dir", Directory,
+                "--save", "",
+                "--appendonly", "yes",
+                "--appendfsync", "always",
+                "--daemonize", "no",
+                "--logfile", Path.Combine(Directory, "redis.log"),
+            ],
+            Path.Combine(Directory, $"stdout.{_starts}.log"));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var client = await ClientAsync();
+                await client.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>SHUTDOWN NOSAVE (the AOF keeps the data), and waits until the process is gone.</summary>
+    public async Task ShutdownAsync()
+    {
+        var client = await ClientAsync();
+        try
+        {
+            await client.GetServer(Configuration).ExecuteAsync("SHUTDOWN", "NOSAVE");
+        }
+        catch (RedisException)
+        {
+            // The connection closes as the server goes away.
+        }
+
+        if (_process is not null)
+        {
+            if (!_process.WaitForExit(15_000))
+            {
+                throw new InvalidOperationException("Redis did not shut down within 15 s.");
+            }
+
+            ProcessRegistry.Forget(_process);
+            _process = null;
+        }
+    }
+
+    /// <summary>A client of the suite's own (admin allowed), reconnecting on its own.</summary>
+    public async Task<ConnectionMultiplexer> ClientAsync()
+    {
+        if (_client is null)
+        {
+            var options = ConfigurationOptions.Parse(Configuration);
+            options.AllowAdmin = true;
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = 2000;
+            options.SyncTimeout = 30_000;
+            options.AsyncTimeout = 30_000;
+            options.ClientName = "fault-suite";
+            _client = await ConnectionMultiplexer.ConnectAsync(options);
+        }
+
+        return _client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync();
+        }
+
+        if (_process is not null)
+        {
+            ProcessRegistry.Kill(_process);
+            _process = null;
+        }
+    }
+}

@@ -1,0 +1,761 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MySqlConnector;
+using Replicator.Host.Commands;
+using Replicator.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Replicator.FaultTests.Harness;
+
+/// <summary>
+/// One scenario's world (FAULTS.md §4.1): a source MariaDB, a second MariaDB for the Akka journal
+/// (so killing the source leaves the journal up), a Redis, three <c>replicator run</c> nodes with
+/// roles [capture, worker] and the test SBR timings, the workload generator, a binlog reader
+/// monitor, and a sampler of capture lag and memory. It runs the fault, waits for quiescence,
+/// checks the sink and builds the report; disposing kills every process it started.
+/// </summary>
+public sealed class FaultRun : IAsyncDisposable
+{
+    public const string SourceName = "src";
+    public const string Definition = "cache";
+    // Canary secrets (FAULTS.md §3.4): no node log may ever contain them.
+    private readonly string _cdcPassword = "CANARY-" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _journalPassword = "CANARY-" + Guid.NewGuid().ToString("N")[..12];
+    private const uint ReaderServerId = 4242;
+
+    private readonly ITestOutputHelper _output;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<string> _timeline = [];
+    private readonly List<Sample> _samples = [];
+
+    // Faults injected, with when each was healed (a server or node started again), if it was.
+    private readonly List<(DateTime Injected, DateTime? Healed)> _faults = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _sampler;
+    private ConnectionMultiplexer? _redisClient;
+
+    private FaultRun(ScenarioOptions options, ITestOutputHelper output, string servers, string evidence)
+    {
+        Options = options;
+        _output = output;
+        ServersDirectory = servers;
+        Evidence = evidence;
+    }
+
+    public ScenarioOptions Options { get; }
+
+    public string ServersDirectory { get; }
+
+    /// <summary>artifacts/faults/&lt;scenario&gt;: node logs, ledgers, servers' error logs.</summary>
+    public string Evidence { get; }
+
+    public FaultMariaDb Source { get; private set; } = null!;
+
+    public FaultMariaDb Journal { get; private set; } = null!;
+
+    public FaultRedis Redis { get; private set; } = null!;
+
+    public IReadOnlyList<NodeProcess> Nodes { get; private set; } = [];
+
+    public Workload Workload { get; private set; } = null!;
+
+    public BinlogReaderMonitor Readers { get; private set; } = null!;
+
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>When the cluster was up and the capture reading (before the workload).</summary>
+    public DateTime ReadyUtc { get; private set; }
+
+    public string SourceCdcConnectionString => $"Server=127.0.0.1;Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
+
+    /// <summary>Starts services and nodes; <paramref name="beforeNodes"/> runs once the servers are up and the schema exists.</summary>
+    public static async Task<FaultRun> StartAsync(ScenarioOptions options, ITestOutputHelper output, Func<FaultRun, Task>? beforeNodes = null)
+    {
+        var run = new FaultRun(options, output, FaultRunDirectory.ForServers(options.Scenario), FaultRunDirectory.ForEvidence(options.Scenario));
+        try
+        {
+            await run.StartServicesAsync();
+            if (beforeNodes is not null)
+            {
+                await beforeNodes(run);
+            }
+
+            await run.StartNodesAsync();
+            run.Readers = new BinlogReaderMonitor(run.Source.RootConnectionString);
+            run._sampler = Task.Run(run.SampleLoopAsync);
+            run.Workload = new Workload(run.Source.RootConnectionString, options.Seed, options.KeySpace);
+            run.ReadyUtc = DateTime.UtcNow;
+            run.Mark($"ready: 3 nodes up, capture reading on {run.CaptureNodeOrNull()?.Name ?? "?"}");
+            return run;
+        }
+        catch (Exception e)
+        {
+            var diagnostics = run.Diagnostics();
+            await run.DisposeAsync();
+            throw new InvalidOperationException($"{options.Scenario}: the cluster did not start: {e.Message}\n{diagnostics}", e);
+        }
+    }
+
+    private async Task StartServicesAsync()
+    {
+        var sourceTask = FaultMariaDb.StartAsync(
+            "source",
+            Path.Combine(ServersDirectory, "source"),
+            "--server-id=1",
+            "--log-bin=" + Path.Combine(ServersDirectory, "source", "data", "mariadb-bin"),
+            "--binlog-format=ROW",
+            "--binlog-row-image=FULL",
+            "--binlog-row-metadata=FULL",
+            "--max-binlog-size=1M",
+            "--sync-binlog=1",
+            "--innodb-flush-log-at-trx-commit=1",
+            "--gtid-strict-mode=ON");
+        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2");
+        var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"));
+        Source = await sourceTask;
+        Journal = await journalTask;
+        Redis = await redisTask;
+
+        await Source.ExecuteAsync(Workload.Schema);
+        await Source.ExecuteAsync($"""
+            CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY '{_cdcPassword}';
+            GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'127.0.0.1';
+            """);
+        await Journal.ExecuteAsync($"""
+            CREATE DATABASE journal;
+            CREATE USER 'journal'@'127.0.0.1' IDENTIFIED BY '{_journalPassword}';
+            GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'127.0.0.1';
+            """);
+        _redisClient = await Redis.ClientAsync();
+        Mark($"services up: source :{Source.Port} (pid {Source.ProcessId}), journal :{Journal.Port}, redis :{Redis.Port} (pid {Redis.ProcessId})");
+    }
+
+    private async Task StartNodesAsync()
+    {
+        var ports = Tools.FreePorts(6);
+        var nodes = new List<NodeProcess>();
+        for (var i = 0; i < 3; i++)
+        {
+            var name = $"node{i + 1}";
+            var config = Path.Combine(ServersDirectory, name + ".conf");
+            nodes.Add(new NodeProcess(name, ports[i], ports[3 + i], config, Evidence));
+        }
+
+        Nodes = nodes;
+        await BootAsync();
+    }
+
+    /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
+    public string SourceStart { get; set; } = "end";
+
+    /// <summary>Writes the nodes' configs and starts them: the first seed first, so it is the oldest member and runs the singletons.</summary>
+    private async Task BootAsync()
+    {
+        var seeds = string.Join(", ", Nodes.Take(2).Select(n => JsonSerializer.Serialize(n.Address)));
+        foreach (var node in Nodes)
+        {
+            await File.WriteAllTextAsync(node.ConfigPath, NodeConfig(node, seeds));
+        }
+
+        Nodes[0].Start();
+        await WaitForAdminAsync(Nodes[0], TimeSpan.FromSeconds(90));
+        Nodes[1].Start();
+        Nodes[2].Start();
+        await Task.WhenAll(WaitForAdminAsync(Nodes[1], TimeSpan.FromSeconds(90)), WaitForAdminAsync(Nodes[2], TimeSpan.FromSeconds(90)));
+        await WaitForCaptureAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>A full cluster restart: kill -9 every node, run <paramref name="whileDown"/>, start them all again.</summary>
+    public async Task RestartClusterAsync(Func<Task> whileDown)
+    {
+        foreach (var node in Nodes)
+        {
+            node.Kill();
+        }
+
+        Mark("killed every node");
+        await whileDown();
+        await BootAsync();
+        Mark($"cluster up again, capture on {CaptureNodeOrNull()?.Name ?? "?"}");
+    }
+
+    private string NodeConfig(NodeProcess node, string seeds)
+    {
+        string Q(string s) => JsonSerializer.Serialize(s);
+        var o = Options;
+        var include = Path.Combine(RepoPaths.Root, "hocon", "replicator.conf");
+        var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
+        return string.Create(CultureInfo.InvariantCulture, $$"""
+            include {{Q(include)}}
+
+            akka {
+              loglevel = INFO
+              log-dead-letters = on
+              log-dead-letters-during-shutdown = off
+              remote.dot-netty.tcp {
+                hostname = 127.0.0.1
+                port = {{node.AkkaPort}}
+              }
+              cluster {
+                seed-nodes = [{{seeds}}]
+                roles = [capture, worker]
+                failure-detector.acceptable-heartbeat-pause = 3s
+                down-removal-margin = 7s
+                split-brain-resolver.stable-after = 7s
+              }
+            }
+
+            replicator {
+              data-dir = {{Q(Path.Combine(ServersDirectory, node.Name + "-data"))}}
+              capture {
+                max-in-flight = {{o.MaxInFlight}}
+                offset-commit-interval = 500ms
+                redelivery-timeout = {{(int)o.RedeliveryTimeout.TotalMilliseconds}}ms
+                reconnect-min-backoff = 500ms
+                reconnect-max-backoff = 4s
+              }
+              sources {
+                {{SourceName}} {
+                  connection-string = {{Q(SourceCdcConnectionString)}}
+                  server-id = {{ReaderServerId}}
+                  tables = ["src.t"]
+                  start = {{Q(SourceStart)}}
+                  heartbeat = 1s
+                  read-timeout = 5s
+                  connect-timeout = 3s
+                }
+              }
+              definitions {
+                {{Definition}} {
+                  topics = ["*"]
+                  buckets = {{o.Buckets}}
+                  batch-size = 200
+                  retry {
+                    initial = {{(int)o.Retry.Initial.TotalMilliseconds}}ms
+                    max = {{(int)o.Retry.Max.TotalMilliseconds}}ms
+                    max-attempts = {{o.Retry.MaxAttempts}}
+                  }
+                  job {
+                    type = redis-cache
+                    redis = {{Q(Redis.Configuration)}}
+                    key-prefix = {{Q(o.KeyPrefix)}}
+                  }
+                }
+              }
+              persistence {
+                provider = mysql
+                connection-string = {{Q(journal)}}
+              }
+              testing {
+                apply-ledger = {{Q(node.LedgerPath)}}
+                chaos {
+                  duplicate-probability = {{o.DuplicateProbability}}
+                  shuffle-window = {{o.ShuffleWindow}}
+                  seed = {{o.Seed}}
+                }
+              }
+            }
+            """);
+    }
+
+    /// <summary>Waits until the node's admin endpoint answers (it starts once the node is Up in the cluster).</summary>
+    public async Task WaitForAdminAsync(NodeProcess node, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!node.Running)
+            {
+                throw new InvalidOperationException($"{node.Name} exited while starting:\n{Tools.Tail(node.LogPath, 40)}");
+            }
+
+            if (await node.StatusAsync() is not null)
+            {
+                Mark($"{node.Name} (incarnation {node.Incarnation}, pid {node.ProcessId}) is up");
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{node.Name} did not answer on its admin endpoint within {timeout.TotalSeconds:0} s:\n{Tools.Tail(node.LogPath, 40)}");
+    }
+
+    /// <summary>Waits until the capture reads the binlog (state reading, an offset known) and returns its node.</summary>
+    public async Task<NodeProcess> WaitForCaptureAsync(TimeSpan timeout, NodeProcess? notOn = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        NodeStatus? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var node in Nodes.Where(n => n.Running))
+            {
+                last = await node.StatusAsync() ?? last;
+                if (last is { CaptureState: "reading", CurrentOffset: not null } && CaptureNodeOrNull() is { } capture && capture != notOn)
+                {
+                    return capture;
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The capture did not start reading within {timeout.TotalSeconds:0} s; last status: {last?.Json}");
+    }
+
+    /// <summary>The running node whose current incarnation runs the capture singleton (from its log).</summary>
+    public NodeProcess? CaptureNodeOrNull()
+    {
+        var candidates = Nodes.Where(n => n.LogShowsCaptureReading(SourceName)).ToList();
+        return candidates.Count == 1 ? candidates[0] : candidates.OrderBy(n => n.StartedUtc).FirstOrDefault();
+    }
+
+    /// <summary>Starts the generator for the scenario's change count; the task ends when they are all acknowledged.</summary>
+    public Task RunWorkloadAsync() =>
+        Task.Run(async () =>
+        {
+            var started = _clock.Elapsed;
+            await Workload.RunAsync(Options.Changes, Options.ChangesPerSecond, _stop.Token);
+            Mark($"generator done: {Workload.AckedChanges} changes in {Workload.AckedTransactions} transactions ({Workload.FailedTransactions} failed, resolved) in {(_clock.Elapsed - started).TotalSeconds:0.0} s");
+        });
+
+    /// <summary>Waits until the generator has acknowledged <paramref name="changes"/> changes (or the workload task ended).</summary>
+    public async Task WaitForChangesAsync(long changes, Task workload)
+    {
+        while (Workload.AckedChanges < changes && !workload.IsCompleted)
+        {
+            await Task.Delay(100);
+        }
+
+        if (workload.IsFaulted)
+        {
+            await workload;
+        }
+    }
+
+    /// <summary>Waits until a lag sample taken after this call shows the capture under 1.5 s behind the source.</summary>
+    public async Task WaitForCatchUpAsync(TimeSpan timeout)
+    {
+        var since = DateTime.UtcNow;
+        var deadline = since + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var latest = LagSeries().LastOrDefault();
+            if (latest.At > since && latest.LagSeconds <= 1.5)
+            {
+                Mark($"capture caught up (lag {latest.LagSeconds:0.0} s)");
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The capture did not catch up with the source within {timeout.TotalSeconds:0} s.");
+    }
+
+    public void FaultInjected(string what)
+    {
+        lock (_faults)
+        {
+            _faults.Add((DateTime.UtcNow, null));
+        }
+
+        Mark("FAULT: " + what);
+    }
+
+    public void FaultHealed(string what)
+    {
+        lock (_faults)
+        {
+            if (_faults.Count > 0)
+            {
+                _faults[^1] = (_faults[^1].Injected, DateTime.UtcNow);
+            }
+        }
+
+        Mark("HEAL: " + what);
+    }
+
+    public void Mark(string what)
+    {
+        var line = $"[{_clock.Elapsed.TotalSeconds,7:0.0}s] {Options.Scenario} {what}";
+        lock (_timeline)
+        {
+            _timeline.Add(line);
+        }
+
+        _output.WriteLine(line);
+    }
+
+    /// <summary>
+    /// Quiescence (FAULTS.md §4.1 step 1): the generator has stopped; write a probe row, then wait
+    /// (bounded) until the capture's current and persisted offsets are at or past the binlog's end
+    /// and nothing is outstanding. Returns how long it took.
+    /// </summary>
+    public async Task<TimeSpan> QuiesceAsync(TimeSpan? bound = null)
+    {
+        var started = DateTime.UtcNow;
+        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
+        var (file, position) = await Source.MasterStatusAsync();
+        var end = new BinlogPoint(file, position, 0);
+        var deadline = started + (bound ?? TimeSpan.FromSeconds(120));
+        NodeStatus? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var node in Nodes.Where(n => n.Running))
+            {
+                var status = await node.StatusAsync();
+                if (status is null)
+                {
+                    continue;
+                }
+
+                last = status;
+                if (status.CaptureState == "reading"
+                    && BinlogPoint.Parse(status.CurrentOffset) is { } current && current >= end
+                    && BinlogPoint.Parse(status.PersistedOffset) is { } persisted && persisted >= end
+                    && status.Outstanding == 0)
+                {
+                    var took = DateTime.UtcNow - started;
+                    Mark($"quiescent after {took.TotalSeconds:0.0} s at {end}: {status.Json}");
+                    return took;
+                }
+
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end}, last status {last?.Json}\n{Diagnostics()}");
+    }
+
+    /// <summary>The checker: per-pk comparison, the ledger invariant, and the `replicator check` comparison.</summary>
+    public async Task<CheckOutcome> CheckAsync()
+    {
+        var comparison = await SinkCheck.CompareAsync(Source.RootConnectionString, _redisClient!, Options.KeyPrefix);
+        var (lost, lostExamples) = SinkCheck.LedgerLost(Workload.Ledger, comparison.SinkVersions);
+        CheckResult replicatorCheck;
+        try
+        {
+            replicatorCheck = await new RedisSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
+        }
+        catch (RedisServerException e)
+        {
+            // A key that is not a hash (F8's poison before the repair).
+            replicatorCheck = new CheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 1, ["the check could not read the sink: " + e.Message]);
+        }
+
+        var outcome = new CheckOutcome(comparison, lost, lostExamples, replicatorCheck);
+        Mark("check: " + outcome.Summary);
+        return outcome;
+    }
+
+    /// <summary>Builds the scenario's report from the check, the apply ledgers, the logs, the monitors and the samples.</summary>
+    public async Task<FaultReport> ReportAsync(CheckOutcome check, TimeSpan quiesce, DateTime quiescentUtc, DateTime readyUtc)
+    {
+        var ledger = ApplyLedgerStats.Read(Nodes.Select(n => n.LedgerPath));
+        var logs = LogFacts.Read(Nodes, readyUtc);
+        var rss = new Dictionary<string, long>();
+        foreach (var node in Nodes)
+        {
+            foreach (var (process, mb) in node.PeakRssMb)
+            {
+                rss[process] = mb;
+            }
+        }
+
+        var dlq = Nodes.Any(n => n.Running) ? (await DeadLettersAsync()).Count : -1;
+        var recovery = TimesToRecoverSeconds(quiescentUtc);
+        var report = new FaultReport
+        {
+            Scenario = Options.Scenario,
+            Seed = Options.Seed,
+            AckedChanges = Workload.AckedChanges,
+            EventsLost = check.EventsLost,
+            PksMismatched = check.Comparison.Mismatched,
+            MissingInSink = check.Comparison.MissingInSink,
+            Stale = check.Comparison.Stale,
+            Resurrected = check.Comparison.Resurrected,
+            Corrupt = check.Comparison.Corrupt,
+            DuplicatesApplied = ledger.DuplicatesApplied,
+            StaleWritesRejected = ledger.Refused,
+            DeadLetters = logs.DeadLetters,
+            DlqEntries = dlq,
+            TimeToRecoverS = recovery.Count == 0 ? null : recovery.Any(r => r is null) ? null : recovery.Max(),
+            MaxCaptureLagS = MaxCaptureLagSeconds(),
+            MaxRssMb = rss,
+            ReconnectAttempts = logs.ReconnectAttempts,
+            MembershipChanges = logs.MembershipChanges,
+            MaxBinlogReaders = Readers.MaxConcurrent,
+            SecretLeaks = SecretLeaks(),
+            QuiesceS = Math.Round(quiesce.TotalSeconds, 1),
+            WallS = Math.Round(Elapsed.TotalSeconds, 1),
+        };
+        report.Extra["applies"] = ledger.Applied;
+        if (recovery.Count > 1)
+        {
+            report.Extra["time_to_recover_each_s"] = recovery;
+        }
+
+        report.Extra["failed_transactions"] = Workload.FailedTransactions;
+        report.Extra["largest_transaction"] = Workload.LargestTransaction;
+        report.Extra["reader_polls"] = Readers.Polls;
+        if (logs.Removals.Count > 0)
+        {
+            report.Extra["removals"] = logs.Removals;
+        }
+
+        Mark($"ledger: {ledger}; logs: {logs.DeadLetters} dead letters, {logs.ReconnectAttempts} reconnects, membership changes [{string.Join("; ", logs.Removals)}]");
+        if (logs.Errors.Count > 0)
+        {
+            Mark("node errors:\n  " + string.Join("\n  ", logs.Errors.Take(10)));
+        }
+
+        return report;
+    }
+
+    /// <summary>Occurrences of the canary passwords in the nodes' logs (all incarnations), which must be 0.</summary>
+    public int SecretLeaks()
+    {
+        var count = 0;
+        foreach (var path in Nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
+        {
+            var text = NodeProcess.ReadShared(path);
+            foreach (var secret in new[] { _cdcPassword, _journalPassword })
+            {
+                for (var i = text.IndexOf(secret, StringComparison.Ordinal); i >= 0; i = text.IndexOf(secret, i + 1, StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Dead letters listed by GET /dead-letters/&lt;definition&gt; on a running node: pk and attempts.</summary>
+    public async Task<List<(string Pk, int Attempts, string Error)>> DeadLettersAsync()
+    {
+        var node = Nodes.First(n => n.Running);
+        var json = await node.GetAsync($"/dead-letters/{Definition}");
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray()
+            .Select(e => (e.GetProperty("pk").GetString()!, e.GetProperty("attempts").GetInt32(), e.GetProperty("error").GetString() ?? ""))
+            .ToList();
+    }
+
+    /// <summary>The capture's status from any running node.</summary>
+    public async Task<NodeStatus?> CaptureStatusAsync()
+    {
+        foreach (var node in Nodes.Where(n => n.Running))
+        {
+            if (await node.StatusAsync() is { } status)
+            {
+                return status;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task SampleLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var node in Nodes)
+                {
+                    node.SampleRss();
+                }
+
+                BinlogPoint? master = null;
+                try
+                {
+                    var (file, position) = await Source.MasterStatusAsync();
+                    master = new BinlogPoint(file, position, 0);
+                }
+                catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException)
+                {
+                    // The source is down.
+                }
+
+                var status = await CaptureStatusAsync();
+                lock (_samples)
+                {
+                    _samples.Add(new Sample(DateTime.UtcNow, master, BinlogPoint.Parse(status?.CurrentOffset), status?.CaptureState, status?.Outstanding));
+                }
+
+                await Task.Delay(1000, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Capture lag per sample: how long ago the source's binlog end first passed the capture's safe
+    /// offset (0 while no sample shows the end past it). Sampled once a second, so exact to about 1 s.
+    /// </summary>
+    public IReadOnlyList<(DateTime At, double LagSeconds)> LagSeries()
+    {
+        List<Sample> samples;
+        lock (_samples)
+        {
+            samples = [.. _samples];
+        }
+
+        var series = new List<(DateTime, double)>();
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (samples[i].Current is not { } current)
+            {
+                continue;
+            }
+
+            var passed = samples.Take(i + 1).FirstOrDefault(s => s.Master is { } m && m > current);
+            series.Add((samples[i].At, passed is null ? 0 : (samples[i].At - passed.At).TotalSeconds));
+        }
+
+        return series;
+    }
+
+    /// <summary>
+    /// For each fault: seconds from its injection until the capture lag is back under 1.5 s for good
+    /// (after its heal, before the next fault); when it never is, until quiescence (or null).
+    /// </summary>
+    public IReadOnlyList<double?> TimesToRecoverSeconds(DateTime? quiescentUtc)
+    {
+        List<(DateTime Injected, DateTime? Healed)> faults;
+        lock (_faults)
+        {
+            faults = [.. _faults];
+        }
+
+        var lag = LagSeries();
+        var times = new List<double?>();
+        for (var i = 0; i < faults.Count; i++)
+        {
+            var (injected, healed) = faults[i];
+            var from = healed is { } h && h > injected ? h : injected;
+            var until = i + 1 < faults.Count ? faults[i + 1].Injected : DateTime.MaxValue;
+            var window = lag.Where(s => s.At > from && s.At < until).ToList();
+            var lastLagging = window.Where(s => s.LagSeconds > 1.5).Select(s => s.At).DefaultIfEmpty(from).Max();
+            var recovered = window.FirstOrDefault(s => s.At > lastLagging && s.LagSeconds <= 1.5);
+            times.Add(recovered.At != default
+                ? Math.Round((recovered.At - injected).TotalSeconds, 1)
+                : i + 1 == faults.Count && quiescentUtc is { } q ? Math.Round((q - injected).TotalSeconds, 1) : null);
+        }
+
+        return times;
+    }
+
+    public double MaxCaptureLagSeconds() => Math.Round(LagSeries().Select(s => s.LagSeconds).DefaultIfEmpty(0).Max(), 1);
+
+    /// <summary>Everything needed to diagnose a failure: timeline, node statuses, log tails, servers' error logs.</summary>
+    public string Diagnostics()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"--- {Options.Scenario} diagnostics (evidence in {Evidence}) ---");
+        lock (_timeline)
+        {
+            sb.AppendLine(string.Join('\n', _timeline));
+        }
+
+        foreach (var node in Nodes)
+        {
+            sb.AppendLine($"--- {node.Name} (incarnation {node.Incarnation}, {(node.Running ? "running pid " + node.ProcessId : "not running")}) {node.LogPath} ---");
+            sb.AppendLine(Tools.Tail(node.LogPath, 40));
+        }
+
+        if (Source is not null)
+        {
+            sb.AppendLine($"--- source error log ---\n{Tools.Tail(Source.ErrorLog, 15)}");
+        }
+
+        return sb.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_sampler is not null)
+        {
+            await _sampler;
+        }
+
+        if (Readers is not null)
+        {
+            await Readers.DisposeAsync();
+        }
+
+        foreach (var node in Nodes)
+        {
+            node.Kill();
+        }
+
+        if (_redisClient is not null)
+        {
+            await _redisClient.DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+
+        if (Source is not null)
+        {
+            CopyIfExists(Source.ErrorLog, Path.Combine(Evidence, "source-error.log"));
+            await Source.DisposeAsync();
+        }
+
+        if (Journal is not null)
+        {
+            await Journal.DisposeAsync();
+        }
+
+        lock (_timeline)
+        {
+            File.WriteAllLines(Path.Combine(Evidence, "timeline.log"), _timeline);
+        }
+
+        try
+        {
+            Directory.Delete(ServersDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static void CopyIfExists(string from, string to)
+    {
+        if (File.Exists(from))
+        {
+            File.Copy(from, to, overwrite: true);
+        }
+    }
+
+    private sealed record Sample(DateTime At, BinlogPoint? Master, BinlogPoint? Current, string? State, long? Outstanding);
+}
+
+/// <summary>The checker's verdict.</summary>
+public sealed record CheckOutcome(SinkComparison Comparison, long EventsLost, List<string> LostExamples, CheckResult ReplicatorCheck)
+{
+    public bool Passed => EventsLost == 0 && Comparison.Mismatched == 0 && ReplicatorCheck.Matches;
+
+    public string Summary =>
+        $"events_lost {EventsLost}, {Comparison}; replicator check: {ReplicatorCheck}"
+        + (LostExamples.Count > 0 ? "\n  lost: " + string.Join("\n  lost: ", LostExamples) : "")
+        + (ReplicatorCheck.Examples.Count > 0 ? "\n  check: " + string.Join("\n  check: ", ReplicatorCheck.Examples) : "");
+}

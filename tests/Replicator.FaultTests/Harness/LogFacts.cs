@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Replicator.FaultTests.Harness;
+
+/// <summary>
+/// Figures read from the nodes' logs (Akka's standard-out logger:
+/// <c>[LEVEL][MM/dd/yyyy HH:mm:ss.fffZ][Thread n][source] message</c>): Akka dead letters, capture
+/// reconnect attempts, and membership changes (members the leader removed after they were downed).
+/// </summary>
+public sealed partial record LogFacts(long DeadLetters, long ReconnectAttempts, int MembershipChanges, IReadOnlyList<string> Removals, IReadOnlyList<string> Errors)
+{
+    /// <summary>Reads every incarnation's log of every node; dead letters count from <paramref name="sinceUtc"/> (cluster start-up sends a few).</summary>
+    public static LogFacts Read(IEnumerable<NodeProcess> nodes, DateTime sinceUtc)
+    {
+        long deadLetters = 0, reconnects = 0;
+        var removals = new List<(DateTime At, string Address)>();
+        var errors = new List<string>();
+        foreach (var path in nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
+        {
+            foreach (var line in NodeProcess.ReadShared(path).Split('\n'))
+            {
+                var header = Header().Match(line);
+                if (!header.Success)
+                {
+                    continue;
+                }
+
+                var at = DateTime.ParseExact(header.Groups["at"].Value, "MM/dd/yyyy HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                if (line.Contains("dead letters encountered", StringComparison.Ordinal) && at >= sinceUtc)
+                {
+                    deadLetters++;
+                }
+
+                if (line.Contains($"Capture {FaultRun.SourceName}: ", StringComparison.Ordinal) && line.Contains("Retrying in", StringComparison.Ordinal))
+                {
+                    reconnects++;
+                }
+
+                if (Removing().Match(line) is { Success: true } removal)
+                {
+                    removals.Add((at, removal.Groups["address"].Value));
+                }
+
+                if (header.Groups["level"].Value == "ERROR" && errors.Count < 30)
+                {
+                    errors.Add(Path.GetFileName(path) + ": " + (line.Length > 300 ? line[..300] + "…" : line));
+                }
+            }
+        }
+
+        // Every member that sees it may log a removal; one member leaving is one change.
+        var changes = new List<string>();
+        foreach (var group in removals.OrderBy(r => r.At).GroupBy(r => r.Address))
+        {
+            DateTime? last = null;
+            foreach (var (at, address) in group)
+            {
+                if (last is null || at - last.Value > TimeSpan.FromSeconds(30))
+                {
+                    changes.Add($"{at:HH:mm:ss.fff} removed {address}");
+                }
+
+                last = at;
+            }
+        }
+
+        return new LogFacts(deadLetters, reconnects, changes.Count, changes, errors);
+    }
+
+    [GeneratedRegex(@"^\s*\[(?<level>[A-Z]+)\]\[(?<at>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})\d*Z\]")]
+    private static partial Regex Header();
+
+    [GeneratedRegex(@"Leader is removing (?:unreachable|exiting|confirmed Exiting|downed)? ?node \[(?<address>[^\]]+)\]")]
+    private static partial Regex Removing();
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Replicator.IntegrationTests.Infrastructure;
+
+namespace Replicator.FaultTests.Harness;
+
+/// <summary>
+/// One <c>replicator run</c> cluster node as a separate process (dotnet replicator.dll) on
+/// 127.0.0.1, with its admin endpoint. It can be killed with SIGKILL and started again on the same
+/// ports and config (a new incarnation); each incarnation logs to its own file.
+/// </summary>
+public sealed class NodeProcess
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(8) };
+
+    private readonly string _evidence;
+    private readonly Dictionary<string, long> _peakRssMb = new();
+    private Process? _process;
+
+    public NodeProcess(string name, int akkaPort, int adminPort, string configPath, string evidence)
+    {
+        Name = name;
+        AkkaPort = akkaPort;
+        AdminPort = adminPort;
+        ConfigPath = configPath;
+        _evidence = evidence;
+    }
+
+    public string Name { get; }
+
+    public int AkkaPort { get; }
+
+    public int AdminPort { get; }
+
+    public string ConfigPath { get; }
+
+    public string Address => $"akka.tcp://replicator@127.0.0.1:{AkkaPort}";
+
+    /// <summary>1 for the first process, 2 after the first restart, …</summary>
+    public int Incarnation { get; private set; }
+
+    public string LogPath => LogOf(Incarnation);
+
+    public string LedgerPath => Path.Combine(_evidence, $"{Name}.ledger.tsv");
+
+    public bool Running => _process is { HasExited: false };
+
+    public int? ProcessId => Running ? _process!.Id : null;
+
+    /// <summary>When the current incarnation was started.</summary>
+    public DateTime StartedUtc { get; private set; }
+
+    /// <summary>Peak resident memory (VmHWM) of every incarnation so far, in MB, by "node1", "node1#2", ….</summary>
+    public IReadOnlyDictionary<string, long> PeakRssMb
+    {
+        get
+        {
+            SampleRss();
+            lock (_peakRssMb)
+            {
+                return new Dictionary<string, long>(_peakRssMb);
+            }
+        }
+    }
+
+    public string LogOf(int incarnation) => Path.Combine(_evidence, $"{Name}.{incarnation}.log");
+
+    public IEnumerable<string> AllLogs => Enumerable.Range(1, Incarnation).Select(LogOf);
+
+    public void Start()
+    {
+        if (Running)
+        {
+            throw new InvalidOperationException($"{Name} is already running.");
+        }
+
+        Incarnation++;
+        StartedUtc = DateTime.UtcNow;
+        var environment = new Dictionary<string, string>
+        {
+            // Two cores for three nodes, two databases and Redis: workstation GC, bounded heap.
+            ["DOTNET_gcServer"] = "0",
+            ["DOTNET_GCHeapHardLimit"] = "0x20000000",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        };
+        _process = Tools.Spawn(
+            "dotnet",
+            [RepoPaths.ReplicatorDll, "run", "--config", ConfigPath, "--admin", $"127.0.0.1:{AdminPort}"],
+            LogPath,
+            environment);
+    }
+
+    /// <summary>kill -9 the node.</summary>
+    public void Kill()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        SampleRss();
+        ProcessRegistry.Kill(_process);
+        _process = null;
+    }
+
+    /// <summary>Records the current incarnation's peak resident memory.</summary>
+    public void SampleRss()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+
+        var mb = ReadVmHwmMb(process.Id);
+        if (mb is null)
+        {
+            return;
+        }
+
+        var key = Incarnation == 1 ? Name : $"{Name}#{Incarnation}";
+        lock (_peakRssMb)
+        {
+            _peakRssMb[key] = Math.Max(_peakRssMb.GetValueOrDefault(key), mb.Value);
+        }
+    }
+
+    /// <summary>GET /status, or null when the node does not answer.</summary>
+    public async Task<NodeStatus?> StatusAsync()
+    {
+        if (!Running)
+        {
+            return null;
+        }
+
+        try
+        {
+            var json = await Http.GetStringAsync($"http://127.0.0.1:{AdminPort}/status");
+            return NodeStatus.Parse(json);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<string> GetAsync(string path)
+    {
+        using var response = await Http.GetAsync($"http://127.0.0.1:{AdminPort}{path}");
+        var body = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"GET {path} on {Name}: {(int)response.StatusCode} {body}");
+    }
+
+    public async Task<string> PostAsync(string path)
+    {
+        using var response = await Http.PostAsync($"http://127.0.0.1:{AdminPort}{path}", content: null);
+        var body = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"POST {path} on {Name}: {(int)response.StatusCode} {body}");
+    }
+
+    /// <summary>True when this incarnation's log says the capture singleton started reading here.</summary>
+    public bool LogShowsCaptureReading(string source) =>
+        Running && File.Exists(LogPath) && ReadShared(LogPath).Contains($"Capture {source}: reading", StringComparison.Ordinal);
+
+    public static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static long? ReadVmHwmMb(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    var kb = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                    return kb / 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return null;
+    }
+}
+
+/// <summary>What GET /status of a node says about the capture and the definitions (this node's counters).</summary>
+public sealed record NodeStatus(
+    string CaptureState,
+    string? PersistedOffset,
+    string? CurrentOffset,
+    long ChangesCaptured,
+    long Outstanding,
+    long Reconnects,
+    string? LastError,
+    long Received,
+    long Applied,
+    long Coalesced,
+    long Duplicates,
+    long StaleRefused,
+    long Failures,
+    long DeadLettered,
+    string Json)
+{
+    public static NodeStatus Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var source = root.GetProperty("sources")[0];
+        var definitions = root.GetProperty("definitions");
+        long Sum(string name) => definitions.EnumerateArray().Sum(d => d.TryGetProperty(name, out var v) ? v.GetInt64() : 0);
+        string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        long Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        return new NodeStatus(
+            Text(source, "state") ?? "unknown",
+            Text(source, "persisted_offset"),
+            Text(source, "current_offset"),
+            Number(source, "changes_captured"),
+            Number(source, "outstanding"),
+            Number(source, "reconnects"),
+            Text(source, "last_error"),
+            Sum("received"),
+            Sum("applied"),
+            Sum("coalesced"),
+            Sum("duplicates"),
+            Sum("stale_refused"),
+            Sum("failures"),
+            Sum("dead_lettered"),
+            json.ReplaceLineEndings(" "));
+    }
+}

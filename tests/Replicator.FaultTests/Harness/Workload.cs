@@ -1,0 +1,538 @@
+using System.Globalization;
+using System.Text;
+using MySqlConnector;
+
+namespace Replicator.FaultTests.Harness;
+
+/// <summary>
+/// The seeded workload of FAULTS.md §4.1 on <c>src.t(id BIGINT PK, v BIGINT, payload VARCHAR(64), ver BIGINT NOT NULL)</c>:
+/// inserts, updates of a zipf-like hot set (10% of the keys get half the updates), deletes,
+/// re-inserts of deleted keys, pk changes (<c>UPDATE t SET id=id+1000000</c>) and transactions of
+/// 1–50 row changes, with writes to the uncaptured <c>src.noise</c> mixed in. One connection writes,
+/// so the generator knows the source's state; every committed transaction's changes go to the
+/// ledger of acknowledged changes.
+/// </summary>
+/// <remarks>
+/// <c>ver</c> only grows per pk, across deletes and re-inserts, so "the sink holds ver ≥ w" means
+/// "the change that wrote w is reflected". A transaction whose commit failed (the source died, the
+/// connection broke) has an unknown outcome: the generator reads the touched rows back once the
+/// source answers again and takes what it finds as the truth (and as acknowledged).
+/// </remarks>
+public sealed class Workload
+{
+    public const long PkChangeOffset = 1_000_000;
+
+    private readonly string _connectionString;
+    private readonly Random _random;
+    private readonly int _keySpace;
+    private readonly int _hotKeys;
+    private readonly Dictionary<long, long> _live = new();
+    private readonly List<long> _liveList = [];
+    private readonly Dictionary<long, int> _liveIndex = new();
+    private readonly Dictionary<long, long> _lastVer = new();
+    private readonly List<long> _deleted = [];
+    private readonly List<LedgerEntry> _ledger = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly object _stats = new();
+    private MySqlConnection? _connection;
+    private long _noiseKey;
+
+    public Workload(string connectionString, int seed, int keySpace)
+    {
+        _connectionString = connectionString;
+        _random = new Random(seed);
+        _keySpace = keySpace;
+        _hotKeys = Math.Max(1, keySpace / 10);
+        Seed = seed;
+    }
+
+    public int Seed { get; }
+
+    /// <summary>Row changes to src.t in committed transactions.</summary>
+    public long AckedChanges { get; private set; }
+
+    public long AckedTransactions { get; private set; }
+
+    /// <summary>Transactions that failed (unknown outcome, resolved by reading the source back).</summary>
+    public long FailedTransactions { get; private set; }
+
+    public long NoiseWrites { get; private set; }
+
+    /// <summary>Rows of the largest transaction committed.</summary>
+    public int LargestTransaction { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    /// <summary>The acknowledged changes, in commit order.</summary>
+    public IReadOnlyList<LedgerEntry> Ledger
+    {
+        get
+        {
+            lock (_stats)
+            {
+                return [.. _ledger];
+            }
+        }
+    }
+
+    public static string Schema => """
+        CREATE DATABASE src CHARACTER SET utf8mb4;
+        CREATE TABLE src.t (id BIGINT PRIMARY KEY, v BIGINT, payload VARCHAR(64), ver BIGINT NOT NULL);
+        CREATE TABLE src.noise (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, note VARCHAR(32));
+        CREATE TABLE src.probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, at DATETIME(6) NOT NULL);
+        """;
+
+    /// <summary>
+    /// Writes until <paramref name="changes"/> row changes are acknowledged, at most
+    /// <paramref name="changesPerSecond"/> per second, riding out source outages (it reconnects).
+    /// </summary>
+    public async Task RunAsync(long changes, double changesPerSecond, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        var startCount = AckedChanges;
+        while (AckedChanges - startCount < changes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                var size = _random.NextDouble() < 0.4 ? 1 : _random.Next(2, 51);
+                size = (int)Math.Min(size, changes - (AckedChanges - startCount));
+                await TransactionAsync(size, cancellationToken);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            var due = started + TimeSpan.FromSeconds((AckedChanges - startCount) / changesPerSecond);
+            var wait = due - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Holds the generator between transactions until the returned handle is disposed.</summary>
+    public async Task<IDisposable> PauseAsync()
+    {
+        await _gate.WaitAsync();
+        return new Releaser(_gate);
+    }
+
+    /// <summary>Inserts (or updates, if they exist) the given pks in one transaction.</summary>
+    public async Task TouchAsync(IReadOnlyCollection<long> pks, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var ops = new List<Op>();
+            foreach (var pk in pks)
+            {
+                ops.Add(_live.ContainsKey(pk) ? Update(pk) : Insert(pk));
+            }
+
+            await CommitAsync(ops, noise: 0, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One transaction that updates every live row <paramref name="passes"/> times
+    /// (<c>UPDATE t SET v=v+1, ver=ver+1</c> over the whole table): thousands of row events between
+    /// one BEGIN and COMMIT. Returns the rows changed. The caller holds the generator paused.
+    /// </summary>
+    public async Task<int> WholeTableTransactionAsync(int passes, CancellationToken cancellationToken)
+    {
+        var connection = await ConnectAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var sql = string.Join(";\n", Enumerable.Repeat("UPDATE t SET v = v + 1, ver = ver + 1", passes));
+        await using var command = new MySqlCommand(sql, connection, transaction) { CommandTimeout = 300 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var now = DateTime.UtcNow;
+        lock (_stats)
+        {
+            foreach (var pk in _liveList)
+            {
+                var ver = _live[pk] + passes;
+                _live[pk] = ver;
+                _lastVer[pk] = ver;
+                _ledger.Add(new LedgerEntry(pk, ver, Deleted: false, now));
+            }
+
+            var rows = _liveList.Count * passes;
+            AckedChanges += rows;
+            AckedTransactions++;
+            LargestTransaction = Math.Max(LargestTransaction, rows);
+            return rows;
+        }
+    }
+
+    /// <summary>The rows of src.t as the source holds them now: pk → ver.</summary>
+    public IReadOnlyDictionary<long, long> Model
+    {
+        get
+        {
+            lock (_stats)
+            {
+                return new Dictionary<long, long>(_live);
+            }
+        }
+    }
+
+    private async Task TransactionAsync(int size, CancellationToken cancellationToken)
+    {
+        var ops = new List<Op>(size);
+        for (var i = 0; i < size; i++)
+        {
+            ops.Add(NextOp());
+        }
+
+        var noise = _random.NextDouble() < 0.3 ? _random.Next(1, 4) : 0;
+        await CommitAsync(ops, noise, cancellationToken);
+    }
+
+    private async Task CommitAsync(List<Op> ops, int noise, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder();
+        foreach (var op in ops)
+        {
+            sql.Append(op.Sql).Append(";\n");
+        }
+
+        for (var i = 0; i < noise; i++)
+        {
+            var key = ++_noiseKey % 500;
+            sql.Append(CultureInfo.InvariantCulture, $"INSERT INTO noise (id, v, note) VALUES ({key}, 1, 'n{_noiseKey}') ON DUPLICATE KEY UPDATE v = v + 1, note = 'n{_noiseKey}';\n");
+        }
+
+        try
+        {
+            var connection = await ConnectAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var command = new MySqlCommand(sql.ToString(), connection, transaction))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LastError = e.Message;
+            FailedTransactions++;
+            await DropConnectionAsync();
+            await ResolveUnknownAsync(ops, cancellationToken);
+            return;
+        }
+
+        var now = DateTime.UtcNow;
+        lock (_stats)
+        {
+            foreach (var op in ops)
+            {
+                foreach (var entry in op.Effects)
+                {
+                    _ledger.Add(entry with { CommittedUtc = now });
+                }
+            }
+
+            AckedChanges += ops.Count;
+            AckedTransactions++;
+            NoiseWrites += noise;
+            LargestTransaction = Math.Max(LargestTransaction, ops.Count);
+        }
+    }
+
+    /// <summary>After a failed transaction: read the touched rows back (retrying until the source answers) and make them the model.</summary>
+    private async Task ResolveUnknownAsync(List<Op> ops, CancellationToken cancellationToken)
+    {
+        var touched = ops.SelectMany(o => o.Effects.Select(e => e.Pk)).Distinct().ToList();
+        if (touched.Count == 0)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var connection = await ConnectAsync(cancellationToken);
+                var found = new Dictionary<long, long>();
+                await using (var command = new MySqlCommand($"SELECT id, ver FROM t WHERE id IN ({string.Join(',', touched)})", connection))
+                await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        found[reader.GetInt64(0)] = reader.GetInt64(1);
+                    }
+                }
+
+                var now = DateTime.UtcNow;
+                lock (_stats)
+                {
+                    foreach (var pk in touched)
+                    {
+                        var wasLive = _live.TryGetValue(pk, out var modelVer);
+                        if (found.TryGetValue(pk, out var ver))
+                        {
+                            _lastVer[pk] = Math.Max(_lastVer.GetValueOrDefault(pk), ver);
+                            if (!wasLive || modelVer != ver)
+                            {
+                                // The transaction did commit: what it wrote is in the source, so it counts as acknowledged.
+                                _ledger.Add(new LedgerEntry(pk, ver, Deleted: false, now));
+                            }
+
+                            SetLive(pk, ver);
+                        }
+                        else if (wasLive)
+                        {
+                            _ledger.Add(new LedgerEntry(pk, modelVer, Deleted: true, now));
+                            SetDeleted(pk);
+                        }
+                    }
+                }
+
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LastError = e.Message;
+                await DropConnectionAsync();
+                await Task.Delay(500, cancellationToken);
+            }
+        }
+    }
+
+    private Op NextOp()
+    {
+        var density = _liveList.Count / (double)_keySpace;
+        var roll = _random.NextDouble();
+        var insertShare = density < 0.5 ? 0.45 : 0.2;
+        if (_liveList.Count == 0 || roll < insertShare)
+        {
+            return NewInsert();
+        }
+
+        roll = _random.NextDouble();
+        if (roll < 0.65)
+        {
+            return Update(PickForUpdate());
+        }
+
+        if (roll < 0.83)
+        {
+            return Delete(_liveList[_random.Next(_liveList.Count)]);
+        }
+
+        if (roll < 0.93 && _deleted.Count > 0)
+        {
+            // Re-insert a deleted key: a late write of its old life must never bring the old row back.
+            var index = _random.Next(_deleted.Count);
+            var pk = _deleted[index];
+            if (!_live.ContainsKey(pk))
+            {
+                return Insert(pk);
+            }
+        }
+
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var pk = _liveList[_random.Next(_liveList.Count)];
+            if (!_live.ContainsKey(pk + PkChangeOffset))
+            {
+                return PkChange(pk);
+            }
+        }
+
+        return Update(PickForUpdate());
+    }
+
+    private long PickForUpdate()
+    {
+        if (_random.NextDouble() < 0.5)
+        {
+            for (var attempt = 0; attempt < 8; attempt++)
+            {
+                var hot = 1 + _random.Next(_hotKeys);
+                if (_live.ContainsKey(hot))
+                {
+                    return hot;
+                }
+            }
+        }
+
+        return _liveList[_random.Next(_liveList.Count)];
+    }
+
+    private Op NewInsert()
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var pk = 1 + _random.Next(_keySpace);
+            if (!_live.ContainsKey(pk))
+            {
+                return Insert(pk);
+            }
+        }
+
+        return Update(_liveList[_random.Next(_liveList.Count)]);
+    }
+
+    private Op Insert(long pk)
+    {
+        var ver = NextVer(pk);
+        var v = _random.NextInt64(0, 1_000_000_000);
+        var payload = Payload();
+        SetLive(pk, ver);
+        return new Op($"INSERT INTO t (id, v, payload, ver) VALUES ({pk}, {v}, '{payload}', {ver})", [new LedgerEntry(pk, ver, false, default)]);
+    }
+
+    private Op Update(long pk)
+    {
+        var ver = NextVer(pk);
+        var v = _random.NextInt64(0, 1_000_000_000);
+        var payload = Payload();
+        SetLive(pk, ver);
+        return new Op($"UPDATE t SET v = {v}, payload = '{payload}', ver = {ver} WHERE id = {pk}", [new LedgerEntry(pk, ver, false, default)]);
+    }
+
+    private Op Delete(long pk)
+    {
+        var ver = _live[pk];
+        SetDeleted(pk);
+        return new Op($"DELETE FROM t WHERE id = {pk}", [new LedgerEntry(pk, ver, true, default)]);
+    }
+
+    private Op PkChange(long pk)
+    {
+        var target = pk + PkChangeOffset;
+        var oldVer = _live[pk];
+        var ver = Math.Max(NextVer(target), oldVer + 1);
+        _lastVer[target] = ver;
+        SetDeleted(pk);
+        SetLive(target, ver);
+        return new Op(
+            $"UPDATE t SET id = id + {PkChangeOffset}, ver = {ver} WHERE id = {pk}",
+            [new LedgerEntry(pk, oldVer, true, default), new LedgerEntry(target, ver, false, default)]);
+    }
+
+    private long NextVer(long pk)
+    {
+        var ver = _lastVer.GetValueOrDefault(pk) + 1;
+        _lastVer[pk] = ver;
+        return ver;
+    }
+
+    private void SetLive(long pk, long ver)
+    {
+        lock (_stats)
+        {
+            if (!_live.ContainsKey(pk))
+            {
+                _liveIndex[pk] = _liveList.Count;
+                _liveList.Add(pk);
+            }
+
+            _live[pk] = ver;
+        }
+    }
+
+    private void SetDeleted(long pk)
+    {
+        lock (_stats)
+        {
+            if (!_live.Remove(pk))
+            {
+                return;
+            }
+
+            var index = _liveIndex[pk];
+            var last = _liveList[^1];
+            _liveList[index] = last;
+            _liveIndex[last] = index;
+            _liveList.RemoveAt(_liveList.Count - 1);
+            _liveIndex.Remove(pk);
+            if (pk < PkChangeOffset)
+            {
+                _deleted.Add(pk);
+                if (_deleted.Count > 2000)
+                {
+                    _deleted.RemoveAt(0);
+                }
+            }
+        }
+    }
+
+    private string Payload()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        var length = _random.Next(8, 65);
+        return string.Create(length, _random, (span, random) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = alphabet[random.Next(alphabet.Length)];
+            }
+        });
+    }
+
+    private async Task<MySqlConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open })
+        {
+            return _connection;
+        }
+
+        await DropConnectionAsync();
+        var builder = new MySqlConnectionStringBuilder(_connectionString) { Database = "src", ConnectionTimeout = 5, DefaultCommandTimeout = 30 };
+        var connection = new MySqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        _connection = connection;
+        return connection;
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        if (_connection is not null)
+        {
+            try
+            {
+                await _connection.DisposeAsync();
+            }
+            catch (Exception e) when (e is MySqlException or IOException)
+            {
+            }
+
+            _connection = null;
+        }
+    }
+
+    private sealed record Op(string Sql, LedgerEntry[] Effects);
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+}
+
+/// <summary>
+/// One acknowledged change of the generator's ledger: <paramref name="Pk"/> was written with
+/// <paramref name="Ver"/>, or (when <paramref name="Deleted"/>) the row holding <paramref name="Ver"/> was deleted.
+/// </summary>
+public sealed record LedgerEntry(long Pk, long Ver, bool Deleted, DateTime CommittedUtc);
