@@ -229,6 +229,13 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
             return;
         }
 
+        if (_kind is ValueKind.Date or ValueKind.DateTime or ValueKind.Timestamp or ValueKind.Time)
+        {
+            Span<char> text = stackalloc char[MaxTemporalLength];
+            writer.WriteStringValue(text[..FormatTemporal(text)]);
+            return;
+        }
+
         writer.WriteStringValue(ToString());
     }
 
@@ -249,10 +256,7 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
         ValueKind.Decimal when _ref is null => FormatCompactDecimal(),
         ValueKind.Decimal or ValueKind.String or ValueKind.Json => (string)_ref!,
         ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => Convert.ToBase64String((byte[])_ref!),
-        ValueKind.Date => FormatDate(new StringBuilder(10)).ToString(),
-        ValueKind.DateTime => FormatFraction(FormatTimeOfDay(FormatDate(new StringBuilder(26)).Append('T'))).ToString(),
-        ValueKind.Timestamp => FormatTimestamp(),
-        ValueKind.Time => FormatTime(),
+        ValueKind.Date or ValueKind.DateTime or ValueKind.Timestamp or ValueKind.Time => FormatTemporal(),
         ValueKind.JsonDiff => FormatJsonDiff(),
         _ => "",
     };
@@ -305,58 +309,124 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
         return length;
     }
 
-    private StringBuilder FormatDate(StringBuilder sb)
+    // "-" + hours (up to 10 digits of a long's worth) or a 5-digit year, the rest, ".ffffff", "Z".
+    private const int MaxTemporalLength = 40;
+
+    private string FormatTemporal()
     {
-        Append(sb, Year, 4).Append('-');
-        Append(sb, Month, 2).Append('-');
-        return Append(sb, Day, 2);
+        Span<char> text = stackalloc char[MaxTemporalLength];
+        return new string(text[..FormatTemporal(text)]);
     }
 
-    private StringBuilder FormatTimeOfDay(StringBuilder sb)
+    /// <summary>Writes a DATE, DATETIME, TIMESTAMP or TIME in the event format; returns the length.</summary>
+    private int FormatTemporal(Span<char> text)
     {
-        Append(sb, Hour, 2).Append(':');
-        Append(sb, Minute, 2).Append(':');
-        return Append(sb, Second, 2);
-    }
-
-    private StringBuilder FormatFraction(StringBuilder sb) => AppendFraction(sb, Microsecond, _scale);
-
-    private string FormatTimestamp()
-    {
-        var seconds = _bits >> 20;
-        var micro = (int)(_bits & 0xFFFFF);
-        var sb = new StringBuilder(27);
-        if (seconds == 0 && micro == 0)
+        var length = 0;
+        switch (_kind)
         {
-            return AppendFraction(sb.Append("0000-00-00T00:00:00"), 0, _scale).ToString();
+            case ValueKind.Date:
+                WriteDate(text, ref length, Year, Month, Day);
+                return length;
+            case ValueKind.DateTime:
+                WriteDate(text, ref length, Year, Month, Day);
+                text[length++] = 'T';
+                WriteTimeOfDay(text, ref length, Hour, Minute, Second);
+                WriteFraction(text, ref length, Microsecond, _scale);
+                return length;
+            case ValueKind.Timestamp:
+            {
+                var seconds = _bits >> 20;
+                var micro = (int)(_bits & 0xFFFFF);
+                if (seconds == 0 && micro == 0)
+                {
+                    // MySQL's zero TIMESTAMP: the literal text, not a UTC instant.
+                    "0000-00-00T00:00:00".CopyTo(text);
+                    length = 19;
+                    WriteFraction(text, ref length, 0, _scale);
+                    return length;
+                }
+
+                var utc = DateTime.UnixEpoch.AddSeconds(seconds);
+                WriteDate(text, ref length, utc.Year, utc.Month, utc.Day);
+                text[length++] = 'T';
+                WriteTimeOfDay(text, ref length, utc.Hour, utc.Minute, utc.Second);
+                WriteFraction(text, ref length, micro, _scale);
+                text[length++] = 'Z';
+                return length;
+            }
+
+            default:
+            {
+                var total = _bits;
+                if (total < 0)
+                {
+                    text[length++] = '-';
+                    total = -total;
+                }
+
+                var seconds = total / 1_000_000;
+                WriteNumber(text, ref length, seconds / 3600, 2);
+                text[length++] = ':';
+                WriteNumber(text, ref length, seconds / 60 % 60, 2);
+                text[length++] = ':';
+                WriteNumber(text, ref length, seconds % 60, 2);
+                WriteFraction(text, ref length, (int)(total % 1_000_000), _scale);
+                return length;
+            }
+        }
+    }
+
+    private static void WriteDate(Span<char> text, ref int length, int year, int month, int day)
+    {
+        WriteNumber(text, ref length, year, 4);
+        text[length++] = '-';
+        WriteNumber(text, ref length, month, 2);
+        text[length++] = '-';
+        WriteNumber(text, ref length, day, 2);
+    }
+
+    private static void WriteTimeOfDay(Span<char> text, ref int length, int hour, int minute, int second)
+    {
+        WriteNumber(text, ref length, hour, 2);
+        text[length++] = ':';
+        WriteNumber(text, ref length, minute, 2);
+        text[length++] = ':';
+        WriteNumber(text, ref length, second, 2);
+    }
+
+    /// <summary>A non-negative number with at least <paramref name="width"/> digits, zero-padded.</summary>
+    private static void WriteNumber(Span<char> text, ref int length, long value, int width)
+    {
+        Span<char> digits = stackalloc char[20];
+        value.TryFormat(digits, out var written, provider: CultureInfo.InvariantCulture);
+        for (var i = written; i < width; i++)
+        {
+            text[length++] = '0';
         }
 
-        var utc = DateTime.UnixEpoch.AddSeconds(seconds);
-        Append(sb, utc.Year, 4).Append('-');
-        Append(sb, utc.Month, 2).Append('-');
-        Append(sb, utc.Day, 2).Append('T');
-        Append(sb, utc.Hour, 2).Append(':');
-        Append(sb, utc.Minute, 2).Append(':');
-        Append(sb, utc.Second, 2);
-        return AppendFraction(sb, micro, _scale).Append('Z').ToString();
+        digits[..written].CopyTo(text[length..]);
+        length += written;
     }
 
-    private string FormatTime()
+    /// <summary>The first <paramref name="fsp"/> digits of the microseconds after a point; nothing for fsp 0.</summary>
+    private static void WriteFraction(Span<char> text, ref int length, int microsecond, int fsp)
     {
-        var sb = new StringBuilder(17);
-        var total = _bits;
-        if (total < 0)
+        if (fsp <= 0)
         {
-            sb.Append('-');
-            total = -total;
+            return;
         }
 
-        var micro = (int)(total % 1_000_000);
-        var seconds = total / 1_000_000;
-        Append(sb, seconds / 3600, 2).Append(':');
-        Append(sb, seconds / 60 % 60, 2).Append(':');
-        Append(sb, seconds % 60, 2);
-        return AppendFraction(sb, micro, _scale).ToString();
+        text[length++] = '.';
+        var value = microsecond;
+        Span<char> digits = stackalloc char[6];
+        for (var i = 5; i >= 0; i--)
+        {
+            digits[i] = (char)('0' + (value % 10));
+            value /= 10;
+        }
+
+        digits[..Math.Min(fsp, 6)].CopyTo(text[length..]);
+        length += Math.Min(fsp, 6);
     }
 
     private string FormatJsonDiff()
@@ -368,36 +438,6 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static StringBuilder Append(StringBuilder sb, long value, int width)
-    {
-        Span<char> digits = stackalloc char[20];
-        value.TryFormat(digits, out var written, provider: CultureInfo.InvariantCulture);
-        for (var i = written; i < width; i++)
-        {
-            sb.Append('0');
-        }
-
-        return sb.Append(digits[..written]);
-    }
-
-    private static StringBuilder AppendFraction(StringBuilder sb, int microsecond, int fsp)
-    {
-        if (fsp <= 0)
-        {
-            return sb;
-        }
-
-        Span<char> digits = stackalloc char[6];
-        var value = microsecond;
-        for (var i = 5; i >= 0; i--)
-        {
-            digits[i] = (char)('0' + value % 10);
-            value /= 10;
-        }
-
-        return sb.Append('.').Append(digits[..Math.Min(fsp, 6)]);
     }
 
     private static long PackDateTime(int year, int month, int day, int hour, int minute, int second, int microsecond) =>
