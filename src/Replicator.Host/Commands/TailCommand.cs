@@ -129,17 +129,17 @@ internal static class TailCommand
                 }
             }
 
-            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
         catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or TableMappingException or ArgumentException or IOException)
         {
-            await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return Errors.Report(e.Message);
         }
         finally
@@ -158,8 +158,13 @@ internal static class TailCommand
     /// </summary>
     private sealed class ChangeWriter(Stream output, ValueFormatOptions format)
     {
+        // Changes are written into this buffer and copied to the stream in large pieces: a
+        // Utf8JsonWriter over the stream itself would flush the stream after every change.
+        private const int WriteThreshold = 32 * 1024;
+
         private readonly List<CaptureItem> _items = new();
-        private readonly System.Text.Json.Utf8JsonWriter _writer = ChangeJson.CreateWriter(output);
+        private readonly System.Buffers.ArrayBufferWriter<byte> _pending = new(2 * WriteThreshold);
+        private System.Text.Json.Utf8JsonWriter? _writer;
 
         public ITableSchemaSource? SchemaSource { get; set; }
 
@@ -173,10 +178,17 @@ internal static class TailCommand
                 switch (item)
                 {
                     case ChangeCaptured captured:
-                        ChangeJson.Write(_writer, captured.Change, format);
-                        _writer.Flush();
-                        _writer.Reset();
-                        output.WriteByte((byte)'\n');
+                        var writer = _writer ??= ChangeJson.CreateWriter(_pending);
+                        ChangeJson.Write(writer, captured.Change, format);
+                        writer.Flush();
+                        writer.Reset();
+                        System.Buffers.BuffersExtensions.Write(_pending, "\n"u8);
+                        if (_pending.WrittenCount >= WriteThreshold)
+                        {
+                            await output.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                            _pending.ResetWrittenCount();
+                        }
+
                         break;
                     case TransactionEnded:
                         flush = true;
@@ -189,8 +201,20 @@ internal static class TailCommand
 
             if (flush)
             {
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>Writes out every change so far; at transaction ends, so that a follower sees whole transactions promptly.</summary>
+        public async ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_pending.WrittenCount > 0)
+            {
+                await output.WriteAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                _pending.ResetWrittenCount();
+            }
+
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }
