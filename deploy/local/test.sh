@@ -31,7 +31,7 @@ rm -f artifacts/fault-report.json artifacts/fault-report.md
 for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"
   log="artifacts/$name.log"
-  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" >"$log" 2>&1
+  dotnet test "$project" -c Release --no-build -nologo "$@" >"$log" 2>&1
   summary="$(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | tail -1)"
   if [ -z "$summary" ]; then
     echo "$name: no test summary (the test host crashed?); see $log"
@@ -42,7 +42,7 @@ for project in "${projects[@]}"; do
   p="$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')"
   f="$(echo "$summary" | sed -E 's/.*Failed: +([0-9]+),.*/\1/')"
   echo "$name: $p passed, $f failed"
-  if [ "$f" -gt 0 ]; then grep -E '^\s+Failed ' "$log" | head -20; fi
+  if [ "$f" -gt 0 ]; then grep -E -A4 '^\s+Failed ' "$log" | head -60; fi
   passed=$((passed + p))
   failed=$((failed + f))
 done

@@ -131,7 +131,9 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     definition.Name,
                     entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
                     shardingSettings,
-                    extractor).ConfigureAwait(false);
+                    extractor,
+                    sharding.DefaultShardAllocationStrategy(shardingSettings),
+                    StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
                         DeadLetterStore.Props(definition.Name, regions[definition.Name]),

@@ -15,6 +15,41 @@ public sealed class BinlogEventDecoderTests
         b.Rows(BinlogEventType.WriteRowsV2, tableId, 1, Concat([0x00], U32((uint)value)));
 
     [Fact]
+    public void A_repeated_identical_table_map_reuses_its_schema_and_a_changed_one_does_not()
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        var first = Assert.IsType<TableMapEvent>(decoder.Decode(IntTableMap(b, 7, "orders"), EventBuilder.File));
+        var again = Assert.IsType<TableMapEvent>(decoder.Decode(IntTableMap(b, 7, "orders"), EventBuilder.File));
+        Assert.Same(first.Schema, again.Schema);
+        Assert.True(again.Header.Position > first.Header.Position);
+
+        var changed = Assert.IsType<TableMapEvent>(decoder.Decode(b.TableMap(7, "shop", "orders", [ColumnType.LongLong], []), EventBuilder.File));
+        Assert.NotSame(first.Schema, changed.Schema);
+        Assert.Equal(ColumnType.LongLong, changed.Schema.Columns[0].Type);
+        var rows = Assert.IsType<RowsEvent>(decoder.Decode(b.Rows(BinlogEventType.WriteRowsV2, 7, 1, Concat([0x00], U64(5_000_000_000))), EventBuilder.File));
+        Assert.Equal(5_000_000_000L, rows.Rows[0].After![0].AsInt64());
+    }
+
+    [Fact]
+    public void A_repeated_table_map_goes_back_to_the_maps_own_schema_so_a_schema_source_is_asked_again()
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        var map = Assert.IsType<TableMapEvent>(decoder.Decode(IntTableMap(b, 7, "orders"), EventBuilder.File));
+        var completed = new TableSchema("shop", "orders", [map.Schema.Columns[0] with { Name = "id" }], [0]);
+        decoder.SetSchema(7, completed);
+        Assert.Same(completed, decoder.GetSchema(7));
+
+        var again = Assert.IsType<TableMapEvent>(decoder.Decode(IntTableMap(b, 7, "orders"), EventBuilder.File));
+        Assert.Same(map.Schema, again.Schema);
+        Assert.Same(map.Schema, decoder.GetSchema(7));
+        decoder.SetSchema(7, completed);
+        var rows = Assert.IsType<RowsEvent>(decoder.Decode(InsertInt(b, 7, 42), EventBuilder.File));
+        Assert.Same(completed, rows.Table);
+    }
+
+    [Fact]
     public void Crc_mismatch_throws_naming_file_and_position()
     {
         var b = new EventBuilder();

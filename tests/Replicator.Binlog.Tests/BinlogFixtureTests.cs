@@ -317,6 +317,12 @@ public sealed class BinlogFixtureTests
             var text = Convert.ToString(unchecked((long)actual.AsUInt64()), 2).PadLeft(actual.Scale, '0');
             Assert.Equal(bit.GetString(), text);
         }
+        else if (expected.TryGetProperty("geometry", out var geometry))
+        {
+            Assert.Equal(ValueKind.Geometry, actual.Kind);
+            Assert.Equal(geometry.GetProperty("srid").GetUInt32(), actual.GeometrySrid);
+            Assert.Equal(geometry.GetProperty("wkb").GetString(), Convert.ToBase64String(actual.AsBytes()!));
+        }
         else if (expected.TryGetProperty("json", out var json))
         {
             Assert.Equal(ValueKind.Json, actual.Kind);
@@ -366,6 +372,8 @@ public sealed class BinlogFixtureTests
         BinlogEventType.TableMap => "TABLE_MAP",
         BinlogEventType.Xid => "XID",
         BinlogEventType.WriteRowsV1 => "WRITE_ROWS_V1",
+        BinlogEventType.UpdateRowsV1 => "UPDATE_ROWS_V1",
+        BinlogEventType.DeleteRowsV1 => "DELETE_ROWS_V1",
         BinlogEventType.WriteRowsV2 => "WRITE_ROWS_V2",
         BinlogEventType.UpdateRowsV2 => "UPDATE_ROWS_V2",
         BinlogEventType.DeleteRowsV2 => "DELETE_ROWS_V2",
@@ -377,6 +385,13 @@ public sealed class BinlogFixtureTests
         BinlogEventType.GtidList => "MARIA_GTID_LIST",
         BinlogEventType.BinlogCheckpoint => "MARIA_BINLOG_CHECKPOINT",
         BinlogEventType.AnnotateRows => "MARIA_ANNOTATE_ROWS",
+        BinlogEventType.QueryCompressed => "MARIA_QUERY_COMPRESSED",
+        BinlogEventType.WriteRowsCompressedV1 => "MARIA_WRITE_ROWS_COMPRESSED_V1",
+        BinlogEventType.UpdateRowsCompressedV1 => "MARIA_UPDATE_ROWS_COMPRESSED_V1",
+        BinlogEventType.DeleteRowsCompressedV1 => "MARIA_DELETE_ROWS_COMPRESSED_V1",
+        BinlogEventType.WriteRowsCompressed => "MARIA_WRITE_ROWS_COMPRESSED",
+        BinlogEventType.UpdateRowsCompressed => "MARIA_UPDATE_ROWS_COMPRESSED",
+        BinlogEventType.DeleteRowsCompressed => "MARIA_DELETE_ROWS_COMPRESSED",
         _ => type.ToString(),
     };
 

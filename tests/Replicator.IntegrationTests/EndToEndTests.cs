@@ -56,6 +56,39 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("pk")]
+    [InlineData("every-change")]
+    public async Task Other_dedupe_modes_converge_too(string mode)
+    {
+        var schema = Servers.UniqueSchema("it_mode");
+        var prefix = $"{schema}:";
+        var data = Directory.CreateTempSubdirectory("replicator-mode-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, payload VARCHAR(64), ver BIGINT NOT NULL)");
+        using var redis = Servers.ConnectRedis();
+        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7111, $"replicator.definitions.cache.mode = {mode}"));
+        try
+        {
+            var changes = await Workload.MoreAsync(schema, seed: 3);
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t (id, v, payload, ver) SELECT seq, seq, 'x', 1 FROM {schema}.seq_1_to_300; UPDATE {schema}.t SET v = v + 1, ver = ver + 1 WHERE id <= 100; UPDATE {schema}.t SET v = v + 1, ver = ver + 1 WHERE id <= 50; DELETE FROM {schema}.t WHERE id > 250");
+            var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
+            Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
+            var counters = node.Metrics.Definition("cache");
+            output.WriteLine($"{mode}: {counters.Received} received, {counters.Applied} applied, {counters.Coalesced} coalesced");
+            if (mode == "every-change")
+            {
+                Assert.Equal(0, counters.Coalesced);
+            }
+        }
+        finally
+        {
+            await node.StopAsync();
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static Task<Engine.ReplicatorNode> ReplicatorNodeStart(Akka.Configuration.Config config) => TestNode.StartAsync(config);
 
     /// <summary>The seeded workload: inserts in 50-row transactions, updates of a hot set, deletes, re-inserts and pk changes.</summary>
@@ -95,7 +128,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
             // 1,000 deletes, then 500 of them inserted again.
             changes += await ExecuteAsync(connection, $"DELETE FROM {schema}.t WHERE id BETWEEN 3001 AND 4000");
-            changes += await ExecuteAsync(connection, $"INSERT INTO {schema}.t (id, v, payload, ver) SELECT seq, seq, 'again', 1 FROM seq_3001_to_3500");
+            changes += await ExecuteAsync(connection, $"INSERT INTO {schema}.t (id, v, payload, ver) SELECT seq, seq, 'again', 1 FROM {schema}.seq_3001_to_3500");
 
             // 500 pk changes.
             changes += await ExecuteAsync(connection, $"UPDATE {schema}.t SET id = id + 1000000, ver = ver + 1 WHERE id BETWEEN 2001 AND 2500");
@@ -112,7 +145,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
                 changes += await ExecuteAsync(connection, $"UPDATE {schema}.t SET v = {random.Next()}, ver = ver + 1 WHERE id = {1 + random.Next(200)}");
             }
 
-            changes += await ExecuteAsync(connection, $"INSERT INTO {schema}.t (id, v, payload, ver) SELECT seq, seq, 'late', 1 FROM seq_5001_to_5300");
+            changes += await ExecuteAsync(connection, $"INSERT INTO {schema}.t (id, v, payload, ver) SELECT seq, seq, 'late', 1 FROM {schema}.seq_5001_to_5300");
             changes += await ExecuteAsync(connection, $"DELETE FROM {schema}.t WHERE id BETWEEN 1001 AND 1200");
             return changes;
         }

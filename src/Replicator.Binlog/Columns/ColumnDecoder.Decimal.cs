@@ -19,20 +19,69 @@ internal static partial class ColumnDecoder
     /// </summary>
     public static string DecodeDecimal(ref ByteReader reader, int precision, int scale)
     {
+        Span<byte> bytes = stackalloc byte[MaxDecimalBytes];
+        bytes = bytes[..DecimalSize(precision, scale)];
+        var negative = RestoreDecimalBytes(reader.ReadBytes(bytes.Length), bytes);
+        return DecimalText(bytes, precision, scale, negative);
+    }
+
+    /// <summary>The largest precision whose values fit a <see cref="long"/> unscaled.</summary>
+    public const int CompactDecimalPrecision = 18;
+
+    /// <summary>
+    /// A NEWDECIMAL of precision up to <see cref="CompactDecimalPrecision"/> as its unscaled value
+    /// (<c>-123.45</c> with scale 2 is -12345), decoded without building text.
+    /// </summary>
+    public static long DecodeCompactDecimal(ref ByteReader reader, int precision, int scale)
+    {
+        Span<byte> bytes = stackalloc byte[MaxDecimalBytes];
+        bytes = bytes[..DecimalSize(precision, scale)];
+        var negative = RestoreDecimalBytes(reader.ReadBytes(bytes.Length), bytes);
+        var integerDigits = precision - scale;
+        var offset = 0;
+        long value = 0;
+        if (integerDigits % 9 > 0)
+        {
+            value = ReadGroup(bytes, ref offset, DigitsToBytes[integerDigits % 9], integerDigits % 9);
+        }
+
+        for (var i = 0; i < integerDigits / 9; i++)
+        {
+            value = (value * 1_000_000_000) + ReadGroup(bytes, ref offset, 4, 9);
+        }
+
+        for (var i = 0; i < scale / 9; i++)
+        {
+            value = (value * 1_000_000_000) + ReadGroup(bytes, ref offset, 4, 9);
+        }
+
+        if (scale % 9 > 0)
+        {
+            value = (value * PowersOfTen[scale % 9]) + ReadGroup(bytes, ref offset, DigitsToBytes[scale % 9], scale % 9);
+        }
+
+        return negative ? -value : value;
+    }
+
+    // DECIMAL(65,30): 35 integer digits in 4 + 3 * 4 bytes, 30 fraction digits in 3 * 4 + 2 bytes.
+    private const int MaxDecimalBytes = 32;
+
+    /// <summary>The bytes of a DECIMAL(precision, scale) cell.</summary>
+    private static int DecimalSize(int precision, int scale)
+    {
         if (precision is < 1 or > 65 || scale > 30 || scale > precision)
         {
             throw new FormatException($"DECIMAL({precision},{scale}) is not a valid precision and scale.");
         }
 
         var integerDigits = precision - scale;
-        var integerGroups = integerDigits / 9;
-        var integerLeftover = integerDigits % 9;
-        var fractionGroups = scale / 9;
-        var fractionLeftover = scale % 9;
-        var size = (integerGroups * 4) + DigitsToBytes[integerLeftover] + (fractionGroups * 4) + DigitsToBytes[fractionLeftover];
+        return ((integerDigits / 9) * 4) + DigitsToBytes[integerDigits % 9] + ((scale / 9) * 4) + DigitsToBytes[scale % 9];
+    }
 
-        Span<byte> bytes = stackalloc byte[size];
-        reader.ReadBytes(size).CopyTo(bytes);
+    /// <summary>Copies a cell with its sign bit restored and, for a negative value, every byte inverted back; returns whether it is negative.</summary>
+    private static bool RestoreDecimalBytes(ReadOnlySpan<byte> cell, Span<byte> bytes)
+    {
+        cell.CopyTo(bytes);
         var negative = (bytes[0] & 0x80) == 0;
         bytes[0] ^= 0x80;
         if (negative)
@@ -42,6 +91,17 @@ internal static partial class ColumnDecoder
                 bytes[i] = (byte)~bytes[i];
             }
         }
+
+        return negative;
+    }
+
+    private static string DecimalText(ReadOnlySpan<byte> bytes, int precision, int scale, bool negative)
+    {
+        var integerDigits = precision - scale;
+        var integerGroups = integerDigits / 9;
+        var integerLeftover = integerDigits % 9;
+        var fractionGroups = scale / 9;
+        var fractionLeftover = scale % 9;
 
         // Sign, integer digits, point, fraction digits.
         Span<char> text = stackalloc char[precision + 3];

@@ -54,7 +54,9 @@ internal static partial class ColumnDecoder
             case ColumnCodec.Double:
                 return ColumnValue.FromDouble(BitConverter.Int64BitsToDouble(unchecked((long)reader.ReadUInt64())));
             case ColumnCodec.NewDecimal:
-                return ColumnValue.FromDecimal(DecodeDecimal(ref reader, layout.Precision, layout.Scale));
+                return layout.Precision <= CompactDecimalPrecision
+                    ? ColumnValue.FromDecimal(DecodeCompactDecimal(ref reader, layout.Precision, layout.Scale), layout.Scale)
+                    : ColumnValue.FromDecimal(DecodeDecimal(ref reader, layout.Precision, layout.Scale));
             case ColumnCodec.Year:
             {
                 // One byte: 0 is the zero year, else years since 1900.

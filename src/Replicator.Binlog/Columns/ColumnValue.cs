@@ -51,6 +51,13 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
     /// <summary>An exact decimal given as its text, e.g. <c>-0.0000000123450000987650000</c>.</summary>
     public static ColumnValue FromDecimal(string exactText) => new(ValueKind.Decimal, 0, exactText);
 
+    /// <summary>
+    /// An exact decimal of up to 18 digits as its unscaled value and scale (<c>-123.45</c> is
+    /// -12345 with scale 2): no text is built until the value is written.
+    /// </summary>
+    public static ColumnValue FromDecimal(long unscaled, int scale) =>
+        scale is >= 0 and <= 18 ? new(ValueKind.Decimal, unscaled, null, (byte)scale) : throw new ArgumentOutOfRangeException(nameof(scale), scale, "A compact decimal has a scale of 0 to 18.");
+
     public static ColumnValue FromYear(int year) => new(ValueKind.Year, year, null);
 
     public static ColumnValue FromDate(int year, int month, int day) =>
@@ -111,7 +118,7 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
     public float AsFloat() => _kind == ValueKind.Float ? BitConverter.Int32BitsToSingle((int)_bits) : throw WrongKind("a FLOAT");
 
     /// <summary>The text of a String, Decimal, Json value, or the name of an Enum/Set when known.</summary>
-    public string? AsString() => _ref as string;
+    public string? AsString() => _kind == ValueKind.Decimal && _ref is null ? ToString() : _ref as string;
 
     public byte[]? AsBytes() => _ref as byte[];
 
@@ -208,6 +215,12 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
             case ValueKind.Vector:
                 writer.WriteBase64StringValue((byte[])_ref!);
                 return;
+            case ValueKind.Decimal when _ref is null:
+            {
+                Span<char> text = stackalloc char[MaxCompactDecimalLength];
+                writer.WriteStringValue(text[..FormatCompactDecimal(text)]);
+                return;
+            }
         }
 
         if (IsZeroDate && (options?.ZeroDates ?? ZeroDateHandling.Literal) == ZeroDateHandling.Null)
@@ -233,6 +246,7 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
         ValueKind.Double => BitConverter.Int64BitsToDouble(_bits).ToString("R", CultureInfo.InvariantCulture),
         ValueKind.Enum => (string?)_ref ?? _bits.ToString(CultureInfo.InvariantCulture),
         ValueKind.Set => (string?)_ref ?? unchecked((ulong)_bits).ToString(CultureInfo.InvariantCulture),
+        ValueKind.Decimal when _ref is null => FormatCompactDecimal(),
         ValueKind.Decimal or ValueKind.String or ValueKind.Json => (string)_ref!,
         ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => Convert.ToBase64String((byte[])_ref!),
         ValueKind.Date => FormatDate(new StringBuilder(10)).ToString(),
@@ -242,6 +256,54 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
         ValueKind.JsonDiff => FormatJsonDiff(),
         _ => "",
     };
+
+    // Sign, 19 digits of a long, a point, and a leading "0" when the scale covers every digit.
+    private const int MaxCompactDecimalLength = 24;
+
+    private string FormatCompactDecimal()
+    {
+        Span<char> text = stackalloc char[MaxCompactDecimalLength];
+        return new string(text[..FormatCompactDecimal(text)]);
+    }
+
+    /// <summary>Writes a compact decimal with exactly its scale's fraction digits; returns the length.</summary>
+    private int FormatCompactDecimal(Span<char> text)
+    {
+        var magnitude = _bits < 0 ? (ulong)(-(_bits + 1)) + 1 : (ulong)_bits;
+        Span<char> digits = stackalloc char[20];
+        magnitude.TryFormat(digits, out var count, provider: CultureInfo.InvariantCulture);
+        var length = 0;
+        if (_bits < 0)
+        {
+            text[length++] = '-';
+        }
+
+        var integerDigits = count - _scale;
+        if (integerDigits <= 0)
+        {
+            text[length++] = '0';
+        }
+        else
+        {
+            digits[..integerDigits].CopyTo(text[length..]);
+            length += integerDigits;
+        }
+
+        if (_scale > 0)
+        {
+            text[length++] = '.';
+            for (var i = integerDigits; i < 0; i++)
+            {
+                text[length++] = '0';
+            }
+
+            var fraction = digits[Math.Max(0, integerDigits)..count];
+            fraction.CopyTo(text[length..]);
+            length += fraction.Length;
+        }
+
+        return length;
+    }
 
     private StringBuilder FormatDate(StringBuilder sb)
     {
@@ -347,6 +409,12 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
 
     public bool Equals(ColumnValue other)
     {
+        if (_kind == ValueKind.Decimal && other._kind == ValueKind.Decimal && (_ref is null) != (other._ref is null))
+        {
+            // One decimal held compact, the other as text (after a round trip through text): same value, same text.
+            return ToString() == other.ToString();
+        }
+
         if (_kind != other._kind || _bits != other._bits || _scale != other._scale)
         {
             return false;
@@ -363,7 +431,9 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
 
     public override bool Equals(object? obj) => obj is ColumnValue other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_kind, _bits, _ref is byte[] bytes ? bytes.Length : _ref?.GetHashCode() ?? 0);
+    public override int GetHashCode() => _kind == ValueKind.Decimal
+        ? HashCode.Combine(_kind, ToString().GetHashCode(StringComparison.Ordinal))
+        : HashCode.Combine(_kind, _bits, _ref is byte[] bytes ? bytes.Length : _ref?.GetHashCode() ?? 0);
 
     public static bool operator ==(ColumnValue left, ColumnValue right) => left.Equals(right);
 

@@ -24,6 +24,13 @@ public sealed class TableSchema
     /// <summary>0-based ordinals of the primary key columns, in key order; empty when the table has none known.</summary>
     public IReadOnlyList<int> PrimaryKey { get; }
 
+    /// <summary>
+    /// Set by a schema source that could not name this table's columns for the rows at hand (the
+    /// table changed since they were written, or no longer exists): why, and how to fix it. Rows of
+    /// such a table must not be attributed to columns; the columns keep their <c>@N</c> names.
+    /// </summary>
+    public string? MappingProblem { get; init; }
+
     /// <summary>True when the column names came from the server (optional metadata or information_schema), not <c>@N</c>.</summary>
     public bool HasColumnNames => Columns.Count == 0 || !Columns[0].Name.StartsWith('@');
 

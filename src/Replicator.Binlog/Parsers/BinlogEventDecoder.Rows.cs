@@ -151,8 +151,8 @@ public sealed partial class BinlogEventDecoder
         ReadOnlySpan<byte> beforeColumns,
         ReadOnlySpan<byte> afterColumns)
     {
-        var before = PresentOrdinals(beforeColumns, table.ColumnCount);
-        var after = kind == RowsEventKind.Update ? PresentOrdinals(afterColumns, table.ColumnCount) : before;
+        var before = PresentOrdinals(beforeColumns, table);
+        var after = kind == RowsEventKind.Update ? PresentOrdinals(afterColumns, table) : before;
         var partial = type == BinlogEventType.PartialUpdateRows;
         var reader = new ByteReader(data);
         var rows = new List<RowImage>(EstimateRows(data.Length, before.Length, kind));
@@ -190,8 +190,10 @@ public sealed partial class BinlogEventDecoder
         return Math.Clamp(dataLength / perRow, 1, 4096);
     }
 
-    private static int[] PresentOrdinals(ReadOnlySpan<byte> bitmap, int columnCount)
+    /// <summary>The ordinals of the columns a row image holds; every column (a full image) shares one array per table.</summary>
+    private static int[] PresentOrdinals(ReadOnlySpan<byte> bitmap, TableState table)
     {
+        var columnCount = table.ColumnCount;
         var count = 0;
         for (var i = 0; i < columnCount; i++)
         {
@@ -199,6 +201,11 @@ public sealed partial class BinlogEventDecoder
             {
                 count++;
             }
+        }
+
+        if (count == columnCount)
+        {
+            return table.AllOrdinals;
         }
 
         var ordinals = new int[count];

@@ -38,6 +38,14 @@ public sealed partial class BinlogEventDecoder
         var postHeader = PostHeaderLength(BinlogEventType.TableMap, 8);
         var reader = new ByteReader(body);
         var tableId = postHeader == 6 ? reader.ReadUInt32() : reader.ReadUInt48();
+        if (_tables.TryGetValue(tableId, out var known) && known.SameMap(body))
+        {
+            // The same table map as before (a server writes one before every statement's rows):
+            // reuse what was worked out from it, so rows keep one schema object and layout.
+            _tables[tableId] = known.Base;
+            return known.Base.Map with { Header = header, File = file };
+        }
+
         reader.ReadUInt16(); // flags, reserved
         reader.Skip(Math.Max(0, postHeader - (postHeader == 6 ? 6 : 8)));
 
@@ -76,7 +84,7 @@ public sealed partial class BinlogEventDecoder
         var optional = reader.IsAtEnd ? TableMapOptionalMetadata.Empty : ReadOptionalMetadata(reader.ReadToEnd(), realTypes);
         var schema = BuildSchema(database, table, realTypes, unpacked, nullable, optional);
         var map = new TableMapEvent(header, file, tableId, database, table, types, metadata, nullable, optional, schema);
-        _tables[tableId] = TableState.Create(map);
+        _tables[tableId] = TableState.Create(map, body);
         return map;
     }
 

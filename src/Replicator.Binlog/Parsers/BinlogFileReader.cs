@@ -17,11 +17,41 @@ public static class BinlogFileReader
     /// <paramref name="schemaSource"/> is given it is awaited after each TABLE_MAP, before the rows
     /// that follow are decoded.
     /// </summary>
-    public static async IAsyncEnumerable<BinlogEvent> ReadAsync(
+    public static IAsyncEnumerable<BinlogEvent> ReadAsync(
         string path,
         ITableSchemaSource? schemaSource = null,
         BinlogDecoderOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(path, Magic.Length, schemaSource, options, cancellationToken);
+
+    /// <summary>
+    /// The events of <paramref name="path"/> from <paramref name="fromPosition"/> on, as a dump from
+    /// that position gives them: the file's FORMAT_DESCRIPTION first (it says how every later event
+    /// is laid out and checksummed), then the event at <paramref name="fromPosition"/> and the rest.
+    /// The events in between are skipped unread, by their headers; a position that is not the start
+    /// of an event is refused.
+    /// </summary>
+    public static IAsyncEnumerable<BinlogEvent> ReadAsync(
+        string path,
+        long fromPosition,
+        ITableSchemaSource? schemaSource = null,
+        BinlogDecoderOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (fromPosition < Magic.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fromPosition), fromPosition, $"A binlog position is at least {Magic.Length}, after the magic bytes.");
+        }
+
+        return ReadCoreAsync(path, fromPosition, schemaSource, options, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<BinlogEvent> ReadCoreAsync(
+        string path,
+        long fromPosition,
+        ITableSchemaSource? schemaSource,
+        BinlogDecoderOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var file = Path.GetFileName(path);
         var decoder = new BinlogEventDecoder(options);
@@ -73,9 +103,49 @@ public static class BinlogFileReader
                 throw new BinlogFormatException($"{file} is encrypted (START_ENCRYPTION_EVENT); read it through the server instead", file, position);
             }
 
-            yield return await decoder.DecodeAsync(raw, file, schemaSource, cancellationToken).ConfigureAwait(false);
+            var start = position;
             position += size;
+            yield return await decoder.DecodeAsync(raw, file, schemaSource, cancellationToken).ConfigureAwait(false);
+            if (start == Magic.Length && fromPosition > Magic.Length)
+            {
+                // The first event (the FORMAT_DESCRIPTION every later event needs) is read; skip to the start.
+                if (fromPosition < position)
+                {
+                    throw new BinlogFormatException($"The start position {fromPosition} is inside the first event ({size} bytes), not at the start of an event", file, start);
+                }
+
+                position = await SkipToAsync(stream, position, fromPosition, header, file, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>Walks the event headers from <paramref name="position"/> to <paramref name="target"/>, which must be an event's start.</summary>
+    private static async ValueTask<long> SkipToAsync(FileStream stream, long position, long target, byte[] header, string file, CancellationToken cancellationToken)
+    {
+        while (position < target)
+        {
+            var headerRead = await ReadFullyAsync(stream, header, cancellationToken).ConfigureAwait(false);
+            if (headerRead < header.Length)
+            {
+                throw new BinlogFormatException($"The file ends at {position}, before the start position {target}", file, position);
+            }
+
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(9));
+            if (size < EventHeader.Size || size > BinlogEventDecoder.MaxEventSize)
+            {
+                throw new BinlogFormatException($"An event header declares {size} bytes, which no event can be", file, position);
+            }
+
+            if (position + size > target)
+            {
+                throw new BinlogFormatException($"The start position {target} is inside the event at {position} ({size} bytes), not at the start of an event", file, position);
+            }
+
+            position += size;
+            stream.Seek(position, SeekOrigin.Begin);
+        }
+
+        return position;
     }
 
     private static async ValueTask<int> ReadFullyAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)

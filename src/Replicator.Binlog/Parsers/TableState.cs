@@ -3,17 +3,30 @@ using Replicator.Binlog.Events;
 
 namespace Replicator.Binlog.Parsers;
 
-/// <summary>What the decoder knows of one table id: its TABLE_MAP, the schema in use, and the per-column layouts.</summary>
+/// <summary>
+/// What the decoder knows of one table id: its TABLE_MAP, the schema in use, and the per-column
+/// layouts. The state built from the map alone (<see cref="Base"/>) keeps the map's bytes, so that
+/// the identical TABLE_MAP a server writes before every statement is recognised and not decoded again.
+/// </summary>
 internal sealed class TableState
 {
-    private TableState(TableMapEvent map, TableSchema schema, ColumnLayout[] layouts, int[] jsonOrdinals, int jsonColumnCount)
+    private readonly byte[] _mapBody;
+    private TableState? _lastCompleted;
+    private int[]? _allOrdinals;
+
+    private TableState(TableMapEvent map, TableSchema schema, ColumnLayout[] layouts, int[] jsonOrdinals, int jsonColumnCount, byte[] mapBody, TableState? baseState)
     {
         Map = map;
         Schema = schema;
         Layouts = layouts;
         JsonOrdinals = jsonOrdinals;
         JsonColumnCount = jsonColumnCount;
+        _mapBody = mapBody;
+        Base = baseState ?? this;
     }
+
+    /// <summary>The state built from the TABLE_MAP alone, before any schema source completed it.</summary>
+    public TableState Base { get; }
 
     public TableMapEvent Map { get; }
 
@@ -28,11 +41,22 @@ internal sealed class TableState
 
     public int ColumnCount => Layouts.Length;
 
-    public static TableState Create(TableMapEvent map) => Build(map, map.Schema);
+    /// <summary>0, 1, … ColumnCount - 1: the present columns of a full row image.</summary>
+    public int[] AllOrdinals => Base._allOrdinals ??= Enumerable.Range(0, ColumnCount).ToArray();
+
+    public static TableState Create(TableMapEvent map, ReadOnlySpan<byte> mapBody) => Build(map, map.Schema, mapBody.ToArray(), null);
+
+    /// <summary>Whether <paramref name="mapBody"/> is byte for byte the TABLE_MAP body this state was built from.</summary>
+    public bool SameMap(ReadOnlySpan<byte> mapBody) => mapBody.SequenceEqual(_mapBody);
 
     /// <summary>The same table decoded with another schema, which must describe the map's columns.</summary>
     public TableState WithSchema(TableSchema schema)
     {
+        if (Base._lastCompleted is { } last && ReferenceEquals(last.Schema, schema))
+        {
+            return last;
+        }
+
         var columns = schema.Columns;
         if (columns.Count != Map.ColumnTypes.Length)
         {
@@ -52,10 +76,12 @@ internal sealed class TableState
             }
         }
 
-        return Build(Map, schema);
+        var completed = Build(Map, schema, _mapBody, Base);
+        Base._lastCompleted = completed;
+        return completed;
     }
 
-    private static TableState Build(TableMapEvent map, TableSchema schema)
+    private static TableState Build(TableMapEvent map, TableSchema schema, byte[] mapBody, TableState? baseState)
     {
         var count = map.ColumnTypes.Length;
         var layouts = new ColumnLayout[count];
@@ -67,7 +93,7 @@ internal sealed class TableState
             jsonOrdinals[i] = layouts[i].Codec == ColumnCodec.Json ? jsonCount++ : -1;
         }
 
-        return new TableState(map, schema, layouts, jsonOrdinals, jsonCount);
+        return new TableState(map, schema, layouts, jsonOrdinals, jsonCount, mapBody, baseState);
     }
 
     /// <summary>Types that share a storage layout compare equal (the TABLE_MAP says BLOB for every TEXT/BLOB size).</summary>

@@ -85,7 +85,7 @@ public ref struct ByteReader
     /// <summary>An unsigned little-endian integer of 1 to 8 bytes.</summary>
     public ulong ReadUIntN(int bytes)
     {
-        Ensure(bytes, $"a {bytes}-byte integer");
+        Ensure(bytes, "a {0}-byte integer");
         ulong value = 0;
         for (var i = bytes - 1; i >= 0; i--)
         {
@@ -99,7 +99,7 @@ public ref struct ByteReader
     /// <summary>An unsigned big-endian integer of 1 to 8 bytes (DECIMAL and temporal column encodings).</summary>
     public ulong ReadUIntNBigEndian(int bytes)
     {
-        Ensure(bytes, $"a {bytes}-byte big-endian integer");
+        Ensure(bytes, "a {0}-byte big-endian integer");
         ulong value = 0;
         for (var i = 0; i < bytes; i++)
         {
@@ -135,7 +135,7 @@ public ref struct ByteReader
             throw new FormatException($"Negative length {count} at offset {_offset}.");
         }
 
-        Ensure(count, $"{count} bytes");
+        Ensure(count, "{0} bytes");
         var span = _buffer.Slice(_offset, count);
         _offset += count;
         return span;
@@ -173,7 +173,7 @@ public ref struct ByteReader
         Ensure(1, "a variable-length integer");
         var first = _buffer[_offset];
         var count = System.Numerics.BitOperations.TrailingZeroCount(~(uint)first) + 1;
-        Ensure(count, $"a {count}-byte variable-length integer");
+        Ensure(count, "a {0}-byte variable-length integer");
         if (count == 1)
         {
             _offset++;
@@ -210,10 +210,11 @@ public ref struct ByteReader
 
     public void Skip(int count)
     {
-        Ensure(count, $"{count} bytes to skip");
+        Ensure(count, "{0} bytes to skip");
         _offset += count;
     }
 
+    /// <param name="what">What was expected, a constant; {0} stands for <paramref name="count"/> and is filled in only on failure, so the hot path allocates nothing.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void Ensure(int count, string what)
     {
@@ -225,5 +226,5 @@ public ref struct ByteReader
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly void Throw(int count, string what) =>
-        throw new FormatException($"Expected {what} at offset {_offset} but only {_buffer.Length - _offset} of {count} bytes remain (payload is {_buffer.Length} bytes).");
+        throw new FormatException($"Expected {string.Format(System.Globalization.CultureInfo.InvariantCulture, what, count)} at offset {_offset} but only {_buffer.Length - _offset} of {count} bytes remain (payload is {_buffer.Length} bytes).");
 }

@@ -82,6 +82,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Command<ReaderItems>(HandleItems);
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
+        Command<DeliveriesReleased>(HandleReleased);
         Command<CommitTick>(_ => Commit());
         Command<RedeliveryTick>(_ => Redeliver());
         Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
@@ -117,10 +118,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _state = "reading";
 
         var resume = _persisted is null ? null : new ResumePoint(_persisted.Position, _persisted.SkipRows);
-        var start = _persisted is null ? _source.Start : StartPosition.At(_persisted.Position);
+        var start = _persisted is null ? _source.Start : _source.ResumeFrom(_persisted);
         _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
 
         var args = new ReaderArgs(
+            _source.ConnectionString,
+            _persisted?.Position,
+            _log,
             _source.ClientOptions(start) with { SchemaSource = _schemaSource },
             _source.Name,
             _filter,
@@ -129,6 +133,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _persisted?.Gtid is { } gtid ? MariaDbGtidPosition.Parse(gtid) : null,
             _schemaSource,
             _credits,
+            _settings.Capture.MaxInFlight,
             _generation);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
@@ -147,8 +152,16 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     /// <summary>Reads the binlog on the thread pool. Touches no actor state: it only tells the actor what it read.</summary>
     private static async Task RunReader(ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
     {
+        // Checks the source first: a setting or privilege problem, or a purged saved position, is
+        // one clear error rather than a failed dump.
+        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, args.SavedPosition, cancellationToken).ConfigureAwait(false))
+        {
+            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
+        }
+
+        await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
         await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -168,18 +181,56 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 }
             }
 
-            if (items.Count > 0 && (items.Count >= FlushItems || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
+            // Hand over at transaction ends, on heartbeats, and before a batch could take more credits than the pool holds.
+            if (items.Count > 0 && (items.Count >= FlushItems || changes >= args.MaxInFlight || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
             {
-                if (changes > 0)
-                {
-                    await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
-                }
-
-                self.Tell(new ReaderItems(args.Generation, items));
+                await HandOverAsync(items, changes, args, self, cancellationToken).ConfigureAwait(false);
                 items = new List<CaptureItem>(FlushItems * 2);
                 changes = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// Gives the items to the actor in chunks of at most max-in-flight changes, taking credits for
+    /// each chunk first: a rows event can hold thousands of rows, and none of them is handed over
+    /// while the pool is empty.
+    /// </summary>
+    private static async Task HandOverAsync(List<CaptureItem> items, int changes, ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
+    {
+        if (changes <= args.MaxInFlight)
+        {
+            if (changes > 0)
+            {
+                await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
+            }
+
+            self.Tell(new ReaderItems(args.Generation, items));
+            return;
+        }
+
+        var chunk = new List<CaptureItem>();
+        var inChunk = 0;
+        foreach (var item in items)
+        {
+            if (item is ChangeCaptured && inChunk == args.MaxInFlight)
+            {
+                await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+                self.Tell(new ReaderItems(args.Generation, chunk));
+                chunk = [];
+                inChunk = 0;
+            }
+
+            chunk.Add(item);
+            inChunk += item is ChangeCaptured ? 1 : 0;
+        }
+
+        if (inChunk > 0)
+        {
+            await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        self.Tell(new ReaderItems(args.Generation, chunk));
     }
 
     private void HandleItems(ReaderItems message)
@@ -210,6 +261,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     break;
                 case Positioned positioned:
                     _tracker.Positioned(positioned);
+                    break;
+                case TablePaused paused:
+                    // Never completed: the offset stays before the table's first unmapped row.
+                    _tracker.Emitted(paused.TransactionId, paused.RowOrdinal);
+                    _state = "reading, table paused";
+                    _lastError = $"table {paused.Table} is paused: {paused.Reason}";
+                    _log.Error("Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on. Fix the table (key-columns, metadata) and restart the capture.", _source.Name, _lastError);
                     break;
             }
         }
@@ -317,6 +375,36 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    private void HandleReleased(DeliveriesReleased released)
+    {
+        if (released.Epoch != _epoch)
+        {
+            return;
+        }
+
+        var again = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
+        var now = DateTime.UtcNow;
+        foreach (var sequence in released.Sequences.Order())
+        {
+            if (_outstanding.TryGetValue(sequence, out var outstanding))
+            {
+                outstanding.SentAt = now;
+                if (!again.TryGetValue((outstanding.Route, outstanding.Bucket), out var list))
+                {
+                    again[(outstanding.Route, outstanding.Bucket)] = list = [];
+                }
+
+                list.Add(new Replication.SequencedChange(sequence, outstanding.Captured.Change));
+            }
+        }
+
+        if (again.Count > 0)
+        {
+            _log.Info("Capture {0}: bucket {1}/{2} stopped with {3} changes unfinished; sending them to its next home", _source.Name, released.Definition, released.Bucket, again.Values.Sum(l => l.Count));
+            Send(again);
+        }
+    }
+
     private long LowestOutstanding()
     {
         while (_lowestOutstanding <= _sequence && !_outstanding.ContainsKey(_lowestOutstanding))
@@ -396,7 +484,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _reconnects++;
         _counters.AddReconnect();
         _lastError = Describe(failed.Error);
-        var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException;
+        var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException or PreflightException;
         var backoff = Backoff(permanent);
         _state = "backing-off";
         _log.Error("Capture {0}: {1} Retrying in {2:0.#}s.", _source.Name, _lastError, backoff.TotalSeconds);
@@ -457,12 +545,16 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private static string Describe(Exception e) => e switch
     {
-        BinlogException or MissingKeyException or Binlog.Parsers.BinlogFormatException => e.Message,
+        BinlogException or MissingKeyException or Binlog.Parsers.BinlogFormatException or PreflightException => e.Message,
+        MySqlConnector.MySqlException => $"the source could not be queried: {e.Message}",
         OperationCanceledException => "the reader was cancelled.",
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
     private sealed record ReaderArgs(
+        string ConnectionString,
+        BinlogPosition? SavedPosition,
+        ILoggingAdapter Log,
         BinlogClientOptions Client,
         string Source,
         TableFilter Filter,
@@ -471,6 +563,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         MariaDbGtidPosition? Gtids,
         ITableSchemaSource? SchemaSource,
         FlowControl Credits,
+        int MaxInFlight,
         int Generation);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;

@@ -34,3 +34,10 @@ public sealed record SchemaChanged(string? Schema, string? Table, string Sql) : 
 
 /// <summary>The stream is at <paramref name="Position"/> between transactions (a ROTATE at dump start or at the end of a file).</summary>
 public sealed record Positioned(BinlogPosition Position) : CaptureItem;
+
+/// <summary>
+/// The rows of <paramref name="Table"/> cannot be mapped (no key, or columns that do not match its
+/// metadata) from row <paramref name="RowOrdinal"/> of the transaction on. They are held back: the
+/// offset must not pass that row until the table is fixed and the capture restarted.
+/// </summary>
+public sealed record TablePaused(long TransactionId, int RowOrdinal, string Table, string Reason) : CaptureItem;

@@ -23,6 +23,9 @@ public sealed partial class ChangeExtractor
     private readonly TableFilter _filter;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _keyColumns;
     private readonly bool _allowKeyless;
+    private readonly bool _pauseUnmappable;
+    private readonly bool _strictPartialJson;
+    private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
 
     private string _file = "";
@@ -39,15 +42,29 @@ public sealed partial class ChangeExtractor
     /// <param name="resume">Where reading starts: the restart point and how many rows of that transaction were already handled.</param>
     /// <param name="gtids">The MariaDB GTID position at the start, when known.</param>
     /// <param name="allowKeyless">Give rows of tables without a known key an empty pk instead of failing (for <c>tail</c> of offline files).</param>
+    /// <param name="pauseUnmappable">
+    /// Pause a table whose rows cannot be mapped (no key, columns that do not match) instead of
+    /// failing the stream: its rows are counted but not emitted, and a <see cref="TablePaused"/>
+    /// item holds the offset back at its first row, so nothing of it is lost while the other
+    /// tables go on.
+    /// </param>
+    /// <param name="strictPartialJson">
+    /// A partial JSON update whose before image lacks the document fails the table (capture, where
+    /// sinks need whole rows); otherwise the diff is kept as the column's value (tail).
+    /// </param>
     public ChangeExtractor(
         string source,
         TableFilter filter,
         IReadOnlyDictionary<string, IReadOnlyList<string>>? keyColumns = null,
         ResumePoint? resume = null,
         MariaDbGtidPosition? gtids = null,
-        bool allowKeyless = false)
+        bool allowKeyless = false,
+        bool pauseUnmappable = false,
+        bool strictPartialJson = false)
     {
+        _strictPartialJson = strictPartialJson;
         _allowKeyless = allowKeyless;
+        _pauseUnmappable = pauseUnmappable;
         _source = source;
         _filter = filter;
         _keyColumns = keyColumns ?? new Dictionary<string, IReadOnlyList<string>>();
@@ -61,6 +78,9 @@ public sealed partial class ChangeExtractor
 
     /// <summary>The binlog file the last event came from.</summary>
     public string File => _file;
+
+    /// <summary>Tables paused because their rows cannot be mapped, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> PausedTables => _paused;
 
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
@@ -178,11 +198,9 @@ public sealed partial class ChangeExtractor
             Open(output);
         }
 
-        var ddl = Ddl.Match(query.Sql);
-        if (ddl.Success)
+        if (SchemaChangeOf(query) is { } changed)
         {
-            var (schema, table) = SplitName(ddl.Groups["name"].Value, query.Schema);
-            output.Add(new SchemaChanged(schema, table, query.Sql));
+            output.Add(changed);
         }
 
         if (_open!.Standalone)
@@ -196,8 +214,30 @@ public sealed partial class ChangeExtractor
         var tx = _open!;
         var table = rows.Table;
         var captured = _filter.Includes(table.Schema, table.Table);
-        var shape = captured ? ShapeOf(table) : null;
+        TableShape? shape = null;
+        if (captured)
+        {
+            var name = table.Schema + "." + table.Table;
+            try
+            {
+                shape = _paused.ContainsKey(name) ? null : ShapeOf(table, position);
+            }
+            catch (Exception e) when (_pauseUnmappable && e is TableMappingException or MissingKeyException)
+            {
+                _paused[name] = e.Message;
+                output.Add(new TablePaused(tx.Id, tx.RowsSeen, name, e.Message));
+            }
+
+            if (shape is null)
+            {
+                tx.RowsSeen += rows.Rows.Count;
+                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                return;
+            }
+        }
+
         var gtid = tx.Gtid;
+        ChangePosition? changePosition = null;
         for (var i = 0; i < rows.Rows.Count; i++)
         {
             var ordinal = tx.RowsSeen++;
@@ -208,9 +248,23 @@ public sealed partial class ChangeExtractor
 
             var row = rows.Rows[i];
             var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
-            var changePosition = new ChangePosition(_file, position, gtid);
+            changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
-            var after = row.After is null ? null : new RowData(shape!.Names, row.After);
+            RowData? after;
+            try
+            {
+                after = row.After is null ? null : new RowData(shape!.Names, rows.IsPartialUpdate ? ApplyJsonDiffs(table, row.Before, row.After, position) : row.After);
+            }
+            catch (TableMappingException e) when (_pauseUnmappable)
+            {
+                // This row and the rest of the table wait; rows already emitted stand.
+                _paused[table.Schema + "." + table.Table] = e.Message;
+                output.Add(new TablePaused(tx.Id, ordinal, table.Schema + "." + table.Table, e.Message));
+                tx.RowsSeen += rows.Rows.Count - i - 1;
+                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                return;
+            }
+
             switch (rows.Kind)
             {
                 case RowsEventKind.Write:
@@ -220,7 +274,13 @@ public sealed partial class ChangeExtractor
                     output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)));
                     break;
                 default:
-                    var oldKey = shape!.KeyOf(before!, null);
+                    if (shape!.SameKey(before!, after!))
+                    {
+                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, shape.KeyOf(after!, before), before, after, changePosition, version, tx.CommitTime)));
+                        break;
+                    }
+
+                    var oldKey = shape.KeyOf(before!, null);
                     var newKey = shape.KeyOf(after!, before);
                     if (oldKey.Equals(newKey))
                     {
@@ -238,6 +298,48 @@ public sealed partial class ChangeExtractor
         }
 
         output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+    }
+
+    /// <summary>
+    /// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) carry a diff instead of
+    /// the new document: apply it to the before image. Without the before document (a MINIMAL
+    /// image), the update cannot be made whole, and the table fails loudly rather than losing it.
+    /// </summary>
+    private ColumnValue[] ApplyJsonDiffs(TableSchema table, ColumnValue[]? before, ColumnValue[] after, long position)
+    {
+        ColumnValue[]? whole = null;
+        for (var i = 0; i < after.Length; i++)
+        {
+            if (after[i].Kind != ValueKind.JsonDiff)
+            {
+                continue;
+            }
+
+            var column = table.Columns[i].Name;
+            if ((before is null || before[i].Kind != ValueKind.Json) && !_strictPartialJson)
+            {
+                continue;
+            }
+
+            if (before is null || before[i].Kind != ValueKind.Json)
+            {
+                throw new TableMappingException(
+                    table.ToString(),
+                    $"A partial JSON update of {table}.{column} at {_file}:{position} cannot be applied: the before image does not hold the document (binlog_row_image=MINIMAL?). Set binlog_row_image=FULL or binlog_row_value_options='' on the source.");
+            }
+
+            whole ??= (ColumnValue[])after.Clone();
+            try
+            {
+                whole[i] = ColumnValue.FromJson(JsonDiffApplier.Apply(before[i].AsString()!, after[i].AsJsonDiff()!));
+            }
+            catch (JsonDiffException e)
+            {
+                throw new TableMappingException(table.ToString(), $"A partial JSON update of {table}.{column} at {_file}:{position} does not fit the before image: {e.Message}");
+            }
+        }
+
+        return whole ?? after;
     }
 
     private RowChange Change(TableSchema table, ChangeAction action, RowKey key, RowData? before, RowData? after, ChangePosition position, SourceVersion version, DateTime commitTime) =>
@@ -293,8 +395,13 @@ public sealed partial class ChangeExtractor
         _fileSequence = Math.Max(0, BinlogPosition.FileSequenceOf(file));
     }
 
-    private TableShape ShapeOf(TableSchema table)
+    private TableShape ShapeOf(TableSchema table, long position)
     {
+        if (table.MappingProblem is { } problem)
+        {
+            throw new TableMappingException(table.ToString(), $"Rows of {table} at {_file}:{position} cannot be mapped to columns: {problem}");
+        }
+
         if (_shapes.TryGetValue(table, out var shape))
         {
             return shape;
@@ -310,19 +417,78 @@ public sealed partial class ChangeExtractor
             ? $"{gtid.SourceId:D}:{gtid.TransactionNumber}"
             : $"{gtid.SourceId:D}:{gtid.Tag}:{gtid.TransactionNumber}";
 
+    /// <summary>Splits <c>db.t</c>, <c>`db`.`t`</c> or <c>`t`</c> into its parts, unquoting <c>``</c>; a name without a schema is in <paramref name="defaultSchema"/>.</summary>
     private static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
     {
-        var clean = name.Replace("`", "", StringComparison.Ordinal);
-        var dot = clean.IndexOf('.', StringComparison.Ordinal);
-        return dot < 0
-            ? (defaultSchema.Length == 0 ? null : defaultSchema, clean)
-            : (clean[..dot], clean[(dot + 1)..]);
+        var parts = new List<string>(2);
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (c == '`')
+            {
+                if (quoted && i + 1 < name.Length && name[i + 1] == '`')
+                {
+                    current.Append('`');
+                    i++;
+                }
+                else
+                {
+                    quoted = !quoted;
+                }
+            }
+            else if (c == '.' && !quoted)
+            {
+                parts.Add(current.ToString());
+                current.Clear();
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        parts.Add(current.ToString());
+        return parts.Count == 1
+            ? (defaultSchema.Length == 0 ? null : defaultSchema, parts[0])
+            : (parts[0], parts[1]);
     }
 
-    [GeneratedRegex(@"^\s*(?:/\*.*?\*/\s*)*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:(?:TEMPORARY|ONLINE|IGNORE)\s+)*TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?<name>`[^`]+`(?:\.`[^`]+`)?|[\w$]+(?:\.[\w$]+)?|`[^`]+`\.[\w$]+|[\w$]+\.`[^`]+`)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
-    private static partial Regex DdlPattern();
+    /// <summary>
+    /// What a statement changed: one table for a single-table CREATE/ALTER/DROP/TRUNCATE, every
+    /// table (both names null) for any other DDL (RENAME, multi-table DROP, ALTER … RENAME, DROP
+    /// DATABASE, CREATE/DROP INDEX): reloading a table's metadata costs little, naming it wrong would not.
+    /// </summary>
+    internal static SchemaChanged? SchemaChangeOf(QueryEvent query)
+    {
+        var sql = query.Sql;
+        if (!DdlKeyword().IsMatch(sql))
+        {
+            return null;
+        }
 
-    private static Regex Ddl => DdlPattern();
+        var single = SingleTableDdl().Match(sql);
+        if (single.Success && !MultiTableOrRename().IsMatch(sql[(single.Index + single.Length)..]))
+        {
+            var (schema, table) = SplitName(single.Groups["name"].Value, query.Schema);
+            return new SchemaChanged(schema, table, sql);
+        }
+
+        return new SchemaChanged(null, null, sql);
+    }
+
+    private const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
+
+    [GeneratedRegex(LeadingComments + @"(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex DdlKeyword();
+
+    [GeneratedRegex(LeadingComments + @"(?:(?:CREATE(?:\s+OR\s+REPLACE)?|ALTER|DROP)\s+(?:(?:TEMPORARY|ONLINE|OFFLINE|IGNORE)\s+)*TABLE|TRUNCATE(?:\s+TABLE)?)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))?)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex SingleTableDdl();
+
+    /// <summary>After the first table name: another table (a comma outside parentheses at the top level of DROP) or a rename.</summary>
+    [GeneratedRegex(@"^\s*,|\bRENAME\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MultiTableOrRename();
 
     private sealed record PendingGroupStart(long Position, uint Timestamp, string? Gtid, MariaDbGtid? MariaGtid, bool Standalone, DateTime? CommitTime = null);
 

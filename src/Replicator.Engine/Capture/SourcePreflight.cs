@@ -11,7 +11,7 @@ namespace Replicator.Engine.Capture;
 /// server's own, and that a saved position still exists. Each failure is one line naming the
 /// setting and how to fix it.
 /// </summary>
-public static class SourcePreflight
+public static partial class SourcePreflight
 {
     /// <summary>Runs the checks; throws <see cref="PreflightException"/> on the first failure. Returns warnings that do not stop capture.</summary>
     public static async Task<IReadOnlyList<string>> CheckAsync(
@@ -88,38 +88,104 @@ public static class SourcePreflight
             }
         }
 
-        var all = string.Join("\n", grants).ToUpperInvariant();
-        var hasAll = all.Contains("GRANT ALL PRIVILEGES ON *.*", StringComparison.Ordinal);
-        if (!hasAll && !all.Contains("REPLICATION SLAVE", StringComparison.Ordinal) && !all.Contains("REPLICATION REPLICA", StringComparison.Ordinal))
+        var privileges = GlobalPrivileges(grants);
+        var hasAll = privileges.Contains("ALL PRIVILEGES") || privileges.Contains("ALL");
+        if (!hasAll && !privileges.Contains("REPLICATION SLAVE") && !privileges.Contains("REPLICATION REPLICA"))
         {
-            throw new PreflightException($"The capture user at {where} lacks the REPLICATION SLAVE privilege. GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the user.");
+            throw new PreflightException($"The capture user at {where} lacks the REPLICATION SLAVE privilege, needed to read the binlog. GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the user.");
         }
 
-        if (!hasAll && !all.Contains("REPLICATION CLIENT", StringComparison.Ordinal) && !all.Contains("BINLOG MONITOR", StringComparison.Ordinal) && !all.Contains("SUPER", StringComparison.Ordinal))
+        if (!hasAll && !privileges.Contains("REPLICATION CLIENT") && !privileges.Contains("BINLOG MONITOR") && !privileges.Contains("SUPER"))
         {
             throw new PreflightException($"The capture user at {where} lacks REPLICATION CLIENT (BINLOG MONITOR on MariaDB), needed for SHOW BINARY LOGS and SHOW MASTER STATUS. GRANT REPLICATION CLIENT ON *.* TO the user.");
         }
 
+        if (await ReplicaUsingAsync(connection, replicaServerId, cancellationToken).ConfigureAwait(false) is { } replica)
+        {
+            throw new PreflightException($"server-id {replicaServerId} is already used by a replica connected to the source at {where} ({replica}). Two readers with one server_id make the server disconnect them in turn; give this capture a server-id no other replica uses.");
+        }
+
         if (savedPosition is { } saved)
         {
-            var files = new List<string>();
+            var files = new List<(string Name, long Size)>();
             await using var command = connection.CreateCommand();
             command.CommandText = "SHOW BINARY LOGS";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                files.Add(reader.GetString(0));
+                files.Add((reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
             }
 
-            if (!files.Contains(saved.File))
+            var file = files.FindIndex(f => f.Name == saved.File);
+            if (file < 0)
             {
-                var oldest = files.Count > 0 ? files[0] : "none";
+                var oldest = files.Count > 0 ? files[0].Name : "none";
                 throw new PreflightException($"The saved position {saved} is gone from the source at {where}: {saved.File} was purged (oldest binlog now: {oldest}). Changes after the saved position are lost to the binlog; re-seed the sinks and reset the capture's offset, or restore the binlog files.");
+            }
+
+            if (saved.Position > files[file].Size)
+            {
+                throw new PreflightException($"The saved position {saved} is past the end of {saved.File} ({files[file].Size} bytes) on the source at {where}: the offset was not written by this server's binlog (a different server, or a restored data directory). Reset the capture's offset to a position of this server.");
             }
         }
 
         return warnings;
     }
+
+    /// <summary>The privileges granted ON *.* (upper case, one per entry), from SHOW GRANTS lines.</summary>
+    internal static HashSet<string> GlobalPrivileges(IEnumerable<string> grants)
+    {
+        var privileges = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var grant in grants)
+        {
+            var match = GlobalGrant().Match(grant);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            foreach (var privilege in match.Groups["privileges"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                privileges.Add(privilege.ToUpperInvariant());
+            }
+        }
+
+        return privileges;
+    }
+
+    /// <summary>
+    /// A replica registered with <paramref name="serverId"/> (SHOW SLAVE HOSTS), described as host:port,
+    /// or null. The list needs REPLICATION MASTER ADMIN on MariaDB (REPLICATION SLAVE on MySQL); without
+    /// it the check is left out.
+    /// </summary>
+    private static async Task<string?> ReplicaUsingAsync(MySqlConnection connection, uint serverId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SHOW SLAVE HOSTS";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Convert.ToUInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) == serverId)
+                {
+                    var host = reader.IsDBNull(1) ? "" : reader.GetString(1);
+                    var port = reader.IsDBNull(2) ? "" : Convert.ToString(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture);
+                    return host.Length == 0 ? $"registered without a host name, port {port}" : $"{host}:{port}";
+                }
+            }
+
+            return null;
+        }
+        catch (MySqlException e) when (e.Number is 1227 or 1044 or 1045 or 1142)
+        {
+            // ER_SPECIFIC_ACCESS_DENIED_ERROR (1227) and its kin: not permitted to list replicas.
+            return null;
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^GRANT\s+(?<privileges>.+?)\s+ON\s+\*\.\*\s+TO\s", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex GlobalGrant();
 
     /// <summary>Connects over plain TCP to say why the server cannot be reached (refused, timed out, unknown host).</summary>
     private static async Task<string?> ProbeAsync(string host, int port, TimeSpan timeout)
@@ -145,6 +211,51 @@ public static class SourcePreflight
         catch (OperationCanceledException)
         {
             return $"no answer within {timeout.TotalSeconds:0}s";
+        }
+    }
+
+    /// <summary>
+    /// Refuses captured tables that have no primary key and no configured key columns, naming them:
+    /// their changes could not be routed or deduplicated by pk.
+    /// </summary>
+    public static async Task CheckKeysAsync(
+        string connectionString,
+        TableFilter filter,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> keyColumns,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // KEY_COLUMN_USAGE, not TABLE_CONSTRAINTS: MariaDB shows the latter only to users with more than SELECT.
+        command.CommandText = """
+            SELECT t.TABLE_SCHEMA, t.TABLE_NAME
+            FROM information_schema.TABLES t
+            WHERE t.TABLE_TYPE = 'BASE TABLE'
+              AND t.TABLE_SCHEMA NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')
+              AND NOT EXISTS (
+                SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k
+                WHERE k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = 'PRIMARY')
+            ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME
+            """;
+        var keyless = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var schema = reader.GetString(0);
+                var table = reader.GetString(1);
+                if (filter.Includes(schema, table) && !keyColumns.ContainsKey($"{schema}.{table}"))
+                {
+                    keyless.Add($"{schema}.{table}");
+                }
+            }
+        }
+
+        if (keyless.Count > 0)
+        {
+            var shown = string.Join(", ", keyless.Take(10)) + (keyless.Count > 10 ? $" and {keyless.Count - 10} more" : "");
+            throw new PreflightException($"Captured tables without a primary key: {shown}. Set key-columns {{ \"{keyless[0]}\" = [<column>, …] }} for each in the source's config, or leave them out of its tables.");
         }
     }
 

@@ -50,6 +50,24 @@ internal sealed class TableShape
         return new TableShape(names, table.PrimaryKey.ToArray());
     }
 
+    /// <summary>
+    /// True when the after image of an update has the before image's key values (the common case,
+    /// told apart without building keys); a key column the after image leaves out is unchanged.
+    /// </summary>
+    public bool SameKey(RowData before, RowData after)
+    {
+        foreach (var ordinal in _keyOrdinals)
+        {
+            var value = after.Values[ordinal];
+            if (!value.IsAbsent && !value.Equals(before.Values[ordinal]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The key of <paramref name="image"/>, taking a key column the image leaves out (minimal row images) from <paramref name="fallback"/>.</summary>
     public RowKey KeyOf(RowData image, RowData? fallback)
     {

@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using Replicator.Binlog.Network;
 using Replicator.Binlog.Positions;
+using Replicator.Engine.Offsets;
 
 namespace Replicator.Engine.Configuration;
 
@@ -14,11 +15,12 @@ public sealed record SourceSettings(
     StartPosition Start,
     TimeSpan Heartbeat,
     TimeSpan ReadTimeout,
-    TimeSpan ConnectTimeout)
+    TimeSpan ConnectTimeout,
+    ResumeBy ResumeBy = ResumeBy.Position)
 {
     internal static SourceSettings Read(ConfigReader reader, string name, bool insecure)
     {
-        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "heartbeat", "read-timeout", "connect-timeout");
+        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout");
         var connectionString = reader.String("connection-string", required: true);
         var serverId = reader.Long("server-id", 0, uint.MaxValue);
         if (serverId == 0)
@@ -70,8 +72,20 @@ public sealed record SourceSettings(
             ParseStart(reader),
             heartbeat,
             readTimeout,
-            reader.Duration("connect-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)));
+            reader.Duration("connect-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+            reader.Enum<ResumeBy>("resume-by"));
     }
+
+    /// <summary>
+    /// Where a capture with the saved <paramref name="offset"/> starts reading: after its MariaDB GTID
+    /// position when <see cref="ResumeBy"/> is <see cref="Configuration.ResumeBy.Gtid"/> and the offset
+    /// has one, else at its restart position. Either way the offset's restart point and skip count
+    /// say which rows of the first transaction were already handled.
+    /// </summary>
+    public StartPosition ResumeFrom(SourceOffset offset) =>
+        ResumeBy == ResumeBy.Gtid && offset.Gtid is { Length: > 0 } gtid
+            ? StartPosition.After(MariaDbGtidPosition.Parse(gtid))
+            : StartPosition.At(offset.Position);
 
     /// <summary>Options for a <see cref="BinlogClient"/> that starts at <paramref name="start"/>.</summary>
     public BinlogClientOptions ClientOptions(StartPosition start) =>

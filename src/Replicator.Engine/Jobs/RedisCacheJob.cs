@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
+using Replicator.Engine.Schema;
 using StackExchange.Redis;
 
 namespace Replicator.Engine.Jobs;
@@ -54,6 +55,7 @@ public sealed class RedisCacheJob : IReplicationJob
     private readonly ReplicationMetrics _metrics;
     private readonly string _definition;
     private readonly ApplyLedger _ledger;
+    private readonly SourceRowReader? _reader;
 
     public RedisCacheJob(JobContext context)
     {
@@ -70,6 +72,11 @@ public sealed class RedisCacheJob : IReplicationJob
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
         _ledger = ApplyLedger.Get(context.System);
+        if (context.Definition.Mode == DedupeMode.Pk)
+        {
+            // meepo's model: changes carry only pks; the job reads each row as it is now.
+            _reader = new SourceRowReader(context.Settings.Source(context.Definition.Source).ConnectionString);
+        }
     }
 
     /// <summary>The key of a row's hash.</summary>
@@ -80,6 +87,9 @@ public sealed class RedisCacheJob : IReplicationJob
 
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
+        var arguments = _reader is null
+            ? batch.Select(item => Arguments(item.Change)).ToArray()
+            : await CurrentRowArgumentsAsync(batch, cancellationToken).ConfigureAwait(false);
         var pending = new Task<RedisResult>[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -89,7 +99,7 @@ public sealed class RedisCacheJob : IReplicationJob
                 RowKeyOf(_prefix, change.Schema, change.Table, change.Key),
                 VersionKeyOf(_prefix, change.Schema, change.Table, change.Key),
             ];
-            pending[i] = _database.ScriptEvaluateAsync(Script, keys, Arguments(change));
+            pending[i] = _database.ScriptEvaluateAsync(Script, keys, arguments[i]);
         }
 
         var results = new ApplyResult[batch.Count];
@@ -117,6 +127,52 @@ public sealed class RedisCacheJob : IReplicationJob
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// pk mode: reads the current rows of the batch's pks, one query per table, and writes each as
+    /// it is now (a row that is gone is deleted), fenced by the version of the newest change the
+    /// bucket holds for it.
+    /// </summary>
+    private async Task<RedisValue[][]> CurrentRowArgumentsAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+    {
+        var arguments = new RedisValue[batch.Count][];
+        foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table)))
+        {
+            var (schema, table) = group.Key;
+            var keys = group.Select(x => (IReadOnlyList<string>)x.item.Key.Values.Select(v => v.ToString()).ToList()).ToList();
+            var rows = await _reader!.ReadAsync(schema, table, keys, cancellationToken).ConfigureAwait(false);
+            var columns = await _reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
+            foreach (var (item, index) in group)
+            {
+                var version = item.Change.Version.ToString();
+                if (!rows.TryGetValue(item.Key.Canonical, out var row))
+                {
+                    arguments[index] = [version, "d", _tombstoneMilliseconds, 0];
+                    continue;
+                }
+
+                var set = new List<RedisValue>(columns.Names.Count * 2);
+                for (var c = 0; c < columns.Names.Count; c++)
+                {
+                    if (row.Values[c] is { } value)
+                    {
+                        set.Add(columns.Names[c]);
+                        set.Add(value is byte[] bytes ? (RedisValue)bytes : (string)value);
+                    }
+                }
+
+                var args = new RedisValue[4 + set.Count];
+                args[0] = version;
+                args[1] = "r";
+                args[2] = _tombstoneMilliseconds;
+                args[3] = set.Count / 2;
+                set.CopyTo(args, 4);
+                arguments[index] = args;
+            }
+        }
+
+        return arguments;
     }
 
     private RedisValue[] Arguments(RowChange change)
@@ -147,7 +203,7 @@ public sealed class RedisCacheJob : IReplicationJob
             }
 
             set.Add(row.Names[i]);
-            set.Add(value.Kind == ValueKind.Bytes ? (RedisValue)value.AsBytes() : value.ToString());
+            set.Add(value.Kind is ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector ? (RedisValue)value.AsBytes() : value.ToString());
         }
 
         var args = new RedisValue[4 + set.Count + (partial ? remove?.Count ?? 0 : 0)];
@@ -164,5 +220,5 @@ public sealed class RedisCacheJob : IReplicationJob
         return args;
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _reader?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -11,18 +11,20 @@ namespace Replicator.Engine.Model;
 /// </summary>
 public sealed class RowKey : IEquatable<RowKey>
 {
+    private string? _canonical;
+
     public RowKey(IReadOnlyList<string> names, ColumnValue[] values)
     {
         Names = names;
         Values = values;
-        Canonical = BuildCanonical(values);
     }
 
     public IReadOnlyList<string> Names { get; }
 
     public ColumnValue[] Values { get; }
 
-    public string Canonical { get; }
+    /// <summary>The key as one string (values joined by ':', escaped), built when first asked for.</summary>
+    public string Canonical => _canonical ??= BuildCanonical(Values);
 
     private static string BuildCanonical(ColumnValue[] values)
     {

@@ -167,6 +167,9 @@ public sealed class DedupeQueue
         return new Completion([], null, RetryAt: due);
     }
 
+    /// <summary>The deliveries held (waiting or in flight), for handing back when the bucket stops.</summary>
+    public IEnumerable<DeliveryId> HeldDeliveries => _pending.Keys;
+
     /// <summary>Forgets finished deliveries of an epoch below <paramref name="sequence"/>: the capture has settled them.</summary>
     public void ForgetFinishedBelow(string epoch, long sequence)
     {

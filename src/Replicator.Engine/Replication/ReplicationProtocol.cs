@@ -35,3 +35,19 @@ public sealed record ChangesFinished(
     int Bucket,
     string Epoch,
     IReadOnlyList<long> Sequences) : IReplicationMessage;
+
+/// <summary>
+/// A bucket is stopping (hand-off during a rebalance, or its node leaving) with these deliveries
+/// not finished: the capture sends them again now instead of waiting for its redelivery timeout.
+/// </summary>
+public sealed record DeliveriesReleased(
+    string Definition,
+    int Bucket,
+    string Epoch,
+    IReadOnlyList<long> Sequences) : IReplicationMessage;
+
+/// <summary>Sharding's hand-off stop message for buckets: release what is unfinished, then stop.</summary>
+public sealed record StopBucket : Akka.Actor.INoSerializationVerificationNeeded
+{
+    public static StopBucket Instance { get; } = new();
+}

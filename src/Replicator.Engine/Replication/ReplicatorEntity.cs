@@ -43,6 +43,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         Receive<BatchDone>(HandleBatchDone);
         Receive<RetryDue>(_ => TryApply());
         Receive<ParkDone>(HandleParkDone);
+        Receive<StopBucket>(_ => Release());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -234,6 +235,20 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         AggregateException { InnerException: { } inner } => $"{inner.GetType().Name}: {inner.Message}",
         _ => $"{e.GetType().Name}: {e.Message}",
     };
+
+    /// <summary>Hands unfinished deliveries back to their captures, which re-send them to the bucket's next home at once.</summary>
+    private void Release()
+    {
+        foreach (var group in _queue.HeldDeliveries.GroupBy(id => id.Epoch))
+        {
+            if (_captures.TryGetValue(group.Key, out var capture))
+            {
+                capture.Tell(new DeliveriesReleased(_definition.Name, _bucket, group.Key, group.Select(id => id.Sequence).ToList()));
+            }
+        }
+
+        Context.Stop(Self);
+    }
 
     protected override void PostStop()
     {

@@ -14,13 +14,19 @@ namespace Replicator.Engine.Schema;
 /// </summary>
 /// <remarks>
 /// information_schema describes the table as it is now, not as it was when an old event was
-/// written. When the column counts disagree (a DDL happened since), the table map's own view is
-/// kept and nothing is guessed.
+/// written. When the column counts or the column types disagree with the table map (a DDL happened
+/// since), nothing is guessed: a table map with its own column names keeps its own view, and one
+/// without gets a <see cref="TableSchema.MappingProblem"/> so that its rows are refused, not
+/// attributed to the wrong columns.
 /// </remarks>
 public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDisposable
 {
     private readonly MySqlDataSource _dataSource;
     private readonly ConcurrentDictionary<(string, string), TableInfo?> _cache = new();
+
+    // The last completion per table: the decoder hands over the same schema object for a repeated
+    // TABLE_MAP, and gets the same completed object back, so rows keep one schema and one shape.
+    private readonly ConcurrentDictionary<(string, string), (TableSchema From, TableInfo? Info, TableSchema? Completed)> _completed = new();
     private Dictionary<string, int>? _collations;
 
     public MySqlSchemaSource(string connectionString)
@@ -50,9 +56,30 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
             _cache[key] = info;
         }
 
-        if (info is null || info.Columns.Count != fromTableMap.Columns.Count)
+        if (_completed.TryGetValue(key, out var last) && ReferenceEquals(last.From, fromTableMap) && ReferenceEquals(last.Info, info))
         {
-            return null;
+            return last.Completed;
+        }
+
+        var completed = Complete(info, fromTableMap, optional);
+        _completed[key] = (fromTableMap, info, completed);
+        return completed;
+    }
+
+    private static TableSchema? Complete(TableInfo? info, TableSchema fromTableMap, TableMapOptionalMetadata optional)
+    {
+        var problem = Mismatch(info, fromTableMap);
+        if (info is null || problem is not null)
+        {
+            if (optional.ColumnNames is not null)
+            {
+                return null;
+            }
+
+            return new TableSchema(fromTableMap.Schema, fromTableMap.Table, fromTableMap.Columns, fromTableMap.PrimaryKey)
+            {
+                MappingProblem = problem! + " Set binlog_row_metadata=FULL on the source so that the binlog carries column names, or start reading after the DDL.",
+            };
         }
 
         var columns = new ColumnDefinition[fromTableMap.Columns.Count];
@@ -75,15 +102,71 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         return new TableSchema(fromTableMap.Schema, fromTableMap.Table, columns, primaryKey);
     }
 
+    /// <summary>Why information_schema's view of a table cannot name the columns of <paramref name="fromTableMap"/>, or null when it can.</summary>
+    private static string? Mismatch(TableInfo? info, TableSchema fromTableMap)
+    {
+        var name = $"{fromTableMap.Schema}.{fromTableMap.Table}";
+        if (info is null)
+        {
+            return $"Table {name} is not in information_schema any more (dropped or renamed since these rows were written), so its columns cannot be named.";
+        }
+
+        if (info.Columns.Count != fromTableMap.Columns.Count)
+        {
+            return $"information_schema describes {name} with {info.Columns.Count} columns but the binlog's TABLE_MAP has {fromTableMap.Columns.Count}: the table was altered after these rows were written, so their columns cannot be named.";
+        }
+
+        for (var i = 0; i < info.Columns.Count; i++)
+        {
+            if (info.DataTypes is { } types && !Compatible(types[i], fromTableMap.Columns[i].Type))
+            {
+                return $"Column {i + 1} of {name} is {types[i]} in information_schema but {fromTableMap.Columns[i].Type} in the binlog's TABLE_MAP: the table was altered after these rows were written, so their columns cannot be named.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether an information_schema DATA_TYPE can be stored as a TABLE_MAP column type. Unknown types (plugins) are given the benefit of the doubt.</summary>
+    internal static bool Compatible(string dataType, ColumnType type) => dataType switch
+    {
+        "tinyint" => type == ColumnType.Tiny,
+        "smallint" => type == ColumnType.Short,
+        "mediumint" => type == ColumnType.Int24,
+        "int" or "integer" => type == ColumnType.Long,
+        "bigint" => type == ColumnType.LongLong,
+        "decimal" or "numeric" => type is ColumnType.NewDecimal or ColumnType.Decimal,
+        "float" => type == ColumnType.Float,
+        "double" or "real" => type == ColumnType.Double,
+        "bit" => type == ColumnType.Bit,
+        "year" => type == ColumnType.Year,
+        "date" => type is ColumnType.Date or ColumnType.NewDate,
+        "time" => type is ColumnType.Time or ColumnType.Time2,
+        "datetime" => type is ColumnType.DateTime or ColumnType.DateTime2,
+        "timestamp" => type is ColumnType.Timestamp or ColumnType.Timestamp2,
+        "char" or "binary" => type == ColumnType.String,
+        "varchar" or "varbinary" => type is ColumnType.VarChar or ColumnType.VarString,
+        "enum" => type == ColumnType.Enum,
+        "set" => type == ColumnType.Set,
+        "tinytext" or "text" or "mediumtext" or "longtext" or "tinyblob" or "blob" or "mediumblob" or "longblob" =>
+            type is ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob,
+        "json" => type is ColumnType.Json or ColumnType.Blob or ColumnType.LongBlob,
+        "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" or "geomcollection" =>
+            type == ColumnType.Geometry,
+        _ => true,
+    };
+
     public void Invalidate(string? schema, string? table)
     {
         if (schema is null || table is null)
         {
             _cache.Clear();
+            _completed.Clear();
             return;
         }
 
         _cache.TryRemove((schema, table), out _);
+        _completed.TryRemove((schema, table), out _);
     }
 
     /// <summary>Reads a table's columns and key; null when the table does not exist (any more).</summary>
@@ -93,6 +176,7 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         _collations ??= await LoadCollationsAsync(connection, cancellationToken).ConfigureAwait(false);
 
         var columns = new List<ColumnDefinition>();
+        var dataTypes = new List<string>();
         var primaryKey = new List<int>();
         await using (var command = connection.CreateCommand())
         {
@@ -116,13 +200,16 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
                     primaryKey.Add(columns.Count);
                 }
 
+                dataTypes.Add(dataType);
                 columns.Add(new ColumnDefinition(
                     name,
                     ColumnType.Null,
                     0,
                     Nullable: reader.GetString(5) == "YES",
                     Unsigned: columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase),
-                    Collation: collation is not null && _collations.TryGetValue(collation, out var id) ? id : 0,
+                    // Binary strings have no COLLATION_NAME in information_schema; they are the binary collation.
+                    Collation: collation is not null && _collations.TryGetValue(collation, out var id) ? id
+                        : IsBinaryString(dataType) ? BinaryCollation : 0,
                     EnumValues: dataType == "enum" ? ParseValues(columnType) : null,
                     SetValues: dataType == "set" ? ParseValues(columnType) : null,
                     IsJson: dataType == "json"));
@@ -193,8 +280,13 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
             }
         }
 
-        return new TableInfo(columns, primaryKey);
+        return new TableInfo(columns, primaryKey, dataTypes);
     }
+
+    private const int BinaryCollation = 63;
+
+    private static bool IsBinaryString(string dataType) =>
+        dataType is "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob";
 
     private static async Task<Dictionary<string, int>> LoadCollationsAsync(MySqlConnection connection, CancellationToken cancellationToken)
     {
@@ -267,5 +359,6 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
     private static partial Regex JsonValid();
 
     /// <summary>What information_schema says of a table.</summary>
-    public sealed record TableInfo(IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<int> PrimaryKey);
+    /// <param name="DataTypes">information_schema's DATA_TYPE of each column, lower case.</param>
+    public sealed record TableInfo(IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<int> PrimaryKey, IReadOnlyList<string>? DataTypes = null);
 }

@@ -27,6 +27,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string RetryDeadLettersManifest = "DR";
     private const string DeadLettersRetryingManifest = "DY";
     private const string DeadLetterClearedManifest = "DZ";
+    private const string DeliveriesReleasedManifest = "RL";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -52,6 +53,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         RetryDeadLetters => RetryDeadLettersManifest,
         DeadLettersRetrying => DeadLettersRetryingManifest,
         DeadLetterCleared => DeadLetterClearedManifest,
+        DeliveriesReleased => DeliveriesReleasedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -91,15 +93,10 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
 
                 return;
             case ChangesFinished finished:
-                w.Write(finished.Definition);
-                w.Write(finished.Bucket);
-                w.Write(finished.Epoch);
-                w.Write7BitEncodedInt(finished.Sequences.Count);
-                foreach (var sequence in finished.Sequences)
-                {
-                    w.Write(sequence);
-                }
-
+                WriteSequences(w, finished.Definition, finished.Bucket, finished.Epoch, finished.Sequences);
+                return;
+            case DeliveriesReleased released:
+                WriteSequences(w, released.Definition, released.Bucket, released.Epoch, released.Sequences);
                 return;
             case GetCaptureStatus:
             case DeadLetterAccepted:
@@ -174,16 +171,14 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
 
             case ChangesFinishedManifest:
             {
-                var definition = r.ReadString();
-                var bucket = r.ReadInt32();
-                var epoch = r.ReadString();
-                var sequences = new long[r.Read7BitEncodedInt()];
-                for (var i = 0; i < sequences.Length; i++)
-                {
-                    sequences[i] = r.ReadInt64();
-                }
-
+                var (definition, bucket, epoch, sequences) = ReadSequences(r);
                 return new ChangesFinished(definition, bucket, epoch, sequences);
+            }
+
+            case DeliveriesReleasedManifest:
+            {
+                var (definition, bucket, epoch, sequences) = ReadSequences(r);
+                return new DeliveriesReleased(definition, bucket, epoch, sequences);
             }
 
             case GetCaptureStatusManifest:
@@ -234,6 +229,32 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             default:
                 throw new System.Runtime.Serialization.SerializationException($"Unknown Replicator manifest '{manifest}': a node of a newer version may have sent it.");
         }
+    }
+
+    private static void WriteSequences(BinaryWriter w, string definition, int bucket, string epoch, IReadOnlyList<long> sequences)
+    {
+        w.Write(definition);
+        w.Write(bucket);
+        w.Write(epoch);
+        w.Write7BitEncodedInt(sequences.Count);
+        foreach (var sequence in sequences)
+        {
+            w.Write(sequence);
+        }
+    }
+
+    private static (string Definition, int Bucket, string Epoch, long[] Sequences) ReadSequences(BinaryReader r)
+    {
+        var definition = r.ReadString();
+        var bucket = r.ReadInt32();
+        var epoch = r.ReadString();
+        var sequences = new long[r.Read7BitEncodedInt()];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            sequences[i] = r.ReadInt64();
+        }
+
+        return (definition, bucket, epoch, sequences);
     }
 
     private static void WriteDeadLetter(BinaryWriter w, DeadLetterParked parked)

@@ -1,5 +1,5 @@
 using System.Text;
-using MySqlConnector;
+using Replicator.Engine.Schema;
 using StackExchange.Redis;
 
 namespace Replicator.Host.Commands;
@@ -28,58 +28,29 @@ public sealed class RedisSinkChecker
 
     public async Task<CheckResult> CheckAsync(string schema, string table, CancellationToken cancellationToken = default)
     {
-        await using var connection = new MySqlConnection(_sourceConnectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var tz = new MySqlCommand("SET time_zone = '+00:00'", connection))
-        {
-            await tz.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var columns = new List<(string Name, string Type, bool Key)>();
-        await using (var command = new MySqlCommand(
-            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=@s AND TABLE_NAME=@t ORDER BY ORDINAL_POSITION", connection))
-        {
-            command.Parameters.AddWithValue("@s", schema);
-            command.Parameters.AddWithValue("@t", table);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                columns.Add((reader.GetString(0), reader.GetString(1).ToLowerInvariant(), reader.GetString(2) == "PRI"));
-            }
-        }
-
-        if (columns.Count == 0)
-        {
-            throw new ArgumentException($"Table {schema}.{table} does not exist on the source.");
-        }
-
-        var keyColumns = columns.Where(c => c.Key).Select(c => c.Name).ToList();
-        if (keyColumns.Count == 0)
+        await using var source = new SourceRowReader(_sourceConnectionString, maxConnections: 2);
+        var columns = await source.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
+        if (columns.Key.Count == 0)
         {
             throw new ArgumentException($"Table {schema}.{table} has no primary key to compare by.");
         }
 
-        var select = string.Join(", ", columns.Select(c => Render(c.Name, c.Type)));
         var expected = new Dictionary<string, Dictionary<string, string>>();
-        await using (var command = new MySqlCommand($"SELECT {select} FROM {Quote(schema)}.{Quote(table)}", connection))
+        foreach (var (pk, row) in await source.ReadAllAsync(schema, table, cancellationToken).ConfigureAwait(false))
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var fields = new Dictionary<string, string>();
+            for (var i = 0; i < columns.Names.Count; i++)
             {
-                var row = new Dictionary<string, string>();
-                for (var i = 0; i < columns.Count; i++)
+                if (row.Values[i] is { } value)
                 {
-                    if (!reader.IsDBNull(i))
-                    {
-                        row[columns[i].Name] = reader.GetString(i);
-                    }
+                    fields[columns.Names[i]] = value is byte[] bytes ? Convert.ToHexString(bytes) : (string)value;
                 }
-
-                expected[KeyText(keyColumns.Select(k => row.TryGetValue(k, out var v) ? v : ""))] = row;
             }
+
+            expected[pk] = fields;
         }
 
-        var binary = columns.Where(c => IsBinary(c.Type)).Select(c => c.Name).ToHashSet();
+        var binary = columns.Names.Where((_, i) => columns.IsBinary(i)).ToHashSet();
         var tablePrefix = $"{_prefix}{schema}:{table}:";
         var seen = new HashSet<string>();
         var missing = 0;
@@ -149,27 +120,6 @@ public sealed class RedisSinkChecker
             && double.TryParse(sink, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var b)
             && (a == b || Math.Abs(a - b) <= Math.Abs(a) * 1e-6);
     }
-
-    private static string Render(string column, string dataType)
-    {
-        var c = Quote(column);
-        return dataType switch
-        {
-            "datetime" => $"REPLACE(CAST({c} AS CHAR), ' ', 'T')",
-            "timestamp" => $"CONCAT(REPLACE(CAST({c} AS CHAR), ' ', 'T'), 'Z')",
-            "bit" => $"CAST({c} + 0 AS CHAR)",
-            _ when IsBinary(dataType) => $"HEX({c})",
-            _ => $"CAST({c} AS CHAR)",
-        };
-    }
-
-    private static bool IsBinary(string dataType) =>
-        dataType is "binary" or "varbinary" or "blob" or "tinyblob" or "mediumblob" or "longblob";
-
-    private static string KeyText(IEnumerable<string> values) =>
-        string.Join(':', values.Select(v => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal)));
-
-    private static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 
     private static string EscapeGlob(string text)
     {

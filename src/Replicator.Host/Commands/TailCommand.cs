@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
 using Replicator.Binlog.Network;
 using Replicator.Binlog.Parsers;
@@ -24,7 +25,13 @@ internal static class TailCommand
         var untilNow = new Option<bool>("--until-now") { Description = "Stop at the end of the binlog as it is when tail starts, instead of following it." };
         var serverId = new Option<uint?>("--server-id") { Description = "Replica server_id to register with (default: a random id above 100000)." };
         var name = new Option<string>("--name") { Description = "The source name written in each change.", DefaultValueFactory = _ => "source" };
-        var command = new Command("tail", "Print every row change as a JSON line.") { source, files, tables, fromStart, untilNow, serverId, name };
+        var zeroDates = new Option<string>("--zero-dates")
+        {
+            Description = "How zero dates (0000-00-00) and zero-in-date values (2020-00-15) are printed: literal (the server's text) or null, as the replicator.zero-dates setting.",
+            DefaultValueFactory = _ => "literal",
+        };
+        zeroDates.AcceptOnlyFromAmong("literal", "null");
+        var command = new Command("tail", "Print every row change as a JSON line.") { source, files, tables, fromStart, untilNow, serverId, name, zeroDates };
         command.SetAction((result, cancellationToken) => TailAsync(
             result.GetValue(source),
             result.GetValue(files) ?? [],
@@ -33,6 +40,7 @@ internal static class TailCommand
             result.GetValue(untilNow),
             result.GetValue(serverId),
             result.GetValue(name)!,
+            new ValueFormatOptions(result.GetValue(zeroDates) == "null" ? ZeroDateHandling.Null : ZeroDateHandling.Literal),
             cancellationToken));
         return command;
     }
@@ -45,6 +53,7 @@ internal static class TailCommand
         bool untilNow,
         uint? serverId,
         string name,
+        ValueFormatOptions format,
         CancellationToken cancellationToken)
     {
         if (connectionString is null && files.Length == 0)
@@ -71,13 +80,14 @@ internal static class TailCommand
 
         await using var stdout = Console.OpenStandardOutput();
         await using var buffered = new BufferedStream(stdout, 1 << 16);
-        var output = new ChangeWriter(buffered);
+        var output = new ChangeWriter(buffered, format);
         MySqlSchemaSource? schemaSource = null;
         try
         {
             if (connectionString is not null)
             {
                 schemaSource = new MySqlSchemaSource(connectionString);
+                output.SchemaSource = schemaSource;
             }
 
             if (files.Length > 0)
@@ -127,7 +137,7 @@ internal static class TailCommand
             await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or ArgumentException or IOException)
+        catch (Exception e) when (e is BinlogException or PreflightException or BinlogFormatException or MissingKeyException or TableMappingException or ArgumentException or IOException)
         {
             await buffered.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return Errors.Report(e.Message);
@@ -141,11 +151,17 @@ internal static class TailCommand
         }
     }
 
-    /// <summary>Writes the changes of each event as JSON lines; flushes at transaction ends so a follower sees them promptly.</summary>
-    private sealed class ChangeWriter(Stream output)
+    /// <summary>
+    /// Writes the changes of each event as JSON lines; flushes at transaction ends so a follower sees
+    /// them promptly. A DDL drops the schema source's cached metadata of the table it changed before
+    /// the next TABLE_MAP is read.
+    /// </summary>
+    private sealed class ChangeWriter(Stream output, ValueFormatOptions format)
     {
         private readonly List<CaptureItem> _items = new();
         private readonly System.Text.Json.Utf8JsonWriter _writer = ChangeJson.CreateWriter(output);
+
+        public ITableSchemaSource? SchemaSource { get; set; }
 
         public async ValueTask WriteAsync(ChangeExtractor extractor, BinlogEvent binlogEvent, CancellationToken cancellationToken)
         {
@@ -157,13 +173,16 @@ internal static class TailCommand
                 switch (item)
                 {
                     case ChangeCaptured captured:
-                        ChangeJson.Write(_writer, captured.Change);
+                        ChangeJson.Write(_writer, captured.Change, format);
                         _writer.Flush();
                         _writer.Reset();
                         output.WriteByte((byte)'\n');
                         break;
                     case TransactionEnded:
                         flush = true;
+                        break;
+                    case SchemaChanged changed:
+                        SchemaSource?.Invalidate(changed.Schema, changed.Table);
                         break;
                 }
             }

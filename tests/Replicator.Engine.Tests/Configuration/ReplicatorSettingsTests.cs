@@ -30,6 +30,7 @@ public sealed class ReplicatorSettingsTests
         var source = Assert.Single(settings.Sources);
         Assert.Equal(StartPosition.CurrentEnd, source.Start);
         Assert.Equal(TimeSpan.FromSeconds(5), source.Heartbeat);
+        Assert.Equal(ResumeBy.Position, source.ResumeBy);
         var definition = Assert.Single(settings.Definitions);
         Assert.Equal("main", definition.Source);
         Assert.Equal(64, definition.Buckets);
@@ -49,6 +50,7 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.sources.other { connection-string = \"Server=127.0.0.1;User ID=a;Password=b\", server-id = 1001 }", "server-id 1001 is also used by source")]
     [InlineData("replicator.sources.main.start = yesterday", "replicator.sources.main.start must be end, oldest, or file:position")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
+    [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
     public void A_bad_setting_fails_with_its_key_path_and_never_the_password(string line, string expected)
     {
         var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\n" + line;
@@ -96,6 +98,20 @@ public sealed class ReplicatorSettingsTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void Resume_by_gtid_starts_after_the_saved_gtid_position_and_falls_back_to_the_position_without_one()
+    {
+        var byGtid = Assert.Single(Parse(Source + "\nreplicator.sources.main.resume-by = gtid").Sources);
+        var byPosition = Assert.Single(Parse(Source).Sources);
+        var withGtid = new Replicator.Engine.Offsets.SourceOffset(new BinlogPosition("mariadb-bin.000007", 1234), 3, "0-1-42,1-2-7");
+        var withoutGtid = withGtid with { Gtid = null };
+
+        Assert.Equal(ResumeBy.Gtid, byGtid.ResumeBy);
+        Assert.Equal(StartPosition.After(MariaDbGtidPosition.Parse("0-1-42,1-2-7")).ToString(), byGtid.ResumeFrom(withGtid).ToString());
+        Assert.Equal(StartPosition.At("mariadb-bin.000007", 1234), byGtid.ResumeFrom(withoutGtid));
+        Assert.Equal(StartPosition.At("mariadb-bin.000007", 1234), byPosition.ResumeFrom(withGtid));
     }
 
     [Fact]

@@ -55,6 +55,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
     {
         new DeliverChanges("cache", 5, "src-0123456789ab", 17, [new SequencedChange(17, EveryKind()), new SequencedChange(18, TestChanges.Delete(3, 4, 500))]),
         new ChangesFinished("cache", 5, "src-0123456789ab", [17L, 18L]),
+        new DeliveriesReleased("cache", 5, "src-0123456789ab", [19L, 20L]),
         GetCaptureStatus.Instance,
         new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42,1-1-3")),
@@ -118,6 +119,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
     {
         DeliverChanges d => $"{d.Definition}|{d.Bucket}|{d.Epoch}|{d.SettledBelow}|" + string.Join(";", d.Changes.Select(c => c.Sequence + ":" + ChangeJson.ToJson(c.Change))),
         ChangesFinished f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
+        DeliveriesReleased f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
         DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
         DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
         _ => message.ToString()!,

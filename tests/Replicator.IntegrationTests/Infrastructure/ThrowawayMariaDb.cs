@@ -25,6 +25,12 @@ public sealed class ThrowawayMariaDb : IAsyncDisposable
 
     public string RootSocket => Path.Combine(_directory, "sock");
 
+    /// <summary>The server's data directory, where its binlog files are.</summary>
+    public string DataDirectory => Path.Combine(_directory, "data");
+
+    /// <summary>The process id of the server.</summary>
+    public int ProcessId => _process.Id;
+
     public static async Task<ThrowawayMariaDb> StartAsync(params string[] options)
     {
         var directory = Directory.CreateTempSubdirectory("replicator-mariadb-").FullName;
@@ -63,6 +69,47 @@ public sealed class ThrowawayMariaDb : IAsyncDisposable
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
+
+    /// <summary>Runs <paramref name="sql"/> as root and returns every row of its last result.</summary>
+    public async Task<List<object?[]>> RootQueryAsync(string sql)
+    {
+        await using var connection = new MySqlConnection($"Server={RootSocket};Protocol=Unix;User ID={Environment.UserName};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection) { CommandTimeout = 600 };
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        do
+        {
+            rows.Clear();
+            while (await reader.ReadAsync())
+            {
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+        }
+        while (await reader.NextResultAsync());
+
+        return rows;
+    }
+
+    /// <summary>Creates a user for 127.0.0.1 with <paramref name="grants"/> (e.g. <c>REPLICATION SLAVE, SELECT</c>) and returns its connection string.</summary>
+    public async Task<string> CreateUserAsync(string user, string grants)
+    {
+        await RootExecuteAsync($"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'pw-{user}'" + (grants.Length > 0 ? $"; GRANT {grants} ON *.* TO '{user}'@'127.0.0.1'" : ""));
+        return ConnectionString(user);
+    }
+
+    /// <summary>The connection string of a user made by <see cref="CreateUserAsync"/>.</summary>
+    public string ConnectionString(string user) => $"Server=127.0.0.1;Port={Port};User ID={user};Password=pw-{user}";
+
+    /// <summary>The server's binlog files in order (SHOW BINARY LOGS).</summary>
+    public async Task<List<string>> BinlogFilesAsync() =>
+        (await RootQueryAsync("SHOW BINARY LOGS")).Select(r => (string)r[0]!).ToList();
 
     public async ValueTask DisposeAsync()
     {

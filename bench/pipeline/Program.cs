@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using Akka.Cluster;
+using Akka.Configuration;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Network;
+using Replicator.Binlog.Positions;
+using Replicator.Engine;
+using Replicator.Engine.Configuration;
+using StackExchange.Redis;
+
+namespace Replicator.Bench.Pipeline;
+
+/// <summary>
+/// Issue 4's benchmarks, side by side in one run over one workload:
+/// the full pipeline (capture, sharding, dedupe, Redis job, offset commits) on one node against a
+/// minimal pipeline with no framework (binlog → pipelined HSET/DEL); the same on a hot-key
+/// workload; and scale-out with a 5 ms-per-batch sink on 1, 2 and 3 worker nodes.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var admin = Environment.GetEnvironmentVariable("REPLICATOR_MARIADB_ADMIN") ?? throw new InvalidOperationException("Run through bench/pipeline/run.sh (it sets REPLICATOR_MARIADB_ADMIN).");
+        var cdc = Environment.GetEnvironmentVariable("REPLICATOR_MARIADB_CDC")!;
+        var redis = Environment.GetEnvironmentVariable("REPLICATOR_REDIS")!;
+        var transactions = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+
+        Console.WriteLine($"building the workload: {transactions:N0} transactions x 100 changes");
+        var mixed = await Workload.BuildAsync(admin, "bench_pipeline", transactions);
+        var hot = await Workload.BuildHotAsync(admin, "bench_hot", transactions / 5);
+        Console.WriteLine($"mixed: {mixed.Start} .. {mixed.End}; hot keys: {hot.Start} .. {hot.End}");
+
+        using var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
+        var rows = new List<string[]>();
+
+        foreach (var (name, range, schema) in new[] { ("mixed 1M", mixed, "bench_pipeline"), ("hot keys", hot, "bench_hot") })
+        {
+            await ClearAsync(multiplexer, "bench:");
+            var baseline = await MinimalPipelineAsync(cdc, multiplexer, range);
+            await ClearAsync(multiplexer, "bench:");
+            var full = await FullPipelineAsync(cdc, redis, range, schema);
+            rows.Add([name, $"{range.Changes:N0}", Rate(range.Changes, baseline.Elapsed), $"{baseline.Writes:N0}", Rate(range.Changes, full.Elapsed), $"{full.Writes:N0}", $"{baseline.Elapsed / full.Elapsed:0.00}"]);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| workload | changes | minimal pipeline (changes/s) | its writes | full pipeline (changes/s) | its writes | full / minimal |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var row in rows)
+        {
+            Console.WriteLine("| " + string.Join(" | ", row) + " |");
+        }
+
+        var scaleRange = await Workload.BuildAsync(admin, "bench_scale", Math.Max(100, transactions / 50));
+        Console.WriteLine();
+        Console.WriteLine($"scale-out: {scaleRange.Changes:N0} changes, sink 5 ms per batch of 50, one batch at a time per node");
+        Console.WriteLine("| worker nodes | changes/s | vs 1 node |");
+        Console.WriteLine("|---|---|---|");
+        double? one = null;
+        for (var workers = 1; workers <= 3; workers++)
+        {
+            var elapsed = await ScaleOutAsync(cdc, scaleRange, "bench_scale", workers);
+            var rate = scaleRange.Changes / elapsed.TotalSeconds;
+            one ??= rate;
+            Console.WriteLine($"| {workers} | {rate:N0} | {rate / one:0.00}x |");
+        }
+
+        return 0;
+    }
+
+    private static string Rate(long changes, TimeSpan elapsed) => $"{changes / elapsed.TotalSeconds:N0}";
+
+    private static async Task ClearAsync(ConnectionMultiplexer multiplexer, string prefix)
+    {
+        var server = multiplexer.GetServers()[0];
+        var db = multiplexer.GetDatabase();
+        var batch = new List<RedisKey>();
+        await foreach (var key in server.KeysAsync(pattern: prefix + "*", pageSize: 5000))
+        {
+            batch.Add(key);
+            if (batch.Count == 5000)
+            {
+                await db.KeyDeleteAsync(batch.ToArray());
+                batch.Clear();
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await db.KeyDeleteAsync(batch.ToArray());
+        }
+    }
+
+    /// <summary>The baseline: decode the binlog range and send HSET/DEL for every row, pipelined, no dedupe, no fencing, no offsets.</summary>
+    private static async Task<(TimeSpan Elapsed, long Writes)> MinimalPipelineAsync(string cdc, ConnectionMultiplexer multiplexer, Workload.Range range)
+    {
+        var db = multiplexer.GetDatabase();
+        var options = BinlogClientOptions.FromConnectionString(cdc) with { ServerId = 9901, Start = StartPosition.At(range.Start), Blocking = false };
+        var clock = Stopwatch.StartNew();
+        var pending = new List<Task>(20_000);
+        long writes = 0;
+        await using var client = new BinlogClient(options);
+        await foreach (var binlogEvent in client.ReadEventsAsync())
+        {
+            if (binlogEvent is RowsEvent rows && rows.Table.Table == "t")
+            {
+                foreach (var row in rows.Rows)
+                {
+                    var image = row.After ?? row.Before!;
+                    var key = $"bench:{rows.Table.Schema}:t:{image[0]}";
+                    if (row.After is null)
+                    {
+                        pending.Add(db.KeyDeleteAsync(key));
+                    }
+                    else
+                    {
+                        var entries = new HashEntry[image.Length];
+                        for (var i = 0; i < image.Length; i++)
+                        {
+                            entries[i] = new HashEntry(rows.Table.Columns[i].Name, image[i].ToString());
+                        }
+
+                        pending.Add(db.HashSetAsync(key, entries));
+                    }
+
+                    writes++;
+                    if (pending.Count >= 20_000)
+                    {
+                        await Task.WhenAll(pending);
+                        pending.Clear();
+                    }
+                }
+            }
+
+            if (client.Position is { } position && position >= range.End)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(pending);
+        return (clock.Elapsed, writes);
+    }
+
+    private static Config NodeConfig(string cdc, string redis, Workload.Range range, string schema, string dataDir, string roles, string seed, string job, int batch) =>
+        HoconLoader.LoadString($$"""
+            akka.loglevel = WARNING
+            akka.cluster.roles = [{{roles}}]
+            akka.cluster.seed-nodes = [{{seed}}]
+            replicator {
+              data-dir = {{Json(dataDir)}}
+              capture.max-in-flight = 50000
+              sources.bench {
+                connection-string = {{Json(cdc)}}
+                server-id = 9902
+                tables = ["{{schema}}.t"]
+                start = "{{range.Start.File}}:{{range.Start.Position}}"
+              }
+              definitions.bench {
+                topics = ["*"]
+                buckets = 64
+                batch-size = {{batch}}
+                job {
+                  type = {{Json(job)}}
+                  redis = {{Json(redis)}}
+                  key-prefix = "bench:"
+                }
+              }
+            }
+            """);
+
+    private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+
+    /// <summary>The whole product on one node: from its start until the capture's offset passed the range's end with nothing outstanding.</summary>
+    private static async Task<(TimeSpan Elapsed, long Writes)> FullPipelineAsync(string cdc, string redis, Workload.Range range, string schema)
+    {
+        var data = Directory.CreateTempSubdirectory("replicator-bench-").FullName;
+        try
+        {
+            // Clocked from the node being Up (its capture starts reading then) to the end of the range applied.
+            var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, redis, range, schema, data, "capture, worker", "", "redis-cache", 500));
+            var clock = Stopwatch.StartNew();
+            await WaitForRangeAsync(node, range);
+            var elapsed = clock.Elapsed;
+            var writes = node.Metrics.Definition("bench").Applied;
+            await node.StopAsync();
+            return (elapsed, writes);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    private static async Task<TimeSpan> ScaleOutAsync(string cdc, Workload.Range range, string schema, int workers)
+    {
+        var directories = new List<string>();
+        var nodes = new List<ReplicatorNode>();
+        try
+        {
+            string? seed = null;
+            for (var i = 0; i < workers; i++)
+            {
+                var data = Directory.CreateTempSubdirectory("replicator-scale-").FullName;
+                directories.Add(data);
+                var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, data, "worker", seed is null ? "" : Json(seed), typeof(SlowSinkJob).AssemblyQualifiedName!, 50));
+                seed ??= Cluster.Get(node.System).SelfAddress.ToString();
+                nodes.Add(node);
+            }
+
+            var captureData = Directory.CreateTempSubdirectory("replicator-scale-").FullName;
+            directories.Add(captureData);
+            var capture = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, captureData, "capture", Json(seed!), typeof(SlowSinkJob).AssemblyQualifiedName!, 50));
+            nodes.Add(capture);
+            var clock = Stopwatch.StartNew();
+            await WaitForRangeAsync(capture, range);
+            return clock.Elapsed;
+        }
+        finally
+        {
+            foreach (var node in Enumerable.Reverse(nodes))
+            {
+                await node.StopAsync();
+            }
+
+            foreach (var directory in directories)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    private static async Task WaitForRangeAsync(ReplicatorNode node, Workload.Range range)
+    {
+        while (true)
+        {
+            try
+            {
+                var status = await node.GetCaptureStatusAsync("bench", TimeSpan.FromSeconds(2));
+                if (status.CurrentOffset is { } offset && offset.Position >= range.End && offset.SkipRows == 0 && status.Outstanding == 0)
+                {
+                    return;
+                }
+            }
+            catch (Akka.Actor.AskTimeoutException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Issue 4's end-to-end benchmark: full pipeline vs a minimal no-framework pipeline over the same
+# 1,000,000-change workload (and a hot-key workload), then scale-out with a slow sink on 1-3 nodes.
+# Usage: bench/pipeline/run.sh [transactions (default 10000 = 1,000,000 changes)]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+"$repo/deploy/local/servers.sh" start >/dev/null
+eval "$("$repo/deploy/local/servers.sh" env)"
+dotnet build "$here" -c Release -nologo -v quiet >/dev/null
+exec dotnet "$here/bin/Release/net10.0/Replicator.Bench.Pipeline.dll" "$@"
