@@ -15,19 +15,18 @@ namespace Replicator.Host.Admin;
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly ReplicatorNode _node;
     private readonly CancellationTokenSource _stop = new();
 
-    private AdminServer(ReplicatorNode node, IPEndPoint endpoint)
+    private AdminServer(ReplicatorNode node, HttpListener listener)
     {
         _node = node;
-        _listener.Prefixes.Add($"http://{endpoint.Address}:{endpoint.Port}/");
-        _listener.Start();
+        _listener = listener;
         _ = Task.Run(LoopAsync);
     }
 
-    public static AdminServer Start(ReplicatorNode node, IPEndPoint endpoint) => new(node, endpoint);
+    public static AdminServer Start(ReplicatorNode node, IPEndPoint endpoint) => new(node, AdminListener.Start(endpoint));
 
     private async Task LoopAsync()
     {

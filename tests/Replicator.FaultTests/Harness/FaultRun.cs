@@ -364,7 +364,9 @@ public sealed class FaultRun : IAsyncDisposable
             _faults.Add((DateTime.UtcNow, null));
         }
 
-        Mark("FAULT: " + what);
+        // The changes just before a fault are the ones at risk: keep them from being superseded.
+        var frozen = Workload?.FreezeRecent(TimeSpan.FromSeconds(2)) ?? 0;
+        Mark($"FAULT: {what} ({frozen} recently written pks frozen)");
     }
 
     public void FaultHealed(string what)
@@ -504,6 +506,7 @@ public sealed class FaultRun : IAsyncDisposable
 
         report.Extra["failed_transactions"] = Workload.FailedTransactions;
         report.Extra["largest_transaction"] = Workload.LargestTransaction;
+        report.Extra["frozen_pks"] = Workload.FrozenPks;
         report.Extra["reader_polls"] = Readers.Polls;
         if (logs.Removals.Count > 0)
         {
@@ -747,15 +750,4 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     private sealed record Sample(DateTime At, BinlogPoint? Master, BinlogPoint? Current, string? State, long? Outstanding);
-}
-
-/// <summary>The checker's verdict.</summary>
-public sealed record CheckOutcome(SinkComparison Comparison, long EventsLost, List<string> LostExamples, CheckResult ReplicatorCheck)
-{
-    public bool Passed => EventsLost == 0 && Comparison.Mismatched == 0 && ReplicatorCheck.Matches;
-
-    public string Summary =>
-        $"events_lost {EventsLost}, {Comparison}; replicator check: {ReplicatorCheck}"
-        + (LostExamples.Count > 0 ? "\n  lost: " + string.Join("\n  lost: ", LostExamples) : "")
-        + (ReplicatorCheck.Examples.Count > 0 ? "\n  check: " + string.Join("\n  check: ", ReplicatorCheck.Examples) : "");
 }

@@ -10,8 +10,9 @@ public static class FaultRunDirectory
     {
         // Servers' data on tmpfs when there is one: sync-binlog=1 and appendfsync always keep their
         // meaning for kill -9 (the page cache survives a killed process), without paying for disk
-        // flushes, which would make the workload generator the slowest part of the suite.
-        var parent = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        // flushes, which would make the workload generator the slowest part of the suite. A scenario
+        // needs about 200 MB there; a small tmpfs (containers default to 64 MB) is not used.
+        var parent = Directory.Exists("/dev/shm") && new DriveInfo("/dev/shm").AvailableFreeSpace > 1L << 30 ? "/dev/shm" : Path.GetTempPath();
         var root = Path.Combine(parent, "replicator-faults-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>

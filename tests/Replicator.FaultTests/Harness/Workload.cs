@@ -17,6 +17,9 @@ namespace Replicator.FaultTests.Harness;
 /// "the change that wrote w is reflected". A transaction whose commit failed (the source died, the
 /// connection broke) has an unknown outcome: the generator reads the touched rows back once the
 /// source answers again and takes what it finds as the truth (and as acknowledged).
+/// A change that a later change of the same pk supersedes is invisible in the final state, lost or
+/// not; so around each fault the pks written in the last seconds are frozen (never written again),
+/// and the changes a fault puts at risk stay visible to the checker.
 /// </remarks>
 public sealed class Workload
 {
@@ -31,6 +34,8 @@ public sealed class Workload
     private readonly Dictionary<long, int> _liveIndex = new();
     private readonly Dictionary<long, long> _lastVer = new();
     private readonly List<long> _deleted = [];
+    private readonly HashSet<long> _frozen = [];
+    private readonly Queue<(DateTime At, long[] Pks)> _recent = new();
     private readonly List<LedgerEntry> _ledger = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _stats = new();
@@ -96,8 +101,14 @@ public sealed class Workload
             await _gate.WaitAsync(cancellationToken);
             try
             {
+                var remaining = changes - (AckedChanges - startCount);
+                if (remaining <= 0)
+                {
+                    break; // a big transaction made while the generator was paused may have finished the job
+                }
+
                 var size = _random.NextDouble() < 0.4 ? 1 : _random.Next(2, 51);
-                size = (int)Math.Min(size, changes - (AckedChanges - startCount));
+                size = (int)Math.Min(size, remaining);
                 await TransactionAsync(size, cancellationToken);
             }
             finally
@@ -142,34 +153,95 @@ public sealed class Workload
     }
 
     /// <summary>
-    /// One transaction that updates every live row <paramref name="passes"/> times
-    /// (<c>UPDATE t SET v=v+1, ver=ver+1</c> over the whole table): thousands of row events between
-    /// one BEGIN and COMMIT. Returns the rows changed. The caller holds the generator paused.
+    /// One big transaction (the caller holds the generator paused): first <paramref name="inserts"/>
+    /// new rows in a range of their own (pks from <see cref="BigTransactionBase"/>, frozen: nothing
+    /// writes them again, so a row lost inside the transaction stays visible), then an update of every
+    /// other row (<c>UPDATE t SET v=v+1, ver=ver+1</c>). Returns the row changes it made.
     /// </summary>
-    public async Task<int> WholeTableTransactionAsync(int passes, CancellationToken cancellationToken)
+    public async Task<int> BigTransactionAsync(int inserts, CancellationToken cancellationToken)
     {
         var connection = await ConnectAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var sql = string.Join(";\n", Enumerable.Repeat("UPDATE t SET v = v + 1, ver = ver + 1", passes));
+        var sql = $"""
+            INSERT INTO t (id, v, payload, ver) SELECT {BigTransactionBase} + seq, seq, CONCAT('big-', seq), 1 FROM seq_1_to_{inserts};
+            UPDATE t SET v = v + 1, ver = ver + 1 WHERE id < {BigTransactionBase};
+            """;
         await using var command = new MySqlCommand(sql, connection, transaction) { CommandTimeout = 300 };
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var now = DateTime.UtcNow;
         lock (_stats)
         {
-            foreach (var pk in _liveList)
+            var updated = 0;
+            foreach (var pk in _live.Keys.Where(pk => pk < BigTransactionBase).ToList())
             {
-                var ver = _live[pk] + passes;
+                var ver = _live[pk] + 1;
                 _live[pk] = ver;
                 _lastVer[pk] = ver;
                 _ledger.Add(new LedgerEntry(pk, ver, Deleted: false, now));
+                updated++;
             }
 
-            var rows = _liveList.Count * passes;
+            for (var i = 1; i <= inserts; i++)
+            {
+                var pk = BigTransactionBase + i;
+                _frozen.Add(pk);
+                _lastVer[pk] = 1;
+                SetLive(pk, 1);
+                _ledger.Add(new LedgerEntry(pk, 1, Deleted: false, now));
+            }
+
+            var rows = updated + inserts;
             AckedChanges += rows;
             AckedTransactions++;
             LargestTransaction = Math.Max(LargestTransaction, rows);
             return rows;
+        }
+    }
+
+    /// <summary>Pks of <see cref="BigTransactionAsync"/> start above this; the generator's own pks stay far below.</summary>
+    public const long BigTransactionBase = 900_000_000;
+
+    /// <summary>
+    /// Freezes the pks written by transactions committed in the last <paramref name="window"/>: the
+    /// generator never writes them again. Returns how many pks were frozen.
+    /// </summary>
+    public int FreezeRecent(TimeSpan window)
+    {
+        lock (_stats)
+        {
+            var since = DateTime.UtcNow - window;
+            var frozen = 0;
+            foreach (var (at, pks) in _recent)
+            {
+                if (at < since)
+                {
+                    continue;
+                }
+
+                foreach (var pk in pks)
+                {
+                    if (_frozen.Add(pk))
+                    {
+                        frozen++;
+                        RemoveFromPicks(pk);
+                    }
+                }
+            }
+
+            return frozen;
+        }
+    }
+
+    /// <summary>Pks frozen so far.</summary>
+    public int FrozenPks
+    {
+        get
+        {
+            lock (_stats)
+            {
+                return _frozen.Count;
+            }
         }
     }
 
@@ -240,6 +312,12 @@ public sealed class Workload
                 {
                     _ledger.Add(entry with { CommittedUtc = now });
                 }
+            }
+
+            _recent.Enqueue((now, ops.SelectMany(o => o.Effects.Select(e => e.Pk)).ToArray()));
+            while (_recent.Count > 0 && now - _recent.Peek().At > TimeSpan.FromSeconds(30))
+            {
+                _recent.Dequeue();
             }
 
             AckedChanges += ops.Count;
@@ -313,6 +391,11 @@ public sealed class Workload
     private Op NextOp()
     {
         var density = _liveList.Count / (double)_keySpace;
+        if (_liveList.Count == 0)
+        {
+            return NewInsert();
+        }
+
         var roll = _random.NextDouble();
         var insertShare = density < 0.5 ? 0.45 : 0.2;
         if (_liveList.Count == 0 || roll < insertShare)
@@ -336,7 +419,7 @@ public sealed class Workload
             // Re-insert a deleted key: a late write of its old life must never bring the old row back.
             var index = _random.Next(_deleted.Count);
             var pk = _deleted[index];
-            if (!_live.ContainsKey(pk))
+            if (!_live.ContainsKey(pk) && !_frozen.Contains(pk))
             {
                 return Insert(pk);
             }
@@ -345,7 +428,7 @@ public sealed class Workload
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var pk = _liveList[_random.Next(_liveList.Count)];
-            if (!_live.ContainsKey(pk + PkChangeOffset))
+            if (!_live.ContainsKey(pk + PkChangeOffset) && !_frozen.Contains(pk + PkChangeOffset))
             {
                 return PkChange(pk);
             }
@@ -361,7 +444,7 @@ public sealed class Workload
             for (var attempt = 0; attempt < 8; attempt++)
             {
                 var hot = 1 + _random.Next(_hotKeys);
-                if (_live.ContainsKey(hot))
+                if (_live.ContainsKey(hot) && !_frozen.Contains(hot))
                 {
                     return hot;
                 }
@@ -376,7 +459,7 @@ public sealed class Workload
         for (var attempt = 0; attempt < 50; attempt++)
         {
             var pk = 1 + _random.Next(_keySpace);
-            if (!_live.ContainsKey(pk))
+            if (!_live.ContainsKey(pk) && !_frozen.Contains(pk))
             {
                 return Insert(pk);
             }
@@ -434,7 +517,7 @@ public sealed class Workload
     {
         lock (_stats)
         {
-            if (!_live.ContainsKey(pk))
+            if (!_live.ContainsKey(pk) && !_frozen.Contains(pk))
             {
                 _liveIndex[pk] = _liveList.Count;
                 _liveList.Add(pk);
@@ -453,13 +536,8 @@ public sealed class Workload
                 return;
             }
 
-            var index = _liveIndex[pk];
-            var last = _liveList[^1];
-            _liveList[index] = last;
-            _liveIndex[last] = index;
-            _liveList.RemoveAt(_liveList.Count - 1);
-            _liveIndex.Remove(pk);
-            if (pk < PkChangeOffset)
+            RemoveFromPicks(pk);
+            if (pk < PkChangeOffset && !_frozen.Contains(pk))
             {
                 _deleted.Add(pk);
                 if (_deleted.Count > 2000)
@@ -467,6 +545,22 @@ public sealed class Workload
                     _deleted.RemoveAt(0);
                 }
             }
+        }
+    }
+
+    private void RemoveFromPicks(long pk)
+    {
+        if (!_liveIndex.Remove(pk, out var index))
+        {
+            return;
+        }
+
+        var last = _liveList[^1];
+        _liveList[index] = last;
+        _liveList.RemoveAt(_liveList.Count - 1);
+        if (last != pk)
+        {
+            _liveIndex[last] = index;
         }
     }
 
@@ -530,9 +624,3 @@ public sealed class Workload
         public void Dispose() => gate.Release();
     }
 }
-
-/// <summary>
-/// One acknowledged change of the generator's ledger: <paramref name="Pk"/> was written with
-/// <paramref name="Ver"/>, or (when <paramref name="Deleted"/>) the row holding <paramref name="Ver"/> was deleted.
-/// </summary>
-public sealed record LedgerEntry(long Pk, long Ver, bool Deleted, DateTime CommittedUtc);

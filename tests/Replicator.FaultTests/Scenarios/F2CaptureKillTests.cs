@@ -6,8 +6,9 @@ namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
 /// F2: kill -9 the node running the capture singleton, twice: once mid-stream, and once while a
-/// transaction of thousands of rows is being delivered (its persisted offset is the transaction's
-/// start plus rows already handled). Each time the singleton moves to another node and resumes
+/// transaction of about 37,000 rows (30,000 inserts of pks nothing writes again, then an update of
+/// every other row) is being delivered, once its persisted offset is the transaction's start plus
+/// rows already handled. Each time the singleton moves to another node and resumes
 /// from the persisted offset; the killed node comes back 15 s later. At most one binlog reader
 /// may exist on the source at any moment (polled every 200 ms).
 /// </summary>
@@ -42,7 +43,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
             using (await run.Workload.PauseAsync())
             {
                 txStart = await run.Source.MasterStatusAsync();
-                rows = await run.Workload.WholeTableTransactionAsync(passes: 3, CancellationToken.None);
+                rows = await run.Workload.BigTransactionAsync(inserts: 30_000, CancellationToken.None);
                 run.Mark($"committed one transaction of {rows} row changes at {txStart.File}:{txStart.Position}");
                 atKill = await WaitForOffsetInsideAsync(run, txStart, TimeSpan.FromSeconds(30));
                 second.Kill();

@@ -1,5 +1,3 @@
-using Replicator.FaultTests.Harness;
-
 namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
@@ -10,9 +8,4 @@ namespace Replicator.FaultTests.Scenarios;
 public sealed class FaultCollection : ICollectionFixture<FaultSuiteFixture>
 {
     public const string Name = "faults";
-}
-
-public sealed class FaultSuiteFixture : IDisposable
-{
-    public void Dispose() => FaultRunDirectory.DeleteRoot();
 }
