@@ -24,6 +24,16 @@ public static class Program
         var cdc = Environment.GetEnvironmentVariable("REPLICATOR_MARIADB_CDC")!;
         var redis = Environment.GetEnvironmentVariable("REPLICATOR_REDIS")!;
         var transactions = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+        if (args.Length > 1 && args[1] == "--reuse")
+        {
+            // Diagnostics: the full pipeline with a no-op sink over an existing range (file:pos file:pos schema).
+            var range = new Workload.Range(Parse(args[2]), Parse(args[3]), transactions * 100L);
+            var nothing = await FullPipelineAsync(cdc, redis, range, args[4], typeof(NullJob).AssemblyQualifiedName!);
+            Console.WriteLine($"no-op sink: {range.Changes / nothing.Elapsed.TotalSeconds:N0} changes/s");
+            var real = await FullPipelineAsync(cdc, redis, range, args[4], "redis-cache");
+            Console.WriteLine($"redis-cache: {range.Changes / real.Elapsed.TotalSeconds:N0} changes/s");
+            return 0;
+        }
 
         Console.WriteLine($"building the workload: {transactions:N0} transactions x 100 changes");
         var mixed = await Workload.BuildAsync(admin, "bench_pipeline", transactions);
@@ -66,6 +76,8 @@ public static class Program
 
         return 0;
     }
+
+    private static BinlogPosition Parse(string text) => new(text[..text.LastIndexOf(':')], long.Parse(text[(text.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static string Rate(long changes, TimeSpan elapsed) => $"{changes / elapsed.TotalSeconds:N0}";
 
@@ -148,7 +160,7 @@ public static class Program
             akka.cluster.seed-nodes = [{{seed}}]
             replicator {
               data-dir = {{Json(dataDir)}}
-              capture.max-in-flight = 50000
+              capture.max-in-flight = 20000
               sources.bench {
                 connection-string = {{Json(cdc)}}
                 server-id = 9902
@@ -171,13 +183,13 @@ public static class Program
     private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 
     /// <summary>The whole product on one node: from its start until the capture's offset passed the range's end with nothing outstanding.</summary>
-    private static async Task<(TimeSpan Elapsed, long Writes)> FullPipelineAsync(string cdc, string redis, Workload.Range range, string schema)
+    private static async Task<(TimeSpan Elapsed, long Writes)> FullPipelineAsync(string cdc, string redis, Workload.Range range, string schema, string job = "redis-cache")
     {
         var data = Directory.CreateTempSubdirectory("replicator-bench-").FullName;
         try
         {
             // Clocked from the node being Up (its capture starts reading then) to the end of the range applied.
-            var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, redis, range, schema, data, "capture, worker", "", "redis-cache", 500));
+            var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, redis, range, schema, data, "capture, worker", "", job, 500));
             var clock = Stopwatch.StartNew();
             await WaitForRangeAsync(node, range);
             var elapsed = clock.Elapsed;

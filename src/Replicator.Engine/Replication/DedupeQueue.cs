@@ -25,7 +25,7 @@ public sealed class DedupeQueue
     private readonly LinkedList<PkState> _ready = new();
     private readonly PriorityQueue<PkState, DateTime> _backingOff = new();
     private readonly Dictionary<DeliveryId, PkState> _pending = new();
-    private readonly Dictionary<string, SortedSet<long>> _finished = new();
+    private readonly Dictionary<string, FinishedSet> _finished = new();
 
     public DedupeQueue(DedupeMode mode, RetryPolicy retry, int seed = 0)
     {
@@ -175,7 +175,7 @@ public sealed class DedupeQueue
     {
         if (_finished.TryGetValue(epoch, out var done))
         {
-            done.RemoveWhere(s => s < sequence);
+            done.ForgetBelow(sequence);
         }
     }
 
@@ -195,7 +195,7 @@ public sealed class DedupeQueue
             _pending.Remove(id);
             if (!_finished.TryGetValue(id.Epoch, out var done))
             {
-                done = new SortedSet<long>();
+                done = new FinishedSet();
                 _finished[id.Epoch] = done;
             }
 
@@ -236,6 +236,32 @@ public sealed class DedupeQueue
     }
 
     private sealed record Waiting(Delivery Latest, List<DeliveryId> Covered);
+
+    /// <summary>Finished sequence numbers of one epoch; forgetting those below a watermark costs only what is forgotten.</summary>
+    private sealed class FinishedSet
+    {
+        private readonly HashSet<long> _members = new();
+        private readonly PriorityQueue<long, long> _byValue = new();
+
+        public bool Contains(long sequence) => _members.Contains(sequence);
+
+        public void Add(long sequence)
+        {
+            if (_members.Add(sequence))
+            {
+                _byValue.Enqueue(sequence, sequence);
+            }
+        }
+
+        public void ForgetBelow(long sequence)
+        {
+            while (_byValue.TryPeek(out var lowest, out _) && lowest < sequence)
+            {
+                _byValue.Dequeue();
+                _members.Remove(lowest);
+            }
+        }
+    }
 
     private static (string, string, string) KeyOf(RowChange change) => (change.Schema, change.Table, change.Key.Canonical);
 
