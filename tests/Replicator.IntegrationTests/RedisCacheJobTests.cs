@@ -1,0 +1,81 @@
+using Akka.Actor;
+using Akka.Event;
+using Replicator.Binlog.Columns;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Model;
+using Replicator.IntegrationTests.Infrastructure;
+
+namespace Replicator.IntegrationTests;
+
+[Collection(ServerCollection.Name)]
+public sealed class RedisCacheJobTests : IAsyncLifetime
+{
+    private readonly string _prefix = $"it_job_{Guid.NewGuid():N}"[..15] + ":";
+    private ActorSystem _system = null!;
+    private RedisCacheJob _job = null!;
+
+    public Task InitializeAsync()
+    {
+        var config = HoconLoader.LoadString($$"""
+            replicator.sources.s { connection-string = {{System.Text.Json.JsonSerializer.Serialize(Servers.MariaDbCdc)}}, server-id = 7601 }
+            replicator.definitions.d { topics = ["*"], job { redis = {{System.Text.Json.JsonSerializer.Serialize(Servers.Redis)}}, key-prefix = "{{_prefix}}" } }
+            """);
+        var settings = ReplicatorSettings.Create(config);
+        _system = ActorSystem.Create("job", config.WithFallback(ReplicatorSettings.Defaults));
+        _job = new RedisCacheJob(new JobContext(settings.Definitions[0], settings, _system, Logging.GetLogger(_system, "job")));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _job.DisposeAsync();
+        await _system.Terminate();
+    }
+
+    private static RowChange Change(long id, long v, long position, ChangeAction action = ChangeAction.Write)
+    {
+        var row = new RowData(["id", "v", "note"], [ColumnValue.FromInt64(id), ColumnValue.FromInt64(v), ColumnValue.Null]);
+        return new RowChange("s", "shop", "t", action, new RowKey(["id"], [ColumnValue.FromInt64(id)]),
+            action == ChangeAction.Write ? null : row, action == ChangeAction.Delete ? null : row,
+            new ChangePosition("mariadb-bin.000001", position, null), new SourceVersion(1, position, 0), DateTime.UtcNow);
+    }
+
+    private static JobItem Item(RowChange change) => new(change.Key, change, 1);
+
+    [Fact]
+    public async Task Writes_are_fenced_by_version_and_deletes_leave_a_tombstone_that_stops_a_late_write()
+    {
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        var results = await _job.ApplyAsync([Item(Change(1, 10, 200)), Item(Change(2, 20, 200))], CancellationToken.None);
+        Assert.All(results, r => Assert.True(r.Success && !r.Stale));
+        Assert.Equal("10", (string?)await db.HashGetAsync($"{_prefix}shop:t:1", "v"));
+        Assert.False(await db.HashExistsAsync($"{_prefix}shop:t:1", "note"));
+
+        var stale = await _job.ApplyAsync([Item(Change(1, 9, 100))], CancellationToken.None);
+        Assert.True(stale[0].Stale);
+        Assert.Equal("10", (string?)await db.HashGetAsync($"{_prefix}shop:t:1", "v"));
+
+        await _job.ApplyAsync([Item(Change(1, 10, 300, ChangeAction.Delete))], CancellationToken.None);
+        Assert.False(await db.KeyExistsAsync($"{_prefix}shop:t:1"));
+        var late = await _job.ApplyAsync([Item(Change(1, 11, 250))], CancellationToken.None);
+        Assert.True(late[0].Stale);
+        Assert.False(await db.KeyExistsAsync($"{_prefix}shop:t:1"));
+        Assert.True(await db.KeyTimeToLiveAsync($"{_prefix}_v:shop:t:1") is { } ttl && ttl > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task A_row_the_sink_refuses_fails_alone_while_the_rest_of_its_batch_is_written()
+    {
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        await db.HashSetAsync($"{_prefix}_v:shop:t:5", "x", "poison");
+        var batch = Enumerable.Range(1, 300).Select(i => Item(Change(i, i, 1000 + i))).ToList();
+        var results = await _job.ApplyAsync(batch, CancellationToken.None);
+        Assert.False(results[4].Success);
+        Assert.Contains("WRONGTYPE", results[4].Error);
+        Assert.Equal(299, results.Count(r => r.Success && !r.Stale));
+        Assert.Equal("300", (string?)await db.HashGetAsync($"{_prefix}shop:t:300", "v"));
+    }
+}
