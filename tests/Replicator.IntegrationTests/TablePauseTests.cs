@@ -40,6 +40,8 @@ public sealed class TablePauseTests
         {
             await Servers.ExecuteAsync($"INSERT INTO {schema}.a VALUES (1, 1); INSERT INTO {schema}.b VALUES (1, 1)");
             var before = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.ChangesCaptured == 2 && s.Outstanding == 0, TimeSpan.FromSeconds(30));
+            await Task.Delay(600);
+            before = await node.GetCaptureStatusAsync("it");
 
             // The key goes away under the running capture: a's later rows cannot be routed by pk.
             await Servers.ExecuteAsync($"ALTER TABLE {schema}.a DROP PRIMARY KEY; INSERT INTO {schema}.a VALUES (2, 2); INSERT INTO {schema}.b VALUES (2, 2), (3, 3)");
@@ -51,8 +53,11 @@ public sealed class TablePauseTests
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
             Assert.Equal("reading, table paused", paused.State);
             Assert.Contains($"table {schema}.a is paused", paused.LastError);
-            var held = await node.GetCaptureStatusAsync("it");
+            // The offset is committed on a 200 ms timer: it moves up to the paused row, then stays.
+            var held = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.PersistedOffset!.Position > before.PersistedOffset!.Position, TimeSpan.FromSeconds(10));
             Assert.True(held.PersistedOffset!.Position > before.PersistedOffset!.Position, "the offset moved up to the paused row");
+            await Task.Delay(600);
+            held = await node.GetCaptureStatusAsync("it");
 
             // b keeps flowing, but the offset stays before a's unmapped row.
             await Servers.ExecuteAsync($"INSERT INTO {schema}.b VALUES (4, 4)");

@@ -29,6 +29,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private const string CommitTimer = "commit";
     private const string RedeliveryTimer = "redeliver";
     private const string ReconnectTimer = "reconnect";
+    private const string RedeliverAllTimer = "redeliver-all";
     private const int FlushItems = 512;
 
     private readonly ReplicatorSettings _settings;
@@ -40,6 +41,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<long, Outstanding> _outstanding = new();
     private readonly Random? _chaos;
+    private readonly Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> _lateDuplicates = new();
 
     private SourceOffset? _persisted;
     private CommitTracker _tracker = new(null);
@@ -83,8 +85,17 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
         Command<DeliveriesReleased>(HandleReleased);
+        Command<Akka.Cluster.ClusterEvent.MemberRemoved>(removed =>
+        {
+            // Buckets of a removed node move; what they held is sent to their new homes now rather
+            // than after the redelivery timeout. Buckets drop what they already hold.
+            _log.Info("Capture {0}: {1} left the cluster; re-delivering {2} unfinished changes", _source.Name, removed.Member.Address, _outstanding.Count);
+            Timers.StartSingleTimer(RedeliverAllTimer, RedeliverAll.Instance, TimeSpan.FromMilliseconds(500));
+        });
+        Command<RedeliverAll>(_ => Redeliver(TimeSpan.Zero));
+        Command<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         Command<CommitTick>(_ => Commit());
-        Command<RedeliveryTick>(_ => Redeliver());
+        Command<RedeliveryTick>(_ => Redeliver(_settings.Capture.RedeliveryTimeout));
         Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
         Command<StopCapture>(_ => StopGracefully());
         Command<SaveSnapshotSuccess>(success =>
@@ -317,7 +328,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         foreach (var ((routeIndex, bucket), ordered) in outgoing)
         {
             var route = _routes[routeIndex];
-            var changes = _chaos is null ? ordered : Scramble(ordered);
+            var changes = _chaos is null ? ordered : Scramble((routeIndex, bucket), ordered);
             for (var offset = 0; offset < changes.Count; offset += max)
             {
                 var chunk = offset == 0 && changes.Count <= max ? changes : changes.GetRange(offset, Math.Min(max, changes.Count - offset));
@@ -326,17 +337,31 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>Test-only fault injection (replicator.testing.chaos): duplicate deliveries and break their order.</summary>
-    private List<Replication.SequencedChange> Scramble(List<Replication.SequencedChange> changes)
+    /// <summary>
+    /// Test-only fault injection (replicator.testing.chaos): duplicates go out again later, as
+    /// deliveries of their own (a new sequence number nothing waits for), after newer changes of
+    /// the same bucket; and deliveries are shuffled within windows. So buckets see old versions
+    /// arrive after new ones, and sinks have to fence them.
+    /// </summary>
+    private List<Replication.SequencedChange> Scramble((int Route, int Bucket) key, List<Replication.SequencedChange> changes)
     {
         var testing = _settings.Testing;
-        var result = new List<Replication.SequencedChange>(changes.Count + (changes.Count / 4));
+        var result = new List<Replication.SequencedChange>(changes);
+        if (_lateDuplicates.Remove(key, out var late))
+        {
+            result.AddRange(late);
+        }
+
         foreach (var change in changes)
         {
-            result.Add(change);
             if (_chaos!.NextDouble() < testing.DuplicateProbability)
             {
-                result.Add(change);
+                if (!_lateDuplicates.TryGetValue(key, out var pending))
+                {
+                    _lateDuplicates[key] = pending = [];
+                }
+
+                pending.Add(new Replication.SequencedChange(++_sequence, change.Change));
             }
         }
 
@@ -415,10 +440,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         return _lowestOutstanding;
     }
 
-    private void Redeliver()
+    private void Redeliver(TimeSpan timeout)
     {
         var now = DateTime.UtcNow;
-        var timeout = _settings.Capture.RedeliveryTimeout;
         Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>? again = null;
         foreach (var (sequence, outstanding) in _outstanding)
         {
@@ -440,7 +464,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         if (again is not null)
         {
             var count = again.Values.Sum(l => l.Count);
-            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2}", _source.Name, count, timeout);
+            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2:0.#}s", _source.Name, count, timeout.TotalSeconds);
             foreach (var list in again.Values)
             {
                 list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
@@ -529,8 +553,15 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _lastError,
         _lastCommitUtc);
 
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+    }
+
     protected override void PostStop()
     {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         _readerCancellation?.Cancel();
         base.PostStop();
     }
@@ -578,6 +609,11 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private sealed record CommitTick : INoSerializationVerificationNeeded
     {
         public static CommitTick Instance { get; } = new();
+    }
+
+    private sealed record RedeliverAll : INoSerializationVerificationNeeded
+    {
+        public static RedeliverAll Instance { get; } = new();
     }
 
     private sealed record RedeliveryTick : INoSerializationVerificationNeeded
