@@ -71,6 +71,8 @@ public sealed class RedisCacheJob : IReplicationJob
     private readonly string _definition;
     private readonly ApplyLedger _ledger;
     private readonly SourceRowReader? _reader;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Schema, string Table), KeyPrefixes> _prefixes = new();
+    private KeyPrefixes? _lastPrefixes;
 
     public RedisCacheJob(JobContext context)
     {
@@ -103,7 +105,7 @@ public sealed class RedisCacheJob : IReplicationJob
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
         var arguments = _reader is null
-            ? batch.Select(item => Arguments(item.Change)).ToArray()
+            ? ArgumentsOf(batch)
             : await CurrentRowArgumentsAsync(batch, cancellationToken).ConfigureAwait(false);
 
         // One script call per chunk of rows: Lua's per-call cost, not the writes, bounds a
@@ -113,25 +115,28 @@ public sealed class RedisCacheJob : IReplicationJob
         {
             var count = Math.Min(RowsPerCall, batch.Count - first);
             var keys = new RedisKey[count * 2];
-            var values = new List<RedisValue>(1 + (count * 12)) { _tombstoneMilliseconds };
+            var length = 1;
+            for (var i = 0; i < count; i++)
+            {
+                length += arguments[first + i].Length;
+            }
+
+            var values = new RedisValue[length];
+            values[0] = _tombstoneMilliseconds;
+            var at = 1;
             for (var i = 0; i < count; i++)
             {
                 var change = batch[first + i].Change;
-                keys[2 * i] = RowKeyOf(_prefix, change.Schema, change.Table, change.Key);
-                keys[(2 * i) + 1] = VersionKeyOf(_prefix, change.Schema, change.Table, change.Key);
+                var prefixes = PrefixesOf(change.Schema, change.Table);
+                RedisKey canonical = change.Key.Canonical;
+                keys[2 * i] = canonical.Prepend(prefixes.Row);
+                keys[(2 * i) + 1] = canonical.Prepend(prefixes.Version);
                 var row = arguments[first + i];
-                var pairs = (int)row[3];
-                values.Add(row[0]);
-                values.Add(row[1]);
-                values.Add(pairs);
-                values.Add(row.Length - 4 - (pairs * 2));
-                for (var a = 4; a < row.Length; a++)
-                {
-                    values.Add(row[a]);
-                }
+                row.CopyTo(values, at);
+                at += row.Length;
             }
 
-            pending.Add((first, count, _database.ScriptEvaluateAsync(BatchScript, keys, values.ToArray())));
+            pending.Add((first, count, _database.ScriptEvaluateAsync(BatchScript, keys, values)));
         }
 
         var results = new ApplyResult[batch.Count];
@@ -173,6 +178,17 @@ public sealed class RedisCacheJob : IReplicationJob
         return results;
     }
 
+    private static RedisValue[][] ArgumentsOf(IReadOnlyList<JobItem> batch)
+    {
+        var arguments = new RedisValue[batch.Count][];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            arguments[i] = Arguments(batch[i].Change);
+        }
+
+        return arguments;
+    }
+
     /// <summary>
     /// pk mode: reads the current rows of the batch's pks, one query per table, and writes each as
     /// it is now (a row that is gone is deleted), fenced by the version of the newest change the
@@ -192,7 +208,7 @@ public sealed class RedisCacheJob : IReplicationJob
                 var version = item.Change.Version.ToString();
                 if (!rows.TryGetValue(item.Key.Canonical, out var row))
                 {
-                    arguments[index] = [version, "d", _tombstoneMilliseconds, 0];
+                    arguments[index] = [version, "d", 0, 0];
                     continue;
                 }
 
@@ -209,8 +225,8 @@ public sealed class RedisCacheJob : IReplicationJob
                 var args = new RedisValue[4 + set.Count];
                 args[0] = version;
                 args[1] = "r";
-                args[2] = _tombstoneMilliseconds;
-                args[3] = set.Count / 2;
+                args[2] = set.Count / 2;
+                args[3] = 0;
                 set.CopyTo(args, 4);
                 arguments[index] = args;
             }
@@ -219,50 +235,99 @@ public sealed class RedisCacheJob : IReplicationJob
         return arguments;
     }
 
-    private RedisValue[] Arguments(RowChange change)
+    /// <summary>One row's script arguments: version, mode, pair count, removal count, the pairs, the fields to remove.</summary>
+    private static RedisValue[] Arguments(RowChange change)
     {
         var version = change.Version.ToString();
         if (change.Action == ChangeAction.Delete)
         {
-            return [version, "d", _tombstoneMilliseconds, 0];
+            return [version, "d", 0, 0];
         }
 
         var row = change.After!;
         var partial = false;
-        var set = new List<RedisValue>(row.Count * 2);
-        List<RedisValue>? remove = null;
+        int pairs = 0, removes = 0;
         for (var i = 0; i < row.Count; i++)
         {
             var value = row.Values[i];
             if (value.IsAbsent)
             {
                 partial = true;
+            }
+            else if (value.IsNull)
+            {
+                removes++;
+            }
+            else
+            {
+                pairs++;
+            }
+        }
+
+        // A full image replaces the hash (its null columns are simply not there); a partial one
+        // sets what it carries and removes the columns it says are now null.
+        removes = partial ? removes : 0;
+        var args = new RedisValue[4 + (pairs * 2) + removes];
+        args[0] = version;
+        args[1] = partial ? "m" : "r";
+        args[2] = pairs;
+        args[3] = removes;
+        int set = 4, remove = 4 + (pairs * 2);
+        for (var i = 0; i < row.Count; i++)
+        {
+            var value = row.Values[i];
+            if (value.IsAbsent)
+            {
                 continue;
             }
 
             if (value.IsNull)
             {
-                (remove ??= []).Add(row.Names[i]);
+                if (partial)
+                {
+                    args[remove++] = row.Names[i];
+                }
+
                 continue;
             }
 
-            set.Add(row.Names[i]);
-            set.Add(value.Kind is ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector ? (RedisValue)value.AsBytes() : value.ToString());
-        }
-
-        var args = new RedisValue[4 + set.Count + (partial ? remove?.Count ?? 0 : 0)];
-        args[0] = version;
-        args[1] = partial ? "m" : "r";
-        args[2] = _tombstoneMilliseconds;
-        args[3] = set.Count / 2;
-        set.CopyTo(args, 4);
-        if (partial && remove is not null)
-        {
-            remove.CopyTo(args, 4 + set.Count);
+            args[set++] = row.Names[i];
+            args[set++] = value.Kind switch
+            {
+                ValueKind.Int64 => value.AsInt64(),
+                ValueKind.UInt64 => value.AsUInt64(),
+                ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => value.AsBytes(),
+                _ => value.ToString(),
+            };
         }
 
         return args;
     }
+
+    /// <summary>The key prefixes of a table's row hashes and version keys, encoded once per table.</summary>
+    private KeyPrefixes PrefixesOf(string schema, string table)
+    {
+        var last = _lastPrefixes;
+        if (last is not null && ReferenceEquals(last.Schema, schema) && ReferenceEquals(last.Table, table))
+        {
+            return last;
+        }
+
+        if (!_prefixes.TryGetValue((schema, table), out var prefixes))
+        {
+            prefixes = new KeyPrefixes(
+                schema,
+                table,
+                System.Text.Encoding.UTF8.GetBytes($"{_prefix}{schema}:{table}:"),
+                System.Text.Encoding.UTF8.GetBytes($"{_prefix}_v:{schema}:{table}:"));
+            _prefixes[(schema, table)] = prefixes;
+        }
+
+        _lastPrefixes = prefixes;
+        return prefixes;
+    }
+
+    private sealed record KeyPrefixes(string Schema, string Table, byte[] Row, byte[] Version);
 
     public ValueTask DisposeAsync() => _reader?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

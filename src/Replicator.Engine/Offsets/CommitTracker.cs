@@ -10,7 +10,8 @@ namespace Replicator.Engine.Offsets;
 /// </summary>
 /// <remarks>
 /// Mutable, but pure: no I/O and no clock, so property tests can drive it with any interleaving.
-/// Memory is bounded by the transactions and row images in flight, never by transaction size.
+/// Memory is bounded by the transactions in flight and, within one, by the span of rows from its
+/// oldest unfinished row to its newest emitted one (4 bytes a row), never by what is already settled.
 /// </remarks>
 public sealed class CommitTracker
 {
@@ -39,9 +40,7 @@ public sealed class CommitTracker
     /// <summary>One delivery of the row image <paramref name="rowOrdinal"/> of a transaction was sent and awaits its ack.</summary>
     public void Emitted(long transactionId, int rowOrdinal)
     {
-        var state = Get(transactionId);
-        state.Pending.TryGetValue(rowOrdinal, out var count);
-        state.Pending[rowOrdinal] = count + 1;
+        Get(transactionId).Pending.Add(rowOrdinal);
         Outstanding++;
     }
 
@@ -71,18 +70,9 @@ public sealed class CommitTracker
     /// <summary>One delivery of a row image was applied or dead-lettered. Returns false if it was not outstanding (a duplicate ack).</summary>
     public bool Completed(long transactionId, int rowOrdinal)
     {
-        if (!_byId.TryGetValue(transactionId, out var node) || !node.Value.Pending.TryGetValue(rowOrdinal, out var count))
+        if (!_byId.TryGetValue(transactionId, out var node) || !node.Value.Pending.Remove(rowOrdinal))
         {
             return false;
-        }
-
-        if (count <= 1)
-        {
-            node.Value.Pending.Remove(rowOrdinal);
-        }
-        else
-        {
-            node.Value.Pending[rowOrdinal] = count - 1;
         }
 
         Outstanding--;
@@ -101,14 +91,14 @@ public sealed class CommitTracker
             }
 
             var state = first.Value;
-            var handled = state.Pending.Count == 0 ? state.RowsSeen : state.Pending.Keys.First();
+            var handled = state.Pending.IsEmpty ? state.RowsSeen : state.Pending.Oldest;
             return new SourceOffset(state.Began.RestartPoint, handled, state.Began.GtidBefore);
         }
     }
 
     private void Settle()
     {
-        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.Count == 0)
+        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.IsEmpty)
         {
             _settled = new SourceOffset(end.NextPosition, 0, end.GtidAfter);
             _byId.Remove(first.Value.Began.TransactionId);
@@ -125,8 +115,8 @@ public sealed class CommitTracker
     {
         public TransactionBegan Began { get; } = began;
 
-        /// <summary>Row ordinal → deliveries not yet finished, ordered so the first key is the oldest unfinished row.</summary>
-        public SortedDictionary<int, int> Pending { get; } = new();
+        /// <summary>Deliveries not yet finished, per row ordinal.</summary>
+        public PendingRows Pending { get; } = new();
 
         public int RowsSeen { get; set; }
 
