@@ -37,7 +37,7 @@ public static class Program
 
         Console.WriteLine($"building the workload: {transactions:N0} transactions x 100 changes");
         var mixed = await Workload.BuildAsync(admin, "bench_pipeline", transactions);
-        var hot = await Workload.BuildHotAsync(admin, "bench_hot", transactions / 5);
+        var hot = await Workload.BuildHotAsync(admin, "bench_hot", transactions);
         Console.WriteLine($"mixed: {mixed.Start} .. {mixed.End}; hot keys: {hot.Start} .. {hot.End}");
 
         using var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
@@ -60,7 +60,7 @@ public static class Program
             Console.WriteLine("| " + string.Join(" | ", row) + " |");
         }
 
-        var scaleRange = await Workload.BuildAsync(admin, "bench_scale", Math.Max(100, transactions / 50));
+        var scaleRange = await Workload.BuildAsync(admin, "bench_scale", Math.Max(100, transactions / 10));
         Console.WriteLine();
         Console.WriteLine($"scale-out: {scaleRange.Changes:N0} changes, sink 5 ms per batch of 50, one batch at a time per node");
         Console.WriteLine("| worker nodes | changes/s | vs 1 node |");
@@ -160,6 +160,7 @@ public static class Program
     private static Config NodeConfig(string cdc, string redis, Workload.Range range, string schema, string dataDir, string roles, string seed, string job, int batch) =>
         HoconLoader.LoadString($$"""
             akka.loglevel = WARNING
+            akka.cluster.singleton-proxy.log-singleton-identification-failure = off
             akka.cluster.roles = [{{roles}}]
             akka.cluster.seed-nodes = [{{seed}}]
             replicator {
