@@ -83,9 +83,10 @@ public sealed class BinlogClient : IAsyncDisposable
                 var stream = await connection.StartDumpAsync(cancellationToken).ConfigureAwait(false);
                 // The fake ROTATE that opens a dump comes before the FORMAT_DESCRIPTION, with the checksum the dump announced.
                 var decoder = new BinlogEventDecoder(Options.Decoder) { Checksum = stream.Checksum };
-                while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } raw)
+                // Events are decoded where they sit in the connection's read buffer, before the next read.
+                while (await stream.ReadInPlaceAsync(cancellationToken).ConfigureAwait(false) is { } streamed)
                 {
-                    var decoded = decoder.Decode(raw.Data, raw.File);
+                    var decoded = decoder.DecodeBorrowed(streamed.Data, streamed.File);
                     if (stream.Position is { } position)
                     {
                         Position = position;

@@ -57,12 +57,55 @@ internal sealed class BinlogDumpStream
     /// <exception cref="BinlogConnectionException">The connection failed or went silent for longer than the read timeout.</exception>
     public async ValueTask<RawBinlogEvent?> ReadAsync(CancellationToken cancellationToken)
     {
-        if (IsCompleted)
+        if (await ReadInPlaceAsync(cancellationToken).ConfigureAwait(false) is not { } streamed)
         {
             return null;
         }
 
+        // The decoder may keep references into the event, so each event gets its own array.
+        return new RawBinlogEvent(streamed.Header, streamed.Data.ToArray(), streamed.File);
+    }
+
+    /// <summary>
+    /// The next event without copying it: its bytes are a slice of the connection's buffer, valid
+    /// only until the next read. Completes at once, without an await, while the events the last
+    /// socket read brought in last. Null when a non-blocking dump reached the end of the binlog.
+    /// </summary>
+    /// <exception cref="BinlogServerException">The server ended the dump with an error (purged binlog, missing privilege, …).</exception>
+    /// <exception cref="BinlogConnectionException">The connection failed or went silent for longer than the read timeout.</exception>
+    public ValueTask<StreamedEvent?> ReadInPlaceAsync(CancellationToken cancellationToken)
+    {
+        if (IsCompleted)
+        {
+            return new((StreamedEvent?)null);
+        }
+
+        if (_channel.TryReadBufferedPayload(out var payload))
+        {
+            return payload.Length > 0 && payload.Span[0] == EventHeaderByte
+                ? new(Accept(payload[1..]))
+                : InterpretAsync(payload);
+        }
+
+        return ReadInPlaceSlowAsync(cancellationToken);
+    }
+
+    public async IAsyncEnumerable<RawBinlogEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } binlogEvent)
+        {
+            yield return binlogEvent;
+        }
+    }
+
+    private async ValueTask<StreamedEvent?> ReadInPlaceSlowAsync(CancellationToken cancellationToken)
+    {
         var payload = await _channel.ReadPayloadAsync(cancellationToken).ConfigureAwait(false);
+        return await InterpretAsync(payload).ConfigureAwait(false);
+    }
+
+    private async ValueTask<StreamedEvent?> InterpretAsync(ReadOnlyMemory<byte> payload)
+    {
         if (payload.IsEmpty)
         {
             throw new BinlogConnectionException($"the source {_channel.Endpoint} sent an empty packet in the binlog stream");
@@ -71,7 +114,7 @@ internal sealed class BinlogDumpStream
         switch (payload.Span[0])
         {
             case EventHeaderByte:
-                return Accept(payload.Span[1..]);
+                return Accept(payload[1..]);
 
             case EndOfStreamByte when payload.Length < PacketChannel.MaxChunkLength:
                 IsCompleted = true;
@@ -87,18 +130,9 @@ internal sealed class BinlogDumpStream
         }
     }
 
-    public async IAsyncEnumerable<RawBinlogEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private StreamedEvent Accept(ReadOnlyMemory<byte> body)
     {
-        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } binlogEvent)
-        {
-            yield return binlogEvent;
-        }
-    }
-
-    private RawBinlogEvent Accept(ReadOnlySpan<byte> body)
-    {
-        // The decoder may keep references into the event, so each event gets its own array.
-        var data = body.ToArray();
+        var data = body.Span;
         if (data.Length < EventHeader.Size)
         {
             throw new BinlogFormatException(
@@ -121,7 +155,7 @@ internal sealed class BinlogDumpStream
                 var (nextFile, nextPosition) = ReadRotate(data, header);
                 CurrentFile = nextFile;
                 Position = new BinlogPosition(nextFile, nextPosition);
-                return new RawBinlogEvent(header, data, file);
+                return new StreamedEvent(header, body, file);
 
             case BinlogEventType.FormatDescription:
                 // Since MySQL 5.6.1 / MariaDB 5.3 the body ends with the checksum algorithm (1) and a checksum (4).
@@ -144,10 +178,10 @@ internal sealed class BinlogDumpStream
             Position = new BinlogPosition(file, header.NextPosition);
         }
 
-        return new RawBinlogEvent(header, data, file);
+        return new StreamedEvent(header, body, file);
     }
 
-    private (string File, long Position) ReadRotate(byte[] data, EventHeader header)
+    private (string File, long Position) ReadRotate(ReadOnlySpan<byte> data, EventHeader header)
     {
         var end = data.Length - (Checksum == ChecksumAlgorithm.Crc32 ? ChecksumSize : 0);
         var start = EventHeader.Size + RotatePositionSize;
@@ -156,8 +190,8 @@ internal sealed class BinlogDumpStream
             throw new BinlogFormatException($"the source {_channel.Endpoint} sent a ROTATE event without a file name", CurrentFile, header.Position);
         }
 
-        var position = (long)BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(EventHeader.Size, RotatePositionSize));
-        return (Encoding.UTF8.GetString(data, start, end - start), position);
+        var position = (long)BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(EventHeader.Size, RotatePositionSize));
+        return (Encoding.UTF8.GetString(data[start..end]), position);
     }
 
     private async Task<BinlogServerException> DumpErrorAsync(ErrorPacket error)

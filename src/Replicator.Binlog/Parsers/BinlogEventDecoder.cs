@@ -51,7 +51,15 @@ public sealed partial class BinlogEventDecoder
     public int KnownTableCount => _tables.Count;
 
     /// <summary>Decodes one event. <paramref name="rawEvent"/> must be owned by the caller and not reused: values may refer to it.</summary>
-    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file)
+    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file) => Decode(rawEvent, file, borrowed: false);
+
+    /// <summary>
+    /// Decodes one event from memory the caller reuses afterwards (a connection's read buffer):
+    /// what the event keeps of its bytes is copied.
+    /// </summary>
+    internal BinlogEvent DecodeBorrowed(ReadOnlyMemory<byte> rawEvent, string file) => Decode(rawEvent, file, borrowed: true);
+
+    private BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file, bool borrowed)
     {
         var header = ReadOuterHeader(rawEvent.Span, file);
         var position = header.Position;
@@ -75,7 +83,7 @@ public sealed partial class BinlogEventDecoder
                 return cursor.ToEvent(header, file, events);
             }
 
-            return DecodeBody(header, body, file);
+            return DecodeBody(header, body, file, borrowed);
         }
         catch (Exception e) when (IsDecodeFailure(e))
         {
@@ -254,7 +262,8 @@ public sealed partial class BinlogEventDecoder
         }
     }
 
-    private BinlogEvent DecodeBody(EventHeader header, ReadOnlyMemory<byte> body, string file)
+    /// <param name="borrowed">True when <paramref name="body"/> is reused after the call, so that an event must not refer to it.</param>
+    private BinlogEvent DecodeBody(EventHeader header, ReadOnlyMemory<byte> body, string file, bool borrowed)
     {
         switch (header.Type)
         {
@@ -311,7 +320,7 @@ public sealed partial class BinlogEventDecoder
             case BinlogEventType.GtidList:
                 return MariaDbEvents.ReadGtidList(header, body.Span, file);
             default:
-                return new UnknownEvent(header, file, body);
+                return new UnknownEvent(header, file, borrowed ? body.ToArray() : body);
         }
     }
 
