@@ -86,7 +86,7 @@ public sealed class BinlogClient : IAsyncDisposable
                 // Events are decoded where they sit in the connection's read buffer, before the next read.
                 while (await stream.ReadInPlaceAsync(cancellationToken).ConfigureAwait(false) is { } streamed)
                 {
-                    var decoded = decoder.DecodeBorrowed(streamed.Data, streamed.File);
+                    var decoded = decoder.DecodeBorrowed(streamed.Header, streamed.Data, streamed.File);
                     if (stream.Position is { } position)
                     {
                         Position = position;

@@ -140,7 +140,7 @@ internal sealed class BinlogDumpStream
                 CurrentFile, Position?.Position ?? 0);
         }
 
-        var header = RawBinlogEvent.ReadHeader(data);
+        var header = BinlogEventDecoder.ReadHeader(data);
         if (header.EventSize != data.Length)
         {
             throw new BinlogFormatException(

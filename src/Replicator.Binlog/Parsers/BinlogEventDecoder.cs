@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Replicator.Binlog.Columns;
@@ -51,17 +52,22 @@ public sealed partial class BinlogEventDecoder
     public int KnownTableCount => _tables.Count;
 
     /// <summary>Decodes one event. <paramref name="rawEvent"/> must be owned by the caller and not reused: values may refer to it.</summary>
-    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file) => Decode(rawEvent, file, borrowed: false);
+    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file) =>
+        Decode(ReadOuterHeader(rawEvent.Span, file), rawEvent, file, borrowed: false);
 
     /// <summary>
     /// Decodes one event from memory the caller reuses afterwards (a connection's read buffer):
-    /// what the event keeps of its bytes is copied.
+    /// what the event keeps of its bytes is copied. <paramref name="header"/> is the event's common
+    /// header, already read by the caller, who also checked that its size is the event's length.
     /// </summary>
-    internal BinlogEvent DecodeBorrowed(ReadOnlyMemory<byte> rawEvent, string file) => Decode(rawEvent, file, borrowed: true);
-
-    private BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file, bool borrowed)
+    internal BinlogEvent DecodeBorrowed(EventHeader header, ReadOnlyMemory<byte> rawEvent, string file)
     {
-        var header = ReadOuterHeader(rawEvent.Span, file);
+        Debug.Assert(header.EventSize == rawEvent.Length, "the caller checks the event size");
+        return Decode(header, rawEvent, file, borrowed: true);
+    }
+
+    private BinlogEvent Decode(EventHeader header, ReadOnlyMemory<byte> rawEvent, string file, bool borrowed)
+    {
         var position = header.Position;
         try
         {
@@ -195,7 +201,8 @@ public sealed partial class BinlogEventDecoder
         return map with { Schema = completed };
     }
 
-    private static EventHeader ReadHeader(ReadOnlySpan<byte> raw) => new(
+    /// <summary>The common header of <paramref name="raw"/>, which must hold at least <see cref="EventHeader.Size"/> bytes.</summary>
+    internal static EventHeader ReadHeader(ReadOnlySpan<byte> raw) => new(
         BinaryPrimitives.ReadUInt32LittleEndian(raw),
         (BinlogEventType)raw[4],
         BinaryPrimitives.ReadUInt32LittleEndian(raw[5..]),
