@@ -32,6 +32,7 @@ await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: 100
 var process = Process.GetCurrentProcess();
 var cpuBefore = process.TotalProcessorTime;
 var allocatedBefore = GC.GetTotalAllocatedBytes();
+var pauseBefore = GC.GetTotalPauseDuration();
 var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
 var clock = Stopwatch.StartNew();
 var (rows, events) = await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: long.MaxValue, pipelined);
@@ -41,10 +42,12 @@ var seconds = clock.Elapsed.TotalSeconds;
 var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
 var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
 var gcs = $"{GC.CollectionCount(0) - collectionsBefore.Item1}/{GC.CollectionCount(1) - collectionsBefore.Item2}/{GC.CollectionCount(2) - collectionsBefore.Item3}";
+var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
 // cpu_seconds: this process's CPU time in the timed read (both threads); on a busy machine it says
-// what the read costs even when the wall time also counts waiting for a core. alloc_bytes_per_row
-// and gc (gen0/gen1/gen2 collections) say what the read cost the garbage collector.
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000} alloc_bytes_per_row={allocated / Math.Max(1, rows)} gc={gcs}"));
+// what the read costs even when the wall time also counts waiting for a core. alloc_bytes_per_row,
+// gc (gen0/gen1/gen2 collections) and gc_pause_seconds (both threads stopped) say what the read
+// cost the garbage collector.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000} alloc_bytes_per_row={allocated / Math.Max(1, rows)} gc={gcs} gc_pause_seconds={pause:0.000}"));
 return 0;
 
 static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents, bool pipelined)
