@@ -73,21 +73,25 @@ internal sealed class BinlogDumpStream
     /// </summary>
     /// <exception cref="BinlogServerException">The server ended the dump with an error (purged binlog, missing privilege, …).</exception>
     /// <exception cref="BinlogConnectionException">The connection failed or went silent for longer than the read timeout.</exception>
-    public ValueTask<StreamedEvent?> ReadInPlaceAsync(CancellationToken cancellationToken)
+    public ValueTask<StreamedEvent?> ReadInPlaceAsync(CancellationToken cancellationToken) =>
+        TryReadBuffered(out var streamed) ? new(streamed) : ReadInPlaceSlowAsync(cancellationToken);
+
+    /// <summary>
+    /// Takes the next event, as <see cref="ReadInPlaceAsync"/> does, when its packet is already whole
+    /// in the connection's buffer; false (nothing taken) when it is not, or when the next packet ends
+    /// the stream: <see cref="ReadInPlaceAsync"/> then waits for it.
+    /// </summary>
+    /// <exception cref="BinlogFormatException">The event's length does not match its header.</exception>
+    public bool TryReadBuffered(out StreamedEvent streamed)
     {
-        if (IsCompleted)
+        if (!IsCompleted && _channel.TryReadBufferedPayload(EventHeaderByte, out var payload))
         {
-            return new((StreamedEvent?)null);
+            streamed = Accept(payload[1..]);
+            return true;
         }
 
-        if (_channel.TryReadBufferedPayload(out var payload))
-        {
-            return payload.Length > 0 && payload.Span[0] == EventHeaderByte
-                ? new(Accept(payload[1..]))
-                : InterpretAsync(payload);
-        }
-
-        return ReadInPlaceSlowAsync(cancellationToken);
+        streamed = default;
+        return false;
     }
 
     public async IAsyncEnumerable<RawBinlogEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -100,12 +104,12 @@ internal sealed class BinlogDumpStream
 
     private async ValueTask<StreamedEvent?> ReadInPlaceSlowAsync(CancellationToken cancellationToken)
     {
-        var payload = await _channel.ReadPayloadAsync(cancellationToken).ConfigureAwait(false);
-        return await InterpretAsync(payload).ConfigureAwait(false);
-    }
+        if (IsCompleted)
+        {
+            return null;
+        }
 
-    private async ValueTask<StreamedEvent?> InterpretAsync(ReadOnlyMemory<byte> payload)
-    {
+        var payload = await _channel.ReadPayloadAsync(cancellationToken).ConfigureAwait(false);
         if (payload.IsEmpty)
         {
             throw new BinlogConnectionException($"the source {_channel.Endpoint} sent an empty packet in the binlog stream");

@@ -74,14 +74,18 @@ internal sealed class PacketChannel : IAsyncDisposable
     /// copy what must outlive it.
     /// </summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(CancellationToken cancellationToken) =>
-        TryReadBufferedPayload(out var payload) ? new(payload) : ReadPayloadSlowAsync(cancellationToken);
+        TryReadBufferedPayload(AnyLeadByte, out var payload) ? new(payload) : ReadPayloadSlowAsync(cancellationToken);
+
+    /// <summary>For <see cref="TryReadBufferedPayload"/>: a payload with any first byte, or an empty one.</summary>
+    public const int AnyLeadByte = -1;
 
     /// <summary>
     /// Takes the next payload without waiting when its whole packet is already in the read buffer
-    /// (and it is not the first of several joined packets): the payload is then a slice of the
-    /// buffer, valid until the next read. False leaves the stream untouched.
+    /// (and it is not the first of several joined packets) and its first byte is
+    /// <paramref name="leadByte"/> (or <see cref="AnyLeadByte"/>): the payload is then a slice of
+    /// the buffer, valid until the next read. False leaves the stream untouched.
     /// </summary>
-    public bool TryReadBufferedPayload(out ReadOnlyMemory<byte> payload)
+    public bool TryReadBufferedPayload(int leadByte, out ReadOnlyMemory<byte> payload)
     {
         var available = _readEnd - _readStart;
         if (available >= 4 && _failure is null && !_disposed)
@@ -90,7 +94,8 @@ internal sealed class PacketChannel : IAsyncDisposable
             var start = _readStart;
             var length = buffer[start] | (buffer[start + 1] << 8) | (buffer[start + 2] << 16);
             // An out-of-step sequence id takes the slow path, which fails with the reason.
-            if (length < MaxChunkLength && length <= available - 4 && buffer[start + 3] == _sequence)
+            if (length < MaxChunkLength && length <= available - 4 && buffer[start + 3] == _sequence
+                && (leadByte == AnyLeadByte || (length > 0 && buffer[start + 4] == leadByte)))
             {
                 _sequence++;
                 _readStart = start + 4 + length;
