@@ -156,6 +156,12 @@ public sealed partial class BinlogEventDecoder
         var partial = type == BinlogEventType.PartialUpdateRows;
         var reader = new ByteReader(data);
         var rows = new List<RowImage>(EstimateRows(data.Length, before.Length, kind));
+        // For an update, where each cell of the before image lies in the row data (start, length;
+        // -1 when the image has no value there), so that an after-image cell with the same bytes
+        // takes the before image's value instead of being decoded again.
+        var cells = kind != RowsEventKind.Update ? default
+            : table.ColumnCount <= MaxStackCells ? stackalloc int[2 * table.ColumnCount]
+            : new int[2 * table.ColumnCount];
         while (!reader.IsAtEnd)
         {
             var start = reader.Offset;
@@ -164,14 +170,15 @@ public sealed partial class BinlogEventDecoder
                 switch (kind)
                 {
                     case RowsEventKind.Write:
-                        rows.Add(new RowImage(null, ReadImage(ref reader, table, before, partialAfter: false)));
+                        rows.Add(new RowImage(null, ReadImage(ref reader, data, table, before, partialAfter: false, default, null)));
                         break;
                     case RowsEventKind.Delete:
-                        rows.Add(new RowImage(ReadImage(ref reader, table, before, partialAfter: false), null));
+                        rows.Add(new RowImage(ReadImage(ref reader, data, table, before, partialAfter: false, default, null), null));
                         break;
                     default:
-                        var beforeImage = ReadImage(ref reader, table, before, partialAfter: false);
-                        rows.Add(new RowImage(beforeImage, ReadImage(ref reader, table, after, partialAfter: partial)));
+                        cells.Fill(-1);
+                        var beforeImage = ReadImage(ref reader, data, table, before, partialAfter: false, cells, null);
+                        rows.Add(new RowImage(beforeImage, ReadImage(ref reader, data, table, after, partialAfter: partial, cells, beforeImage)));
                         break;
                 }
             }
@@ -183,6 +190,9 @@ public sealed partial class BinlogEventDecoder
 
         return rows;
     }
+
+    /// <summary>The widest table whose update cell positions are kept on the stack (2 ints a column).</summary>
+    private const int MaxStackCells = 256;
 
     private static int EstimateRows(int dataLength, int presentColumns, RowsEventKind kind)
     {
@@ -221,7 +231,22 @@ public sealed partial class BinlogEventDecoder
         return ordinals;
     }
 
-    private static ColumnValue[] ReadImage(ref ByteReader reader, TableState table, int[] present, bool partialAfter)
+    /// <summary>
+    /// Reads one row image. With <paramref name="previous"/> null (a write, a delete, the before
+    /// image of an update), notes in <paramref name="cells"/> where each of its non-NULL cells lies,
+    /// when given. With <paramref name="previous"/> (the after image of an update), a cell whose
+    /// bytes are those of the before image's cell of the same column gets the before image's value:
+    /// decoding reads a cell's bytes and nothing else, so the same bytes decode to the same value.
+    /// Values holding a byte array are decoded again rather than shared between the images.
+    /// </summary>
+    private static ColumnValue[] ReadImage(
+        ref ByteReader reader,
+        ReadOnlySpan<byte> data,
+        TableState table,
+        int[] present,
+        bool partialAfter,
+        scoped Span<int> cells,
+        ColumnValue[]? previous)
     {
         ReadOnlySpan<byte> partialBits = default;
         if (partialAfter)
@@ -236,6 +261,7 @@ public sealed partial class BinlogEventDecoder
         var nulls = reader.ReadBytes((present.Length + 7) / 8);
         var values = new ColumnValue[table.ColumnCount];
         var layouts = table.Layouts;
+        var noteCells = previous is null && !cells.IsEmpty;
         for (var p = 0; p < present.Length; p++)
         {
             var column = present[p];
@@ -257,6 +283,18 @@ public sealed partial class BinlogEventDecoder
                 }
             }
 
+            var cellStart = reader.Offset;
+            if (previous is not null && cells[2 * column] >= 0)
+            {
+                var beforeCell = data.Slice(cells[2 * column], cells[(2 * column) + 1]);
+                if (reader.RemainingSpan.StartsWith(beforeCell) && previous[column].IsShareable)
+                {
+                    values[column] = previous[column];
+                    reader.Skip(beforeCell.Length);
+                    continue;
+                }
+            }
+
             try
             {
                 values[column] = ColumnDecoder.Decode(ref reader, layout);
@@ -264,6 +302,12 @@ public sealed partial class BinlogEventDecoder
             catch (FormatException e)
             {
                 throw new FormatException($"column {column + 1} ({table.Schema.Columns[column].Name}, {layout.Type}): {e.Message}", e);
+            }
+
+            if (noteCells)
+            {
+                cells[2 * column] = cellStart;
+                cells[(2 * column) + 1] = reader.Offset - cellStart;
             }
         }
 
