@@ -22,6 +22,8 @@ public sealed partial class BinlogEventDecoder
 {
     private const ulong PartialJsonUpdates = 1;
 
+    private List<RowImage> _rowScratch = new();
+
     // The table id of an empty statement-closing rows event (~0 in 6 bytes; 3 bytes on old servers).
     private const ulong DummyTableId = 0xFFFF_FFFF_FFFF;
     private const ulong DummyTableId24 = 0xFF_FFFF;
@@ -143,7 +145,8 @@ public sealed partial class BinlogEventDecoder
         }
     }
 
-    private static List<RowImage> ReadRows(
+    /// <summary>The rows of an event as an array of their exact number, collected in <see cref="_rowScratch"/>.</summary>
+    private RowImage[] ReadRows(
         ReadOnlySpan<byte> data,
         TableState table,
         BinlogEventType type,
@@ -155,7 +158,8 @@ public sealed partial class BinlogEventDecoder
         var after = kind == RowsEventKind.Update ? PresentOrdinals(afterColumns, table) : before;
         var partial = type == BinlogEventType.PartialUpdateRows;
         var reader = new ByteReader(data);
-        var rows = new List<RowImage>(EstimateRows(data.Length, before.Length, kind));
+        var rows = _rowScratch;
+        rows.Clear();
         // For an update, where each cell of the before image lies in the row data (start, length;
         // -1 when the image has no value there), so that an after-image cell with the same bytes
         // takes the before image's value instead of being decoded again.
@@ -188,17 +192,21 @@ public sealed partial class BinlogEventDecoder
             }
         }
 
-        return rows;
+        var result = rows.ToArray();
+        if (rows.Capacity > MaxRetainedRows)
+        {
+            // A big event's list is not kept for the next one.
+            _rowScratch = new List<RowImage>();
+        }
+
+        return result;
     }
+
+    /// <summary>The most rows <see cref="_rowScratch"/> keeps room for between events.</summary>
+    private const int MaxRetainedRows = 4096;
 
     /// <summary>The widest table whose update cell positions are kept on the stack (2 ints a column).</summary>
     private const int MaxStackCells = 256;
-
-    private static int EstimateRows(int dataLength, int presentColumns, RowsEventKind kind)
-    {
-        var perRow = Math.Max(1, presentColumns * (kind == RowsEventKind.Update ? 8 : 4));
-        return Math.Clamp(dataLength / perRow, 1, 4096);
-    }
 
     /// <summary>The ordinals of the columns a row image holds; every column (a full image) shares one array per table.</summary>
     private static int[] PresentOrdinals(ReadOnlySpan<byte> bitmap, TableState table)
