@@ -7,6 +7,7 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 
 // capture-bench --source <connection string> --from <file:pos> --to <file:pos> --schema <name> --server-id <id>
+//               [--threads 1] [--extract no]
 //
 // Reads the binlog range [from, to) through BinlogClient (a non-blocking dump) and ChangeExtractor:
 // every row is decoded to typed values and turned into a change. Prints one line:
@@ -16,38 +17,52 @@ using Replicator.Engine.Capture;
 // on another (the reader hands events over in batches). Before the timed read, a warm-up read of
 // the range's first events (untimed, its own connection) compiles the code paths, so the figure is
 // that of a running capture rather than of JIT compilation.
+//
+// --threads 1 reads, decodes and extracts on one thread. --extract no (implies one thread) only
+// reads and decodes, counting the rows of the schema's rows events: what the reader alone costs.
 var arguments = ParseArguments(args);
 var from = ParsePosition(arguments["--from"]);
 var to = ParsePosition(arguments["--to"]);
 var serverId = uint.Parse(arguments["--server-id"], CultureInfo.InvariantCulture);
 var filter = new TableFilter([$"{arguments["--schema"]}.*"]);
-var pipelined = !arguments.TryGetValue("--threads", out var threads) || threads != "1";
+var extract = !arguments.TryGetValue("--extract", out var extractArgument) || extractArgument != "no";
+var pipelined = extract && (!arguments.TryGetValue("--threads", out var threads) || threads != "1");
 var options = BinlogClientOptions.FromConnectionString(arguments["--source"]) with
 {
     Start = StartPosition.At(from),
     Blocking = false,
 };
 
-await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: 100_000, pipelined);
+await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: 100_000, pipelined, extract);
 var process = Process.GetCurrentProcess();
 var cpuBefore = process.TotalProcessorTime;
+var allocatedBefore = GC.GetTotalAllocatedBytes();
+var pauseBefore = GC.GetTotalPauseDuration();
+var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
 var clock = Stopwatch.StartNew();
-var (rows, events) = await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: long.MaxValue, pipelined);
+var (rows, events) = await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: long.MaxValue, pipelined, extract);
 clock.Stop();
 process.Refresh();
 var seconds = clock.Elapsed.TotalSeconds;
 var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+var gcs = $"{GC.CollectionCount(0) - collectionsBefore.Item1}/{GC.CollectionCount(1) - collectionsBefore.Item2}/{GC.CollectionCount(2) - collectionsBefore.Item3}";
+var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
 // cpu_seconds: this process's CPU time in the timed read (both threads); on a busy machine it says
-// what the read costs even when the wall time also counts waiting for a core.
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000}"));
+// what the read costs even when the wall time also counts waiting for a core. alloc_bytes_per_row,
+// gc (gen0/gen1/gen2 collections) and gc_pause_seconds (both threads stopped) say what the read
+// cost the garbage collector.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000} alloc_bytes_per_row={allocated / Math.Max(1, rows)} gc={gcs} gc_pause_seconds={pause:0.000}"));
 return 0;
 
-static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents, bool pipelined)
+static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents, bool pipelined, bool extract)
 {
     const int BatchSize = 512;
+    // BinlogPosition.FileSequence parses the file name each time it is read: once, not per event.
+    var toFileSequence = to.FileSequence;
     if (!pipelined)
     {
-        return await ReadInlineAsync(options, filter, to, maxEvents);
+        return await ReadInlineAsync(options, filter, to, maxEvents, extract);
     }
 
     var batches = Channel.CreateBounded<BinlogEvent[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -70,8 +85,8 @@ static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions option
                     fileSequence = BinlogPosition.FileSequenceOf(file);
                 }
 
-                if (events == maxEvents || fileSequence > to.FileSequence
-                    || (fileSequence == to.FileSequence && binlogEvent.Header.Position >= to.Position && binlogEvent.Header.NextPosition > 0))
+                if (events == maxEvents || fileSequence > toFileSequence
+                    || (fileSequence == toFileSequence && binlogEvent.Header.Position >= to.Position && binlogEvent.Header.NextPosition > 0))
                 {
                     break;
                 }
@@ -122,9 +137,10 @@ static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions option
     return (rows, events);
 }
 
-// One thread: read, decode and extract in one loop.
-static async Task<(long Rows, long Events)> ReadInlineAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents)
+// One thread: read, decode and (unless extract is false) extract in one loop.
+static async Task<(long Rows, long Events)> ReadInlineAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents, bool extract)
 {
+    var toFileSequence = to.FileSequence;
     var extractor = new ChangeExtractor("bench", filter);
     var items = new List<CaptureItem>(1024);
     long rows = 0;
@@ -140,13 +156,23 @@ static async Task<(long Rows, long Events)> ReadInlineAsync(BinlogClientOptions 
             fileSequence = BinlogPosition.FileSequenceOf(file);
         }
 
-        if (events == maxEvents || fileSequence > to.FileSequence
-            || (fileSequence == to.FileSequence && binlogEvent.Header.Position >= to.Position && binlogEvent.Header.NextPosition > 0))
+        if (events == maxEvents || fileSequence > toFileSequence
+            || (fileSequence == toFileSequence && binlogEvent.Header.Position >= to.Position && binlogEvent.Header.NextPosition > 0))
         {
             break;
         }
 
         events++;
+        if (!extract)
+        {
+            if (binlogEvent is RowsEvent rowsEvent && filter.Includes(rowsEvent.Table.Schema, rowsEvent.Table.Table))
+            {
+                rows += rowsEvent.Rows.Count;
+            }
+
+            continue;
+        }
+
         items.Clear();
         extractor.Process(binlogEvent, items);
         foreach (var item in items)

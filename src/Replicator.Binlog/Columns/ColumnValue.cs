@@ -36,6 +36,9 @@ public readonly struct ColumnValue : IEquatable<ColumnValue>
 
     public bool IsAbsent => _kind == ValueKind.Absent;
 
+    /// <summary>True when the value holds no mutable object (no byte array), so that two row images may share it.</summary>
+    internal bool IsShareable => _ref is null or string;
+
     public static ColumnValue Absent => default;
 
     public static ColumnValue Null { get; } = new(ValueKind.Null, 0, null);

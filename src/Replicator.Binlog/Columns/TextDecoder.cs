@@ -63,7 +63,7 @@ internal sealed class TextDecoder
 
     public ColumnValue Decode(ReadOnlySpan<byte> bytes) => _kind switch
     {
-        Kind.Utf8 => ColumnValue.FromString(bytes.IsEmpty ? string.Empty : Encoding.UTF8.GetString(bytes)),
+        Kind.Utf8 => ColumnValue.FromString(DecodeUtf8(bytes)),
         Kind.Binary => ColumnValue.FromBytes(bytes.ToArray()),
         Kind.Latin1 => ColumnValue.FromString(DecodeLatin1(bytes)),
         _ => ColumnValue.FromString(_encoding!.GetString(bytes)),
@@ -75,6 +75,35 @@ internal sealed class TextDecoder
         Kind.Other => _encoding!.GetString(bytes),
         _ => Encoding.UTF8.GetString(bytes),
     };
+
+    /// <summary>The longest value <see cref="DecodeUtf8"/> widens itself when it is ASCII.</summary>
+    private const int ShortAscii = 32;
+
+    /// <summary>
+    /// UTF-8 text. A short ASCII value (keys, codes, names) is the same text widened byte by byte,
+    /// which is done here in one pass; <see cref="Encoding.UTF8"/> counts the characters and then
+    /// transcodes, a fixed cost that outweighs the work for a few bytes.
+    /// </summary>
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        if (bytes.Length <= ShortAscii && Ascii.IsValid(bytes))
+        {
+            return string.Create(bytes.Length, bytes, static (chars, ascii) =>
+            {
+                for (var i = 0; i < chars.Length; i++)
+                {
+                    chars[i] = (char)ascii[i];
+                }
+            });
+        }
+
+        return Encoding.UTF8.GetString(bytes);
+    }
 
     private static string DecodeLatin1(ReadOnlySpan<byte> bytes)
     {

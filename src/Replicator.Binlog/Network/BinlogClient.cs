@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using Replicator.Binlog.Events;
-using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 
 namespace Replicator.Binlog.Network;
@@ -14,7 +12,7 @@ namespace Replicator.Binlog.Network;
 /// position to start again (a new <see cref="ReadEventsAsync"/> call with a new start position).
 /// </para>
 /// </summary>
-public sealed class BinlogClient : IAsyncDisposable
+public sealed partial class BinlogClient : IAsyncDisposable
 {
     private BinlogConnection? _connection;
     private int _reading;
@@ -43,7 +41,7 @@ public sealed class BinlogClient : IAsyncDisposable
     public IAsyncEnumerable<BinlogEvent> ReadEventsAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return ReadCoreAsync(cancellationToken);
+        return new EventSequence(this, cancellationToken);
     }
 
     /// <summary>The position after the last event yielded.</summary>
@@ -60,59 +58,4 @@ public sealed class BinlogClient : IAsyncDisposable
     }
 
     public override string ToString() => $"BinlogClient({Options})";
-
-    private async IAsyncEnumerable<BinlogEvent> ReadCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _reading, 1) == 1)
-        {
-            throw new InvalidOperationException($"this client is already reading from {Options.Endpoint}; it runs one enumeration at a time");
-        }
-
-        try
-        {
-            var connection = await BinlogConnection.OpenAsync(Options, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _connection, connection);
-            try
-            {
-                if (_disposed)
-                {
-                    throw new BinlogConnectionException($"the connection to {Options.Endpoint} was closed by this client");
-                }
-
-                Server = connection.Server;
-                var stream = await connection.StartDumpAsync(cancellationToken).ConfigureAwait(false);
-                // The fake ROTATE that opens a dump comes before the FORMAT_DESCRIPTION, with the checksum the dump announced.
-                var decoder = new BinlogEventDecoder(Options.Decoder) { Checksum = stream.Checksum };
-                while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } raw)
-                {
-                    var decoded = decoder.Decode(raw.Data, raw.File);
-                    if (stream.Position is { } position)
-                    {
-                        Position = position;
-                    }
-
-                    if (decoded is TableMapEvent tableMap && Options.SchemaSource is { } schemaSource)
-                    {
-                        var schema = await schemaSource.CompleteAsync(tableMap, tableMap.Schema, cancellationToken).ConfigureAwait(false);
-                        if (schema is not null)
-                        {
-                            decoder.SetSchema(tableMap.TableId, schema);
-                            decoded = tableMap with { Schema = schema };
-                        }
-                    }
-
-                    yield return decoded;
-                }
-            }
-            finally
-            {
-                Interlocked.CompareExchange(ref _connection, null, connection);
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _reading, 0);
-        }
-    }
 }

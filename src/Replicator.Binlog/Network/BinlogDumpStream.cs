@@ -57,6 +57,53 @@ internal sealed class BinlogDumpStream
     /// <exception cref="BinlogConnectionException">The connection failed or went silent for longer than the read timeout.</exception>
     public async ValueTask<RawBinlogEvent?> ReadAsync(CancellationToken cancellationToken)
     {
+        if (await ReadInPlaceAsync(cancellationToken).ConfigureAwait(false) is not { } streamed)
+        {
+            return null;
+        }
+
+        // The decoder may keep references into the event, so each event gets its own array.
+        return new RawBinlogEvent(streamed.Header, streamed.Data.ToArray(), streamed.File);
+    }
+
+    /// <summary>
+    /// The next event without copying it: its bytes are a slice of the connection's buffer, valid
+    /// only until the next read. Completes at once, without an await, while the events the last
+    /// socket read brought in last. Null when a non-blocking dump reached the end of the binlog.
+    /// </summary>
+    /// <exception cref="BinlogServerException">The server ended the dump with an error (purged binlog, missing privilege, …).</exception>
+    /// <exception cref="BinlogConnectionException">The connection failed or went silent for longer than the read timeout.</exception>
+    public ValueTask<StreamedEvent?> ReadInPlaceAsync(CancellationToken cancellationToken) =>
+        TryReadBuffered(out var streamed) ? new(streamed) : ReadInPlaceSlowAsync(cancellationToken);
+
+    /// <summary>
+    /// Takes the next event, as <see cref="ReadInPlaceAsync"/> does, when its packet is already whole
+    /// in the connection's buffer; false (nothing taken) when it is not, or when the next packet ends
+    /// the stream: <see cref="ReadInPlaceAsync"/> then waits for it.
+    /// </summary>
+    /// <exception cref="BinlogFormatException">The event's length does not match its header.</exception>
+    public bool TryReadBuffered(out StreamedEvent streamed)
+    {
+        if (!IsCompleted && _channel.TryReadBufferedPayload(EventHeaderByte, out var payload))
+        {
+            streamed = Accept(payload[1..]);
+            return true;
+        }
+
+        streamed = default;
+        return false;
+    }
+
+    public async IAsyncEnumerable<RawBinlogEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } binlogEvent)
+        {
+            yield return binlogEvent;
+        }
+    }
+
+    private async ValueTask<StreamedEvent?> ReadInPlaceSlowAsync(CancellationToken cancellationToken)
+    {
         if (IsCompleted)
         {
             return null;
@@ -71,7 +118,7 @@ internal sealed class BinlogDumpStream
         switch (payload.Span[0])
         {
             case EventHeaderByte:
-                return Accept(payload.Span[1..]);
+                return Accept(payload[1..]);
 
             case EndOfStreamByte when payload.Length < PacketChannel.MaxChunkLength:
                 IsCompleted = true;
@@ -87,18 +134,9 @@ internal sealed class BinlogDumpStream
         }
     }
 
-    public async IAsyncEnumerable<RawBinlogEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private StreamedEvent Accept(ReadOnlyMemory<byte> body)
     {
-        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } binlogEvent)
-        {
-            yield return binlogEvent;
-        }
-    }
-
-    private RawBinlogEvent Accept(ReadOnlySpan<byte> body)
-    {
-        // The decoder may keep references into the event, so each event gets its own array.
-        var data = body.ToArray();
+        var data = body.Span;
         if (data.Length < EventHeader.Size)
         {
             throw new BinlogFormatException(
@@ -106,7 +144,7 @@ internal sealed class BinlogDumpStream
                 CurrentFile, Position?.Position ?? 0);
         }
 
-        var header = RawBinlogEvent.ReadHeader(data);
+        var header = BinlogEventDecoder.ReadHeader(data);
         if (header.EventSize != data.Length)
         {
             throw new BinlogFormatException(
@@ -121,7 +159,7 @@ internal sealed class BinlogDumpStream
                 var (nextFile, nextPosition) = ReadRotate(data, header);
                 CurrentFile = nextFile;
                 Position = new BinlogPosition(nextFile, nextPosition);
-                return new RawBinlogEvent(header, data, file);
+                return new StreamedEvent(header, body, file);
 
             case BinlogEventType.FormatDescription:
                 // Since MySQL 5.6.1 / MariaDB 5.3 the body ends with the checksum algorithm (1) and a checksum (4).
@@ -144,10 +182,10 @@ internal sealed class BinlogDumpStream
             Position = new BinlogPosition(file, header.NextPosition);
         }
 
-        return new RawBinlogEvent(header, data, file);
+        return new StreamedEvent(header, body, file);
     }
 
-    private (string File, long Position) ReadRotate(byte[] data, EventHeader header)
+    private (string File, long Position) ReadRotate(ReadOnlySpan<byte> data, EventHeader header)
     {
         var end = data.Length - (Checksum == ChecksumAlgorithm.Crc32 ? ChecksumSize : 0);
         var start = EventHeader.Size + RotatePositionSize;
@@ -156,8 +194,8 @@ internal sealed class BinlogDumpStream
             throw new BinlogFormatException($"the source {_channel.Endpoint} sent a ROTATE event without a file name", CurrentFile, header.Position);
         }
 
-        var position = (long)BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(EventHeader.Size, RotatePositionSize));
-        return (Encoding.UTF8.GetString(data, start, end - start), position);
+        var position = (long)BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(EventHeader.Size, RotatePositionSize));
+        return (Encoding.UTF8.GetString(data[start..end]), position);
     }
 
     private async Task<BinlogServerException> DumpErrorAsync(ErrorPacket error)

@@ -78,7 +78,7 @@ public sealed partial class BinlogEventDecoder
 
         try
         {
-            return DecodeBody(header, raw[(EventHeader.Size + _extraHeaderLength)..], file);
+            return DecodeBody(header, raw[(EventHeader.Size + _extraHeaderLength)..], file, borrowed: false);
         }
         catch (Exception e) when (IsDecodeFailure(e))
         {

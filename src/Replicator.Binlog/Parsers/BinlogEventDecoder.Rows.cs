@@ -22,6 +22,8 @@ public sealed partial class BinlogEventDecoder
 {
     private const ulong PartialJsonUpdates = 1;
 
+    private List<RowImage> _rowScratch = new();
+
     // The table id of an empty statement-closing rows event (~0 in 6 bytes; 3 bytes on old servers).
     private const ulong DummyTableId = 0xFFFF_FFFF_FFFF;
     private const ulong DummyTableId24 = 0xFF_FFFF;
@@ -143,7 +145,8 @@ public sealed partial class BinlogEventDecoder
         }
     }
 
-    private static List<RowImage> ReadRows(
+    /// <summary>The rows of an event as an array of their exact number, collected in <see cref="_rowScratch"/>.</summary>
+    private RowImage[] ReadRows(
         ReadOnlySpan<byte> data,
         TableState table,
         BinlogEventType type,
@@ -155,7 +158,14 @@ public sealed partial class BinlogEventDecoder
         var after = kind == RowsEventKind.Update ? PresentOrdinals(afterColumns, table) : before;
         var partial = type == BinlogEventType.PartialUpdateRows;
         var reader = new ByteReader(data);
-        var rows = new List<RowImage>(EstimateRows(data.Length, before.Length, kind));
+        var rows = _rowScratch;
+        rows.Clear();
+        // For an update, where each cell of the before image lies in the row data (start, length;
+        // -1 when the image has no value there), so that an after-image cell with the same bytes
+        // takes the before image's value instead of being decoded again.
+        var cells = kind != RowsEventKind.Update ? default
+            : table.ColumnCount <= MaxStackCells ? stackalloc int[2 * table.ColumnCount]
+            : new int[2 * table.ColumnCount];
         while (!reader.IsAtEnd)
         {
             var start = reader.Offset;
@@ -164,14 +174,15 @@ public sealed partial class BinlogEventDecoder
                 switch (kind)
                 {
                     case RowsEventKind.Write:
-                        rows.Add(new RowImage(null, ReadImage(ref reader, table, before, partialAfter: false)));
+                        rows.Add(new RowImage(null, ReadImage(ref reader, data, table, before, partialAfter: false, default, null)));
                         break;
                     case RowsEventKind.Delete:
-                        rows.Add(new RowImage(ReadImage(ref reader, table, before, partialAfter: false), null));
+                        rows.Add(new RowImage(ReadImage(ref reader, data, table, before, partialAfter: false, default, null), null));
                         break;
                     default:
-                        var beforeImage = ReadImage(ref reader, table, before, partialAfter: false);
-                        rows.Add(new RowImage(beforeImage, ReadImage(ref reader, table, after, partialAfter: partial)));
+                        cells.Fill(-1);
+                        var beforeImage = ReadImage(ref reader, data, table, before, partialAfter: false, cells, null);
+                        rows.Add(new RowImage(beforeImage, ReadImage(ref reader, data, table, after, partialAfter: partial, cells, beforeImage)));
                         break;
                 }
             }
@@ -181,14 +192,21 @@ public sealed partial class BinlogEventDecoder
             }
         }
 
-        return rows;
+        var result = rows.ToArray();
+        if (rows.Capacity > MaxRetainedRows)
+        {
+            // A big event's list is not kept for the next one.
+            _rowScratch = new List<RowImage>();
+        }
+
+        return result;
     }
 
-    private static int EstimateRows(int dataLength, int presentColumns, RowsEventKind kind)
-    {
-        var perRow = Math.Max(1, presentColumns * (kind == RowsEventKind.Update ? 8 : 4));
-        return Math.Clamp(dataLength / perRow, 1, 4096);
-    }
+    /// <summary>The most rows <see cref="_rowScratch"/> keeps room for between events.</summary>
+    private const int MaxRetainedRows = 4096;
+
+    /// <summary>The widest table whose update cell positions are kept on the stack (2 ints a column).</summary>
+    private const int MaxStackCells = 256;
 
     /// <summary>The ordinals of the columns a row image holds; every column (a full image) shares one array per table.</summary>
     private static int[] PresentOrdinals(ReadOnlySpan<byte> bitmap, TableState table)
@@ -221,7 +239,22 @@ public sealed partial class BinlogEventDecoder
         return ordinals;
     }
 
-    private static ColumnValue[] ReadImage(ref ByteReader reader, TableState table, int[] present, bool partialAfter)
+    /// <summary>
+    /// Reads one row image. With <paramref name="previous"/> null (a write, a delete, the before
+    /// image of an update), notes in <paramref name="cells"/> where each of its non-NULL cells lies,
+    /// when given. With <paramref name="previous"/> (the after image of an update), a cell whose
+    /// bytes are those of the before image's cell of the same column gets the before image's value:
+    /// decoding reads a cell's bytes and nothing else, so the same bytes decode to the same value.
+    /// Values holding a byte array are decoded again rather than shared between the images.
+    /// </summary>
+    private static ColumnValue[] ReadImage(
+        ref ByteReader reader,
+        ReadOnlySpan<byte> data,
+        TableState table,
+        int[] present,
+        bool partialAfter,
+        scoped Span<int> cells,
+        ColumnValue[]? previous)
     {
         ReadOnlySpan<byte> partialBits = default;
         if (partialAfter)
@@ -236,6 +269,7 @@ public sealed partial class BinlogEventDecoder
         var nulls = reader.ReadBytes((present.Length + 7) / 8);
         var values = new ColumnValue[table.ColumnCount];
         var layouts = table.Layouts;
+        var noteCells = previous is null && !cells.IsEmpty;
         for (var p = 0; p < present.Length; p++)
         {
             var column = present[p];
@@ -257,6 +291,18 @@ public sealed partial class BinlogEventDecoder
                 }
             }
 
+            var cellStart = reader.Offset;
+            if (previous is not null && cells[2 * column] >= 0)
+            {
+                var beforeCell = data.Slice(cells[2 * column], cells[(2 * column) + 1]);
+                if (reader.RemainingSpan.StartsWith(beforeCell) && previous[column].IsShareable)
+                {
+                    values[column] = previous[column];
+                    reader.Skip(beforeCell.Length);
+                    continue;
+                }
+            }
+
             try
             {
                 values[column] = ColumnDecoder.Decode(ref reader, layout);
@@ -264,6 +310,12 @@ public sealed partial class BinlogEventDecoder
             catch (FormatException e)
             {
                 throw new FormatException($"column {column + 1} ({table.Schema.Columns[column].Name}, {layout.Type}): {e.Message}", e);
+            }
+
+            if (noteCells)
+            {
+                cells[2 * column] = cellStart;
+                cells[(2 * column) + 1] = reader.Offset - cellStart;
             }
         }
 

@@ -42,7 +42,11 @@ public sealed partial class BinlogEventDecoder
         {
             // The same table map as before (a server writes one before every statement's rows):
             // reuse what was worked out from it, so rows keep one schema object and layout.
-            _tables[tableId] = known.Base;
+            if (!ReferenceEquals(known, known.Base))
+            {
+                _tables[tableId] = known.Base;
+            }
+
             return known.Base.Map with { Header = header, File = file };
         }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Replicator.Binlog.Columns;
@@ -51,9 +52,22 @@ public sealed partial class BinlogEventDecoder
     public int KnownTableCount => _tables.Count;
 
     /// <summary>Decodes one event. <paramref name="rawEvent"/> must be owned by the caller and not reused: values may refer to it.</summary>
-    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file)
+    public BinlogEvent Decode(ReadOnlyMemory<byte> rawEvent, string file) =>
+        Decode(ReadOuterHeader(rawEvent.Span, file), rawEvent, file, borrowed: false);
+
+    /// <summary>
+    /// Decodes one event from memory the caller reuses afterwards (a connection's read buffer):
+    /// what the event keeps of its bytes is copied. <paramref name="header"/> is the event's common
+    /// header, already read by the caller, who also checked that its size is the event's length.
+    /// </summary>
+    internal BinlogEvent DecodeBorrowed(EventHeader header, ReadOnlyMemory<byte> rawEvent, string file)
     {
-        var header = ReadOuterHeader(rawEvent.Span, file);
+        Debug.Assert(header.EventSize == rawEvent.Length, "the caller checks the event size");
+        return Decode(header, rawEvent, file, borrowed: true);
+    }
+
+    private BinlogEvent Decode(EventHeader header, ReadOnlyMemory<byte> rawEvent, string file, bool borrowed)
+    {
         var position = header.Position;
         try
         {
@@ -75,7 +89,7 @@ public sealed partial class BinlogEventDecoder
                 return cursor.ToEvent(header, file, events);
             }
 
-            return DecodeBody(header, body, file);
+            return DecodeBody(header, body, file, borrowed);
         }
         catch (Exception e) when (IsDecodeFailure(e))
         {
@@ -187,7 +201,8 @@ public sealed partial class BinlogEventDecoder
         return map with { Schema = completed };
     }
 
-    private static EventHeader ReadHeader(ReadOnlySpan<byte> raw) => new(
+    /// <summary>The common header of <paramref name="raw"/>, which must hold at least <see cref="EventHeader.Size"/> bytes.</summary>
+    internal static EventHeader ReadHeader(ReadOnlySpan<byte> raw) => new(
         BinaryPrimitives.ReadUInt32LittleEndian(raw),
         (BinlogEventType)raw[4],
         BinaryPrimitives.ReadUInt32LittleEndian(raw[5..]),
@@ -254,7 +269,8 @@ public sealed partial class BinlogEventDecoder
         }
     }
 
-    private BinlogEvent DecodeBody(EventHeader header, ReadOnlyMemory<byte> body, string file)
+    /// <param name="borrowed">True when <paramref name="body"/> is reused after the call, so that an event must not refer to it.</param>
+    private BinlogEvent DecodeBody(EventHeader header, ReadOnlyMemory<byte> body, string file, bool borrowed)
     {
         switch (header.Type)
         {
@@ -311,7 +327,7 @@ public sealed partial class BinlogEventDecoder
             case BinlogEventType.GtidList:
                 return MariaDbEvents.ReadGtidList(header, body.Span, file);
             default:
-                return new UnknownEvent(header, file, body);
+                return new UnknownEvent(header, file, borrowed ? body.ToArray() : body);
         }
     }
 

@@ -27,11 +27,17 @@ internal sealed class PacketChannel : IAsyncDisposable
     /// <summary>The largest payload accepted after joining packets: the server's max_allowed_packet ceiling (1 GB).</summary>
     public const int MaxPayloadLength = 1 << 30;
 
-    private const int BufferSize = 64 * 1024;
+    /// <summary>
+    /// The read buffer: one socket read fills it with as many packets as have arrived, and the
+    /// binlog stream's small events are then taken from it in place, without waiting or copying.
+    /// </summary>
+    private const int ReadBufferSize = 256 * 1024;
+
+    private const int WriteBufferSize = 64 * 1024;
     private const int RetainedPayloadCapacity = 1024 * 1024;
 
-    private readonly byte[] _readBuffer = new byte[BufferSize];
-    private readonly byte[] _writeBuffer = new byte[BufferSize];
+    private readonly byte[] _readBuffer = new byte[ReadBufferSize];
+    private readonly byte[] _writeBuffer = new byte[WriteBufferSize];
     private Stream _stream;
     private byte[] _payload = new byte[4096];
     private int _readStart;
@@ -67,7 +73,42 @@ internal sealed class PacketChannel : IAsyncDisposable
     /// Reads one payload, joining continuation packets. The memory is valid until the next read:
     /// copy what must outlive it.
     /// </summary>
-    public async ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(CancellationToken cancellationToken)
+    public ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(CancellationToken cancellationToken) =>
+        TryReadBufferedPayload(AnyLeadByte, out var payload) ? new(payload) : ReadPayloadSlowAsync(cancellationToken);
+
+    /// <summary>For <see cref="TryReadBufferedPayload"/>: a payload with any first byte, or an empty one.</summary>
+    public const int AnyLeadByte = -1;
+
+    /// <summary>
+    /// Takes the next payload without waiting when its whole packet is already in the read buffer
+    /// (and it is not the first of several joined packets) and its first byte is
+    /// <paramref name="leadByte"/> (or <see cref="AnyLeadByte"/>): the payload is then a slice of
+    /// the buffer, valid until the next read. False leaves the stream untouched.
+    /// </summary>
+    public bool TryReadBufferedPayload(int leadByte, out ReadOnlyMemory<byte> payload)
+    {
+        var available = _readEnd - _readStart;
+        if (available >= 4 && _failure is null && !_disposed)
+        {
+            var buffer = _readBuffer;
+            var start = _readStart;
+            var length = buffer[start] | (buffer[start + 1] << 8) | (buffer[start + 2] << 16);
+            // An out-of-step sequence id takes the slow path, which fails with the reason.
+            if (length < MaxChunkLength && length <= available - 4 && buffer[start + 3] == _sequence
+                && (leadByte == AnyLeadByte || (length > 0 && buffer[start + 4] == leadByte)))
+            {
+                _sequence++;
+                _readStart = start + 4 + length;
+                payload = buffer.AsMemory(start + 4, length);
+                return true;
+            }
+        }
+
+        payload = default;
+        return false;
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>> ReadPayloadSlowAsync(CancellationToken cancellationToken)
     {
         ThrowIfUnusable();
         if (_payload.Length > RetainedPayloadCapacity)
@@ -82,12 +123,22 @@ internal sealed class PacketChannel : IAsyncDisposable
             await FillAsync(4, cancellationToken).ConfigureAwait(false);
             var length = _readBuffer[_readStart] | (_readBuffer[_readStart + 1] << 8) | (_readBuffer[_readStart + 2] << 16);
             var sequence = _readBuffer[_readStart + 3];
-            _readStart += 4;
             if (sequence != _sequence)
             {
+                _readStart += 4;
                 throw Fail($"the source {Endpoint} sent packet number {sequence} where number {_sequence} was expected: the protocol stream is out of step", null);
             }
 
+            if (total == 0 && length < MaxChunkLength && length <= _readBuffer.Length - 4)
+            {
+                // A packet that fits the read buffer is read into it and handed out in place.
+                await FillAsync(4 + length, cancellationToken).ConfigureAwait(false);
+                _sequence++;
+                _readStart += 4 + length;
+                return _readBuffer.AsMemory(_readStart - length, length);
+            }
+
+            _readStart += 4;
             _sequence++;
             if ((long)total + length > MaxPayloadLength)
             {

@@ -36,6 +36,11 @@ public sealed partial class ChangeExtractor
     private MariaDbGtidPosition _gtids;
     private ResumePoint? _resume;
 
+    // The table of the last rows event while no table is paused, whether it is captured, and its shape.
+    private TableSchema? _lastTable;
+    private bool _lastCaptured;
+    private TableShape? _lastShape;
+
     /// <param name="source">The source's configured name, carried in every change.</param>
     /// <param name="filter">Tables whose rows become changes; rows of other tables are only counted.</param>
     /// <param name="keyColumns">Key columns for tables without a primary key, by <c>schema.table</c>.</param>
@@ -213,9 +218,22 @@ public sealed partial class ChangeExtractor
     {
         var tx = _open!;
         var table = rows.Table;
-        var captured = _filter.Includes(table.Schema, table.Table);
+        bool captured;
         TableShape? shape = null;
-        if (captured)
+        if (ReferenceEquals(table, _lastTable) && _paused.Count == 0)
+        {
+            // The table of the last rows event (a server writes one TABLE_MAP, and so one schema
+            // object, per statement): its filter verdict and shape are known.
+            captured = _lastCaptured;
+            shape = _lastShape;
+        }
+        else
+        {
+            captured = _filter.Includes(table.Schema, table.Table);
+            _lastTable = null;
+        }
+
+        if (captured && shape is null)
         {
             var name = table.Schema + "." + table.Table;
             try
@@ -236,9 +254,16 @@ public sealed partial class ChangeExtractor
             }
         }
 
+        if (_lastTable is null && _paused.Count == 0)
+        {
+            (_lastTable, _lastCaptured, _lastShape) = (table, captured, shape);
+        }
+
         var gtid = tx.Gtid;
         ChangePosition? changePosition = null;
-        for (var i = 0; i < rows.Rows.Count; i++)
+        var images = rows.Rows;
+        var count = images.Count;
+        for (var i = 0; i < count; i++)
         {
             var ordinal = tx.RowsSeen++;
             if (!captured || (_resume is not null && tx.IsResumed && ordinal < _resume.SkipRows))
@@ -246,7 +271,7 @@ public sealed partial class ChangeExtractor
                 continue;
             }
 
-            var row = rows.Rows[i];
+            var row = images[i];
             var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
             changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
@@ -260,7 +285,7 @@ public sealed partial class ChangeExtractor
                 // This row and the rest of the table wait; rows already emitted stand.
                 _paused[table.Schema + "." + table.Table] = e.Message;
                 output.Add(new TablePaused(tx.Id, ordinal, table.Schema + "." + table.Table, e.Message));
-                tx.RowsSeen += rows.Rows.Count - i - 1;
+                tx.RowsSeen += count - i - 1;
                 output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
                 return;
             }
