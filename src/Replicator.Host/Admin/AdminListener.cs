@@ -5,7 +5,7 @@ namespace Replicator.Host.Admin;
 /// <summary>Starts the <see cref="HttpListener"/> of the admin endpoint.</summary>
 internal static class AdminListener
 {
-    private const int Attempts = 5;
+    private const int Attempts = 50;
 
     /// <summary>
     /// Starts a listener on <paramref name="endpoint"/>. On Linux, <see cref="HttpListener.Start"/>
@@ -32,6 +32,7 @@ internal static class AdminListener
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
+                Thread.Sleep(Math.Min(100, 5 * attempt));
             }
         }
     }
