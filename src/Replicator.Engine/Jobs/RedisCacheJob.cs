@@ -208,7 +208,7 @@ public sealed class RedisCacheJob : IReplicationJob
                 var version = item.Change.Version.ToString();
                 if (!rows.TryGetValue(item.Key.Canonical, out var row))
                 {
-                    arguments[index] = [version, "d", 0, 0];
+                    arguments[index] = DeleteArguments(version);
                     continue;
                 }
 
@@ -241,7 +241,7 @@ public sealed class RedisCacheJob : IReplicationJob
         var version = change.Version.ToString();
         if (change.Action == ChangeAction.Delete)
         {
-            return [version, "d", 0, 0];
+            return DeleteArguments(version);
         }
 
         var row = change.After!;
@@ -303,6 +303,8 @@ public sealed class RedisCacheJob : IReplicationJob
 
         return args;
     }
+
+    private static RedisValue[] DeleteArguments(string version) => [version, "d", 0, 0];
 
     /// <summary>The key prefixes of a table's row hashes and version keys, encoded once per table.</summary>
     private KeyPrefixes PrefixesOf(string schema, string table)

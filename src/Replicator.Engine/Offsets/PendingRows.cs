@@ -30,14 +30,7 @@ internal sealed class PendingRows
         {
             // Not how the reader emits rows, but kept correct: widen the window downwards.
             var shift = _base - ordinal;
-            var counts = new int[Math.Max(_counts.Length, NextPowerOfTwo(_length + shift))];
-            for (var i = 0; i < _length; i++)
-            {
-                counts[shift + i] = _counts[(_head + i) & (_counts.Length - 1)];
-            }
-
-            _counts = counts;
-            _head = 0;
+            Rebuild(Math.Max(_counts.Length, NextPowerOfTwo(_length + shift)), shift);
             _length += shift;
             _base = ordinal;
         }
@@ -92,10 +85,16 @@ internal sealed class PendingRows
             return;
         }
 
-        var counts = new int[NextPowerOfTwo(length)];
+        Rebuild(NextPowerOfTwo(length), 0);
+    }
+
+    /// <summary>Moves the window into a new array of <paramref name="capacity"/>, starting at index <paramref name="shift"/>.</summary>
+    private void Rebuild(int capacity, int shift)
+    {
+        var counts = new int[capacity];
         for (var i = 0; i < _length; i++)
         {
-            counts[i] = _counts[(_head + i) & (_counts.Length - 1)];
+            counts[shift + i] = _counts[(_head + i) & (_counts.Length - 1)];
         }
 
         _counts = counts;
