@@ -15,64 +15,35 @@ namespace Replicator.Host.Admin;
 /// </summary>
 internal sealed class AdminServer : IDisposable
 {
-    private readonly HttpListener _listener;
     private readonly ReplicatorNode _node;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly AdminListener _listener;
 
-    private AdminServer(ReplicatorNode node, HttpListener listener)
+    private AdminServer(ReplicatorNode node, IPEndPoint endpoint)
     {
         _node = node;
-        _listener = listener;
-        _ = Task.Run(LoopAsync);
+        _listener = AdminListener.Start(endpoint, HandleAsync);
     }
 
-    public static AdminServer Start(ReplicatorNode node, IPEndPoint endpoint) => new(node, AdminListener.Start(endpoint));
+    /// <summary>Serves the node on <paramref name="endpoint"/>; throws a <see cref="System.Net.Sockets.SocketException"/> when it cannot be bound.</summary>
+    public static AdminServer Start(ReplicatorNode node, IPEndPoint endpoint) => new(node, endpoint);
 
-    private async Task LoopAsync()
+    private async Task<AdminListener.Response> HandleAsync(AdminListener.Request request)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested || !_listener.IsListening)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
-    {
-        var response = context.Response;
         try
         {
-            var path = context.Request.Url?.AbsolutePath.TrimEnd('/') ?? "";
+            var path = request.Path.TrimEnd('/');
             var (status, contentType, body) = path switch
             {
                 "/status" => (200, "application/json", await StatusAsync().ConfigureAwait(false)),
                 "/metrics" => (200, "text/plain; version=0.0.4", Metrics()),
-                _ when path.StartsWith("/dead-letters/", StringComparison.Ordinal) => await DeadLettersAsync(path, context.Request.HttpMethod).ConfigureAwait(false),
+                _ when path.StartsWith("/dead-letters/", StringComparison.Ordinal) => await DeadLettersAsync(path, request.Method).ConfigureAwait(false),
                 _ => (404, "text/plain", "not found\n"),
             };
-            var bytes = Encoding.UTF8.GetBytes(body);
-            response.StatusCode = status;
-            response.ContentType = contentType;
-            await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+            return new AdminListener.Response(status, contentType, body);
         }
         catch (Exception e)
         {
-            response.StatusCode = 500;
-            var bytes = Encoding.UTF8.GetBytes(e.GetType().Name + ": " + e.Message + "\n");
-            await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        }
-        finally
-        {
-            response.Close();
+            return new AdminListener.Response(500, null, e.GetType().Name + ": " + e.Message + "\n");
         }
     }
 
@@ -207,11 +178,5 @@ internal sealed class AdminServer : IDisposable
         return (200, "application/json", Encoding.UTF8.GetString(stream.ToArray()));
     }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _listener.Close();
-        _stop.Dispose();
-    }
+    public void Dispose() => _listener.Dispose();
 }

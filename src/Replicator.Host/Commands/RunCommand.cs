@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using Akka.Configuration;
 using Replicator.Engine;
 using Replicator.Engine.Configuration;
@@ -46,10 +47,19 @@ internal static class RunCommand
             {
                 server = AdminServer.Start(node, endpoint);
             }
-            catch (HttpListenerException e)
+            catch (SocketException e)
             {
                 await node.StopAsync().ConfigureAwait(false);
-                return Errors.Report($"--admin {adminEndpoint}: {e.Message}.");
+                return Errors.Report(e.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse =>
+                        $"--admin {endpoint}: the address is already in use (another node or program listens on port {endpoint.Port}); stop it or give --admin a free port.",
+                    SocketError.AddressNotAvailable =>
+                        $"--admin {endpoint}: {endpoint.Address} is not an address of this machine; give --admin one of its addresses (e.g. 127.0.0.1:{endpoint.Port}).",
+                    SocketError.AccessDenied =>
+                        $"--admin {endpoint}: not allowed to listen on port {endpoint.Port} (ports below 1024 need privileges); give --admin a port from 1024 up.",
+                    _ => $"--admin {endpoint}: cannot listen there: {e.Message}.",
+                });
             }
         }
 
