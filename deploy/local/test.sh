@@ -49,6 +49,19 @@ done
 if [ -f artifacts/fault-report.json ]; then
   echo "fault suite report (artifacts/fault-report.md):"
   cat artifacts/fault-report.json
+  # A failed scenario's evidence stays in artifacts/faults/<scenario>/, which a CI machine does not
+  # keep: print its timeline and the nodes' cluster, delivery and error lines, shortened.
+  for scenario in $(grep -v '"result":"pass"' artifacts/fault-report.json | sed -nE 's/^\{"scenario":"([^"]+)".*/\1/p'); do
+    dir="artifacts/faults/$scenario"
+    [ -d "$dir" ] || continue
+    echo "--- $scenario evidence: timeline ---"
+    cut -c1-300 "$dir/timeline.log" 2>/dev/null | head -80
+    for node_log in "$dir"/node*.log; do
+      echo "--- $scenario evidence: $(basename "$node_log") ---"
+      grep -E 'ERROR|re-deliver|left the cluster|Leader is|SBR|Rebalanc|hand.?off|unreachable|Starting|reading|stopped with' "$node_log" \
+        | sed -E 's/^\[([A-Z]+)\]\[[0-9/]+ ([0-9:.]+)Z\]\[Thread [0-9]+\]/\1 \2/' | cut -c1-240 | tail -60
+    done
+  done
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -29,7 +29,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private const string CommitTimer = "commit";
     private const string RedeliveryTimer = "redeliver";
     private const string ReconnectTimer = "reconnect";
-    private const string RedeliverAllTimer = "redeliver-all";
+    private const string RedeliverDepartedTimer = "redeliver-departed";
     private const int FlushItems = 512;
 
     private readonly ReplicatorSettings _settings;
@@ -39,7 +39,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly TableFilter _filter;
     private readonly SourceCounters _counters;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<long, Outstanding> _outstanding = new();
+    private readonly OutstandingDeliveries _outstanding = new();
+    private readonly Dictionary<string, int> _routeIndex = new();
+    private readonly HashSet<Address> _departed = new();
     private readonly Random? _chaos;
     private readonly Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> _lateDuplicates = new();
 
@@ -50,13 +52,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private string _epoch = "";
     private int _generation;
     private long _sequence;
-    private long _lowestOutstanding = 1;
     private string _state = "starting";
     private string? _lastError;
     private int _failedAttempts;
     private long _reconnects;
     private DateTime? _lastCommitUtc;
     private bool _stopping;
+    private Address _selfAddress = null!;
 
     public CaptureActor(ReplicatorSettings settings, SourceSettings source, IReadOnlyList<CaptureRoute> routes, ITableSchemaSource? schemaSource)
     {
@@ -69,6 +71,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _credits = new FlowControl(settings.Capture.MaxInFlight);
         _chaos = settings.Testing.ChaosEnabled ? new Random(settings.Testing.Seed) : null;
         PersistenceId = "capture-" + source.Name;
+        for (var r = 0; r < routes.Count; r++)
+        {
+            _routeIndex[routes[r].Definition.Name] = r;
+        }
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -85,17 +91,19 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
         Command<DeliveriesReleased>(HandleReleased);
+        Command<DeliveriesHeld>(HandleHeld);
         Command<Akka.Cluster.ClusterEvent.MemberRemoved>(removed =>
         {
             // Buckets of a removed node move; what they held is sent to their new homes now rather
             // than after the redelivery timeout. Buckets drop what they already hold.
-            _log.Info("Capture {0}: {1} left the cluster; re-delivering {2} unfinished changes", _source.Name, removed.Member.Address, _outstanding.Count);
-            Timers.StartSingleTimer(RedeliverAllTimer, RedeliverAll.Instance, TimeSpan.FromMilliseconds(500));
+            _log.Info("Capture {0}: {1} left the cluster; its buckets' unfinished changes go to their new homes", _source.Name, removed.Member.Address);
+            _departed.Add(removed.Member.Address);
+            Timers.StartSingleTimer(RedeliverDepartedTimer, RedeliverDeparted.Instance, TimeSpan.FromMilliseconds(500));
         });
-        Command<RedeliverAll>(_ => Redeliver(TimeSpan.Zero));
+        Command<RedeliverDeparted>(_ => RedeliverToDeparted());
         Command<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         Command<CommitTick>(_ => Commit());
-        Command<RedeliveryTick>(_ => Redeliver(_settings.Capture.RedeliveryTimeout));
+        Command<RedeliveryTick>(_ => RedeliverOverdue());
         Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
         Command<StopCapture>(_ => StopGracefully());
         Command<SaveSnapshotSuccess>(success =>
@@ -122,7 +130,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _generation++;
         _epoch = $"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)];
         _sequence = 0;
-        _lowestOutstanding = 1;
         _outstanding.Clear();
         _credits = new FlowControl(_settings.Capture.MaxInFlight);
         _tracker = new CommitTracker(_persisted);
@@ -306,7 +313,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
             ticket.Remaining++;
             first = new Outstanding(r, bucket, captured, ticket, now);
-            _outstanding[sequence] = first;
+            _outstanding.Add(sequence, first);
             if (!outgoing.TryGetValue((r, bucket), out var list))
             {
                 outgoing[(r, bucket)] = list = [];
@@ -385,9 +392,11 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        NoteHome(finished.Definition, finished.Bucket);
+
         foreach (var sequence in finished.Sequences)
         {
-            if (!_outstanding.Remove(sequence, out var outstanding))
+            if (!_outstanding.TryFinish(sequence, out var outstanding))
             {
                 continue;
             }
@@ -407,69 +416,65 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var again = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
-        var now = DateTime.UtcNow;
-        foreach (var sequence in released.Sequences.Order())
-        {
-            if (_outstanding.TryGetValue(sequence, out var outstanding))
-            {
-                outstanding.SentAt = now;
-                if (!again.TryGetValue((outstanding.Route, outstanding.Bucket), out var list))
-                {
-                    again[(outstanding.Route, outstanding.Bucket)] = list = [];
-                }
-
-                list.Add(new Replication.SequencedChange(sequence, outstanding.Captured.Change));
-            }
-        }
-
-        if (again.Count > 0)
+        var again = _outstanding.TakeReleased(released.Sequences, DateTime.UtcNow);
+        if (again is not null)
         {
             _log.Info("Capture {0}: bucket {1}/{2} stopped with {3} changes unfinished; sending them to its next home", _source.Name, released.Definition, released.Bucket, again.Values.Sum(l => l.Count));
             Send(again);
         }
     }
 
-    private long LowestOutstanding()
+    private long LowestOutstanding() => _outstanding.LowestOutstanding(_sequence + 1);
+
+    /// <summary>
+    /// The bucket still holds these re-delivered changes: they are not lost, only slow (a long
+    /// queue, a pk backing off), so they wait the longest redelivery interval before going again.
+    /// A node's departure or the bucket's hand-off sends them at once whatever that wait.
+    /// </summary>
+    private void HandleHeld(DeliveriesHeld held)
     {
-        while (_lowestOutstanding <= _sequence && !_outstanding.ContainsKey(_lowestOutstanding))
+        if (held.Epoch != _epoch)
         {
-            _lowestOutstanding++;
+            return;
         }
 
-        return _lowestOutstanding;
+        var node = NoteHome(held.Definition, held.Bucket);
+        _outstanding.MarkHeld(held.Sequences, node, DateTime.UtcNow);
     }
 
-    private void Redeliver(TimeSpan timeout)
+    /// <summary>Remembers on which node a bucket answered from, so a node's departure re-sends only what its buckets held.</summary>
+    private Address NoteHome(string definition, int bucket)
     {
-        var now = DateTime.UtcNow;
-        Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>? again = null;
-        foreach (var (sequence, outstanding) in _outstanding)
+        var node = Sender.Path.Address.Host is null ? _selfAddress : Sender.Path.Address;
+        if (_routeIndex.TryGetValue(definition, out var route))
         {
-            if (now - outstanding.SentAt < timeout)
-            {
-                continue;
-            }
-
-            again ??= new();
-            if (!again.TryGetValue((outstanding.Route, outstanding.Bucket), out var list))
-            {
-                again[(outstanding.Route, outstanding.Bucket)] = list = [];
-            }
-
-            list.Add(new Replication.SequencedChange(sequence, outstanding.Captured.Change));
-            outstanding.SentAt = now;
+            _outstanding.NoteHome(route, bucket, node);
         }
 
+        return node;
+    }
+
+    /// <summary>Sends again what stayed unacknowledged past its redelivery interval (see <see cref="OutstandingDeliveries"/>).</summary>
+    private void RedeliverOverdue()
+    {
+        var timeout = _settings.Capture.RedeliveryTimeout;
+        var again = _outstanding.TakeOverdue(DateTime.UtcNow, timeout);
         if (again is not null)
         {
-            var count = again.Values.Sum(l => l.Count);
-            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2:0.#}s", _source.Name, count, timeout.TotalSeconds);
-            foreach (var list in again.Values)
-            {
-                list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-            }
+            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2:0.#}s or more", _source.Name, again.Values.Sum(l => l.Count), timeout.TotalSeconds);
+            Send(again);
+        }
+    }
 
+    /// <summary>Sends the unfinished changes of buckets last heard from on a departed node (or never heard from) to their new homes.</summary>
+    private void RedeliverToDeparted()
+    {
+        var again = _outstanding.TakeDeparted(_departed, DateTime.UtcNow);
+        var departed = string.Join(", ", _departed);
+        _departed.Clear();
+        if (again is not null)
+        {
+            _log.Info("Capture {0}: re-delivering {1} unfinished changes of buckets that were on {2} (of {3} outstanding)", _source.Name, again.Values.Sum(l => l.Count), departed, _outstanding.Count);
             Send(again);
         }
     }
@@ -556,6 +561,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     protected override void PreStart()
     {
         base.PreStart();
+        _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
     }
 
@@ -611,32 +617,14 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         public static CommitTick Instance { get; } = new();
     }
 
-    private sealed record RedeliverAll : INoSerializationVerificationNeeded
+    private sealed record RedeliverDeparted : INoSerializationVerificationNeeded
     {
-        public static RedeliverAll Instance { get; } = new();
+        public static RedeliverDeparted Instance { get; } = new();
     }
 
     private sealed record RedeliveryTick : INoSerializationVerificationNeeded
     {
         public static RedeliveryTick Instance { get; } = new();
-    }
-
-    private sealed class ChangeTicket
-    {
-        public int Remaining { get; set; }
-    }
-
-    private sealed class Outstanding(int route, int bucket, ChangeCaptured captured, ChangeTicket ticket, DateTime sentAt)
-    {
-        public int Route { get; } = route;
-
-        public int Bucket { get; } = bucket;
-
-        public ChangeCaptured Captured { get; } = captured;
-
-        public ChangeTicket Ticket { get; } = ticket;
-
-        public DateTime SentAt { get; set; } = sentAt;
     }
 }
 

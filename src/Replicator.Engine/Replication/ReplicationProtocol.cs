@@ -46,6 +46,16 @@ public sealed record DeliveriesReleased(
     string Epoch,
     IReadOnlyList<long> Sequences) : IReplicationMessage;
 
+/// <summary>
+/// The bucket already holds these re-delivered deliveries (queued, backing off or being applied):
+/// they reached it and are not lost, so the capture waits longer before sending them again.
+/// </summary>
+public sealed record DeliveriesHeld(
+    string Definition,
+    int Bucket,
+    string Epoch,
+    IReadOnlyList<long> Sequences) : IReplicationMessage;
+
 /// <summary>Sharding's hand-off stop message for buckets: release what is unfinished, then stop.</summary>
 public sealed record StopBucket : Akka.Actor.INoSerializationVerificationNeeded
 {

@@ -55,7 +55,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     {
         _captures[deliver.Epoch] = Sender;
         _counters.AddReceived(deliver.Changes.Count);
-        List<long>? again = null;
+        List<long>? again = null, held = null;
         long duplicates = 0, coalesced = 0;
         foreach (var change in deliver.Changes)
         {
@@ -66,6 +66,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
                     duplicates++;
                     break;
                 case EnqueueResult.Duplicate:
+                    (held ??= []).Add(change.Sequence);
                     duplicates++;
                     break;
                 case EnqueueResult.Coalesced:
@@ -80,6 +81,13 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         if (again is not null)
         {
             Sender.Tell(new ChangesFinished(_definition.Name, _bucket, deliver.Epoch, again));
+        }
+
+        if (held is not null)
+        {
+            // A re-delivery of what is still queued here (a pk backing off, a long queue): the
+            // capture learns it is not lost and stops re-sending it so often.
+            Sender.Tell(new DeliveriesHeld(_definition.Name, _bucket, deliver.Epoch, held));
         }
 
         TryApply();

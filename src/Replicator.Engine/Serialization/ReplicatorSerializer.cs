@@ -28,6 +28,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLettersRetryingManifest = "DY";
     private const string DeadLetterClearedManifest = "DZ";
     private const string DeliveriesReleasedManifest = "RL";
+    private const string DeliveriesHeldManifest = "HD";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -54,6 +55,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         DeadLettersRetrying => DeadLettersRetryingManifest,
         DeadLetterCleared => DeadLetterClearedManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
+        DeliveriesHeld => DeliveriesHeldManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -97,6 +99,9 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return;
             case DeliveriesReleased released:
                 WriteSequences(w, released.Definition, released.Bucket, released.Epoch, released.Sequences);
+                return;
+            case DeliveriesHeld held:
+                WriteSequences(w, held.Definition, held.Bucket, held.Epoch, held.Sequences);
                 return;
             case GetCaptureStatus:
             case DeadLetterAccepted:
@@ -179,6 +184,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             {
                 var (definition, bucket, epoch, sequences) = ReadSequences(r);
                 return new DeliveriesReleased(definition, bucket, epoch, sequences);
+            }
+
+            case DeliveriesHeldManifest:
+            {
+                var (definition, bucket, epoch, sequences) = ReadSequences(r);
+                return new DeliveriesHeld(definition, bucket, epoch, sequences);
             }
 
             case GetCaptureStatusManifest:
