@@ -238,6 +238,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
               passivate-idle-entity-after = off
               remember-entities = off
               state-store-mode = ddata
+              # Shard homes are written to a majority, not to every node: a node that died and is
+              # not yet removed, or one still joining, must not hold up re-allocating the buckets of
+              # the dead one. A starting coordinator still reads from more than a majority.
+              coordinator-state.write-majority-plus = 0
             }
           }
           coordinated-shutdown.exit-clr = off
