@@ -8,4 +8,6 @@ repo="$(cd "$here/../.." && pwd)"
 "$repo/deploy/local/servers.sh" start >/dev/null
 eval "$("$repo/deploy/local/servers.sh" env)"
 dotnet build "$here" -c Release -nologo -v quiet >/dev/null
+# The same 64 MB gen0 budget deploy/local gives a node (an environment-only GC setting).
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
 exec dotnet "$here/bin/Release/net10.0/Replicator.Bench.Pipeline.dll" "$@"

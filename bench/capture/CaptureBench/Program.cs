@@ -7,7 +7,7 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 
 // capture-bench --source <connection string> --from <file:pos> --to <file:pos> --schema <name> --server-id <id>
-//               [--threads 1] [--extract no]
+//               [--threads 1] [--extract no] [--repeat 3]
 //
 // Reads the binlog range [from, to) through BinlogClient (a non-blocking dump) and ChangeExtractor:
 // every row is decoded to typed values and turned into a change. Prints one line:
@@ -17,6 +17,9 @@ using Replicator.Engine.Capture;
 // on another (the reader hands events over in batches). Before the timed read, a warm-up read of
 // the range's first events (untimed, its own connection) compiles the code paths, so the figure is
 // that of a running capture rather than of JIT compilation.
+//
+// --repeat N times the read N times (each on a new connection) and prints the median read, with
+// every read's rate in rates=; one read on a shared 2-core machine is a noisy figure.
 //
 // --threads 1 reads, decodes and extracts on one thread. --extract no (implies one thread) only
 // reads and decodes, counting the rows of the schema's rows events: what the reader alone costs.
@@ -33,27 +36,43 @@ var options = BinlogClientOptions.FromConnectionString(arguments["--source"]) wi
     Blocking = false,
 };
 
+var repeat = arguments.TryGetValue("--repeat", out var repeatArgument) ? int.Parse(repeatArgument, CultureInfo.InvariantCulture) : 1;
 await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: 100_000, pipelined, extract);
-var process = Process.GetCurrentProcess();
-var cpuBefore = process.TotalProcessorTime;
-var allocatedBefore = GC.GetTotalAllocatedBytes();
-var pauseBefore = GC.GetTotalPauseDuration();
-var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-var clock = Stopwatch.StartNew();
-var (rows, events) = await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: long.MaxValue, pipelined, extract);
-clock.Stop();
-process.Refresh();
-var seconds = clock.Elapsed.TotalSeconds;
-var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-var gcs = $"{GC.CollectionCount(0) - collectionsBefore.Item1}/{GC.CollectionCount(1) - collectionsBefore.Item2}/{GC.CollectionCount(2) - collectionsBefore.Item3}";
-var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
-// cpu_seconds: this process's CPU time in the timed read (both threads); on a busy machine it says
-// what the read costs even when the wall time also counts waiting for a core. alloc_bytes_per_row,
-// gc (gen0/gen1/gen2 collections) and gc_pause_seconds (both threads stopped) say what the read
-// cost the garbage collector.
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000} alloc_bytes_per_row={allocated / Math.Max(1, rows)} gc={gcs} gc_pause_seconds={pause:0.000}"));
+var rates = new List<(double Rate, string Line)>();
+for (var read = 0; read < repeat; read++)
+{
+    var (rate, line) = await TimedReadAsync();
+    rates.Add((rate, line));
+}
+
+var median = rates.OrderBy(r => r.Rate).ElementAt(rates.Count / 2);
+var all = string.Join(",", rates.Select(r => r.Rate.ToString("0", CultureInfo.InvariantCulture)));
+Console.WriteLine(repeat == 1 ? median.Line : $"{median.Line} reads={repeat} rates={all}");
 return 0;
+
+async Task<(double Rate, string Line)> TimedReadAsync()
+{
+    var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
+    var allocatedBefore = GC.GetTotalAllocatedBytes();
+    var pauseBefore = GC.GetTotalPauseDuration();
+    var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+    var clock = Stopwatch.StartNew();
+    var (rows, events) = await ReadAsync(options with { ServerId = serverId }, filter, to, maxEvents: long.MaxValue, pipelined, extract);
+    clock.Stop();
+    process.Refresh();
+    var seconds = clock.Elapsed.TotalSeconds;
+    var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+    var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+    var gcs = $"{GC.CollectionCount(0) - collectionsBefore.Item1}/{GC.CollectionCount(1) - collectionsBefore.Item2}/{GC.CollectionCount(2) - collectionsBefore.Item3}";
+    var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
+    // cpu_seconds: this process's CPU time in the timed read (both threads); on a busy machine it says
+    // what the read costs even when the wall time also counts waiting for a core. alloc_bytes_per_row,
+    // gc (gen0/gen1/gen2 collections) and gc_pause_seconds (both threads stopped) say what the read
+    // cost the garbage collector.
+    return (rows / seconds, string.Create(CultureInfo.InvariantCulture, $"rows={rows} events={events} seconds={seconds:0.000} rows_per_sec={rows / seconds:0} cpu_seconds={cpu:0.000} alloc_bytes_per_row={allocated / Math.Max(1, rows)} gc={gcs} gc_pause_seconds={pause:0.000}"));
+}
+
 
 static async Task<(long Rows, long Events)> ReadAsync(BinlogClientOptions options, TableFilter filter, BinlogPosition to, long maxEvents, bool pipelined, bool extract)
 {
