@@ -78,4 +78,57 @@ public sealed class RedisCacheJobTests : IAsyncLifetime
         Assert.Equal(299, results.Count(r => r.Success && !r.Stale));
         Assert.Equal("300", (string?)await db.HashGetAsync($"{_prefix}shop:t:300", "v"));
     }
+
+    /// <summary>
+    /// pk mode (meepo's model) reads each row back from the source by its pk. Keys that are bytes or
+    /// times must reach the query as such: a VARBINARY pk sent as its base64 text, or a TIMESTAMP as
+    /// its event-format text, matches no row, and the job would delete a row that exists.
+    /// </summary>
+    [Fact]
+    public async Task Pk_mode_reads_rows_back_by_binary_and_temporal_keys()
+    {
+        var schema = Servers.UniqueSchema("it_pkmode");
+        await Servers.ExecuteAsync(
+            $"CREATE DATABASE {schema}; " +
+            $"CREATE TABLE {schema}.b (id VARBINARY(16) PRIMARY KEY, v INT); " +
+            $"CREATE TABLE {schema}.d (at DATETIME(3), ts TIMESTAMP(6) NOT NULL, n BIT(5), v INT, PRIMARY KEY (at, ts, n)); " +
+            $"INSERT INTO {schema}.b VALUES (0x00FF3A80, 7); " +
+            $"SET time_zone = '+00:00'; INSERT INTO {schema}.d VALUES ('2026-11-24 06:30:00.125', '2026-11-24 06:30:01.000250', b'10101', 9)");
+        var config = HoconLoader.LoadString($$"""
+            replicator.sources.s { connection-string = {{System.Text.Json.JsonSerializer.Serialize(Servers.MariaDbCdc)}}, server-id = 7602 }
+            replicator.definitions.d { topics = ["*"], mode = pk, job { redis = {{System.Text.Json.JsonSerializer.Serialize(Servers.Redis)}}, key-prefix = "{{_prefix}}" } }
+            """);
+        var settings = ReplicatorSettings.Create(config);
+        var job = new RedisCacheJob(new JobContext(settings.Definitions[0], settings, _system, Logging.GetLogger(_system, "pk-job")));
+        try
+        {
+            var binaryKey = new RowKey(["id"], [ColumnValue.FromBytes([0x00, 0xFF, 0x3A, 0x80])]);
+            var temporalKey = new RowKey(["at", "ts", "n"], [
+                ColumnValue.FromDateTime(2026, 11, 24, 6, 30, 0, 125_000, 3),
+                ColumnValue.FromTimestamp(new DateTimeOffset(2026, 11, 24, 6, 30, 1, TimeSpan.Zero).ToUnixTimeSeconds(), 250, 6),
+                ColumnValue.FromBit(0b10101, 5)]);
+            var results = await job.ApplyAsync([PkItem(schema, "b", binaryKey, 500), PkItem(schema, "d", temporalKey, 501)], CancellationToken.None);
+            Assert.All(results, r => Assert.True(r.Success && !r.Stale, r.Error));
+
+            using var redis = Servers.ConnectRedis();
+            var db = redis.GetDatabase();
+            Assert.Equal("7", (string?)await db.HashGetAsync(RedisCacheJob.RowKeyOf(_prefix, schema, "b", binaryKey), "v"));
+            Assert.Equal("9", (string?)await db.HashGetAsync(RedisCacheJob.RowKeyOf(_prefix, schema, "d", temporalKey), "v"));
+
+            // A pk that is gone is deleted: the read really distinguishes.
+            var gone = new RowKey(["id"], [ColumnValue.FromBytes([0x01])]);
+            await db.HashSetAsync(RedisCacheJob.RowKeyOf(_prefix, schema, "b", gone), "v", "1");
+            Assert.True((await job.ApplyAsync([PkItem(schema, "b", gone, 502)], CancellationToken.None))[0].Success);
+            Assert.False(await db.KeyExistsAsync(RedisCacheJob.RowKeyOf(_prefix, schema, "b", gone)));
+        }
+        finally
+        {
+            await job.DisposeAsync();
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+        }
+    }
+
+    private static JobItem PkItem(string schema, string table, RowKey key, long position) =>
+        new(key, new RowChange("s", schema, table, ChangeAction.Update, key, null, null,
+            new ChangePosition("mariadb-bin.000001", position, null), new SourceVersion(1, position, 0), DateTime.UtcNow), 1);
 }

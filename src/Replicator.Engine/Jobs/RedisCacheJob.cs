@@ -200,7 +200,7 @@ public sealed class RedisCacheJob : IReplicationJob
         foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table)))
         {
             var (schema, table) = group.Key;
-            var keys = group.Select(x => (IReadOnlyList<string>)x.item.Key.Values.Select(v => v.ToString()).ToList()).ToList();
+            var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
             var rows = await _reader!.ReadAsync(schema, table, keys, cancellationToken).ConfigureAwait(false);
             var columns = await _reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
             foreach (var (item, index) in group)

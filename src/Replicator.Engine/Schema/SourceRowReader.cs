@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MySqlConnector;
+using Replicator.Binlog.Columns;
 
 namespace Replicator.Engine.Schema;
 
@@ -82,8 +83,8 @@ public sealed class SourceRowReader : IAsyncDisposable
         return await QueryAsync(schema, table, columns, "", [], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The current rows of the given pks (canonical key texts, one value per key column); pks that no longer exist are absent from the result.</summary>
-    public async Task<Dictionary<string, Row>> ReadAsync(string schema, string table, IReadOnlyList<IReadOnlyList<string>> keys, CancellationToken cancellationToken = default)
+    /// <summary>The current rows of the given pks (one value per key column, as captured); pks that no longer exist are absent from the result.</summary>
+    public async Task<Dictionary<string, Row>> ReadAsync(string schema, string table, IReadOnlyList<IReadOnlyList<ColumnValue>> keys, CancellationToken cancellationToken = default)
     {
         var columns = await ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
         if (columns.Key.Count == 0)
@@ -99,7 +100,7 @@ public sealed class SourceRowReader : IAsyncDisposable
             for (var k = 0; k < columns.Key.Count; k++)
             {
                 var name = "@k" + parameters.Count;
-                parameters.Add(new MySqlParameter(name, key[k]));
+                parameters.Add(new MySqlParameter(name, KeyParameter(key[k])));
                 names.Add(name);
             }
 
@@ -136,6 +137,22 @@ public sealed class SourceRowReader : IAsyncDisposable
 
         return rows;
     }
+
+    /// <summary>
+    /// A captured key value as the query parameter that matches it: bytes as bytes (their event
+    /// text is base64), integers and BIT as numbers, DATETIME and TIMESTAMP as SQL literals (the
+    /// session runs in UTC), everything else as its event text, which MySQL compares exactly
+    /// (DECIMAL digits, ENUM and SET names, DATE, TIME, YEAR, text).
+    /// </summary>
+    internal static object KeyParameter(ColumnValue value) => value.Kind switch
+    {
+        ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => value.AsBytes()!,
+        ValueKind.Int64 or ValueKind.Year => value.AsInt64(),
+        ValueKind.UInt64 or ValueKind.Bit => value.AsUInt64(),
+        ValueKind.DateTime => value.ToString().Replace('T', ' '),
+        ValueKind.Timestamp => value.ToString().TrimEnd('Z').Replace('T', ' '),
+        _ => value.ToString(),
+    };
 
     /// <summary>The canonical pk text (as <see cref="Model.RowKey"/> builds it) from the key values' texts.</summary>
     public static string CanonicalKey(IEnumerable<string> values) =>
