@@ -109,6 +109,26 @@ public sealed class FaultMariaDb : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// kill -STOP the server: it keeps its sockets open and answers nothing (Maxwell's freeze, a
+    /// half-open source). <see cref="Thaw"/> resumes it.
+    /// </summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>kill -CONT a frozen server.</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        var pid = ProcessId ?? throw new InvalidOperationException($"MariaDB {Name} is not running.");
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed with exit code {kill.ExitCode}.");
+        }
+    }
+
     /// <summary>kill -9 the server.</summary>
     public void Kill()
     {

@@ -224,8 +224,8 @@ public sealed class FaultRun : IAsyncDisposable
                   server-id = {{ReaderServerId}}
                   tables = ["src.t"]
                   start = {{Q(SourceStart)}}
-                  heartbeat = 1s
-                  read-timeout = 5s
+                  heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
+                  read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
                   connect-timeout = 3s
                 }
               }

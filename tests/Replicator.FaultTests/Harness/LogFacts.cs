@@ -68,6 +68,31 @@ public sealed partial record LogFacts(long DeadLetters, long ReconnectAttempts, 
         return new LogFacts(deadLetters, reconnects, changes.Count, changes, errors);
     }
 
+    /// <summary>When the capture first gave up on its source connection at or after <paramref name="sinceUtc"/>, and what it said, from every node's logs.</summary>
+    public static (DateTime At, string Line)? FirstCaptureFailure(IEnumerable<NodeProcess> nodes, DateTime sinceUtc)
+    {
+        (DateTime At, string Line)? first = null;
+        foreach (var path in nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
+        {
+            foreach (var line in NodeProcess.ReadShared(path).Split('\n'))
+            {
+                var header = Header().Match(line);
+                if (!header.Success || !line.Contains($"Capture {FaultRun.SourceName}: ", StringComparison.Ordinal) || !line.Contains("Retrying in", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var at = DateTime.ParseExact(header.Groups["at"].Value, "MM/dd/yyyy HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                if (at >= sinceUtc && (first is null || at < first.Value.At))
+                {
+                    first = (at, line.Length > 300 ? line[..300] + "…" : line);
+                }
+            }
+        }
+
+        return first;
+    }
+
     [GeneratedRegex(@"^\s*\[(?<level>[A-Z]+)\]\[(?<at>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})\d*Z\]")]
     private static partial Regex Header();
 

@@ -22,6 +22,9 @@ public sealed record ScenarioOptions(string Scenario)
 
     public TimeSpan RedeliveryTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The heartbeat period the capture asks of the source, and how long it lets the connection stay silent.</summary>
+    public (TimeSpan Heartbeat, TimeSpan ReadTimeout) SourceLiveness { get; init; } = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+
     public double DuplicateProbability { get; init; }
 
     public int ShuffleWindow { get; init; }
