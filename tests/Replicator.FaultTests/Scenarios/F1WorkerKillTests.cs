@@ -5,13 +5,20 @@ namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
 /// F1: kill -9 a worker node (one that does not run the capture singleton) mid-stream and start
-/// it again after 15 s. SBR downs it; its buckets move; what they held is re-delivered.
+/// it again after 15 s; F1b: leave it down. SBR downs it; its buckets move; what they held is
+/// re-delivered.
 /// </summary>
 public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(output)
 {
     [Fact]
-    public Task F1_kill_9_of_a_worker_node_mid_stream_loses_nothing_and_the_sink_converges() =>
-        RunAsync(new ScenarioOptions("F1"), async run =>
+    public Task F1_kill_9_of_a_worker_node_mid_stream_loses_nothing_and_the_sink_converges() => KillWorkerAsync("F1", restartAfter: TimeSpan.FromSeconds(15));
+
+    /// <summary>F1b: the killed worker stays down; its buckets move to the two nodes left for good.</summary>
+    [Fact]
+    public Task F1b_a_worker_killed_and_left_down_loses_nothing_and_the_two_left_take_its_buckets() => KillWorkerAsync("F1b", restartAfter: null);
+
+    private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter) =>
+        RunAsync(new ScenarioOptions(scenario), async run =>
         {
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
@@ -22,10 +29,13 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
             victim.Kill();
             run.FaultInjected($"kill -9 {victim.Name} (worker; the capture runs on {capture.Name}); it had applied {appliedByVictim} writes");
 
-            await Task.Delay(TimeSpan.FromSeconds(15));
-            victim.Start();
-            await run.WaitForAdminAsync(victim, TimeSpan.FromSeconds(90));
-            run.FaultHealed($"{victim.Name} restarted");
+            if (restartAfter is { } pause)
+            {
+                await Task.Delay(pause);
+                victim.Start();
+                await run.WaitForAdminAsync(victim, TimeSpan.FromSeconds(90));
+                run.FaultHealed($"{victim.Name} restarted");
+            }
 
             await workload;
             var verdict = await QuiesceAndCheckAsync(run);
@@ -37,10 +47,12 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
                     Expect(failures, appliedByVictim > 0, $"{victim.Name} had applied nothing before it was killed: the kill exercised no buckets");
                     Expect(failures, report.MembershipChanges == 1, $"membership_changes = {report.MembershipChanges}: expected exactly the killed node to be removed, no cascade");
                     Expect(failures, report.TimeToRecoverS is < 30, $"time_to_recover_s = {report.TimeToRecoverS}: the bound with the test SBR settings is 30 s");
+                    Expect(failures, restartAfter is not null || !victim.Running, $"{victim.Name} runs again although nobody restarted it");
                 },
                 report =>
                 {
                     report.Extra["killed"] = victim.Name;
+                    report.Extra["restarted"] = restartAfter is not null;
                     report.Extra["applied_by_killed_node_before_kill"] = appliedByVictim;
                 });
         });
