@@ -298,8 +298,9 @@ public sealed class Workload
         {
             LastError = e.Message;
             FailedTransactions++;
+            var session = ServerThreadOrNull(_connection);
             await DropConnectionAsync();
-            await ResolveUnknownAsync(ops, cancellationToken);
+            await ResolveUnknownAsync(ops, session, cancellationToken);
             return;
         }
 
@@ -327,8 +328,17 @@ public sealed class Workload
         }
     }
 
-    /// <summary>After a failed transaction: read the touched rows back (retrying until the source answers) and make them the model.</summary>
-    private async Task ResolveUnknownAsync(List<Op> ops, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a failed transaction: end its server session if it still runs, then read the touched
+    /// rows back (retrying until the source answers) and make them the model.
+    /// </summary>
+    /// <remarks>
+    /// A client that gave up on a frozen or slow server (kill -STOP, a command timeout) leaves its
+    /// session behind with the statements and COMMIT it already sent: once the server runs again it
+    /// may commit them after our read, which would make the model wrong. KILL ends the session;
+    /// once it is gone from the process list its transaction has committed or rolled back for good.
+    /// </remarks>
+    private async Task ResolveUnknownAsync(List<Op> ops, int? abandonedSession, CancellationToken cancellationToken)
     {
         var touched = ops.SelectMany(o => o.Effects.Select(e => e.Pk)).Distinct().ToList();
         if (touched.Count == 0)
@@ -342,6 +352,12 @@ public sealed class Workload
             try
             {
                 var connection = await ConnectAsync(cancellationToken);
+                if (abandonedSession is { } session)
+                {
+                    await EndSessionAsync(connection, session, cancellationToken);
+                    abandonedSession = null;
+                }
+
                 var found = new Dictionary<long, long>();
                 await using (var command = new MySqlCommand($"SELECT id, ver FROM t WHERE id IN ({string.Join(',', touched)})", connection))
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -575,6 +591,46 @@ public sealed class Workload
                 span[i] = alphabet[random.Next(alphabet.Length)];
             }
         });
+    }
+
+    private static int? ServerThreadOrNull(MySqlConnection? connection)
+    {
+        try
+        {
+            return connection?.ServerThread;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or MySqlException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>KILLs a session of ours and waits until the server no longer lists it.</summary>
+    private static async Task EndSessionAsync(MySqlConnection connection, int session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var kill = new MySqlCommand($"KILL {session}", connection);
+            await kill.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.NoSuchThread)
+        {
+            // Already gone.
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var count = new MySqlCommand($"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {session}", connection);
+            if (Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException($"session {session} of a failed transaction still runs 60 s after KILL");
     }
 
     private async Task<MySqlConnection> ConnectAsync(CancellationToken cancellationToken)
