@@ -242,6 +242,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
               # not yet removed, or one still joining, must not hold up re-allocating the buckets of
               # the dead one. A starting coordinator still reads from more than a majority.
               coordinator-state.write-majority-plus = 0
+              # A rebalance waits for every region the coordinator knows to begin the hand-off. A
+              # region of a node just removed stays known for down-removal-margin, never answers,
+              # and held its shard's messages for the default 60 s when a restarted node joined.
+              handoff-timeout = 10s
             }
           }
           coordinated-shutdown.exit-clr = off
