@@ -16,6 +16,9 @@ internal static class Bytes
 
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
+    /// <summary>One TABLE_MAP optional-metadata field: its type, its packed length, its value.</summary>
+    public static byte[] MetadataField(byte type, byte[] value) => Concat([type], Packed((ulong)value.Length), value);
+
     public static byte[] U8(int value) => [(byte)value];
 
     public static byte[] U16(int value)

@@ -14,6 +14,18 @@ internal static class FixturePaths
 
     public static string ExpectedFile(string fixture) => Path.Combine(BinlogRoot, fixture, "expected.json");
 
+    /// <summary>Every event of a fixture's binlog, read to the end before anything looks at them.</summary>
+    public static async Task<List<Events.BinlogEvent>> ReadEventsAsync(string fixture)
+    {
+        var events = new List<Events.BinlogEvent>();
+        await foreach (var e in Parsers.BinlogFileReader.ReadAsync(BinlogFile(fixture)))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
     private static string FindRepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -21,11 +21,9 @@ public sealed class MixedTextDecodingTests
     private static readonly byte[] Metadata = Concat(U16(400), U16(100), [2]);
 
     // COLUMN_CHARSET over u, l, txt: utf8mb4_0900_ai_ci (255), latin1_swedish_ci (8), utf8mb4_general_ci (45).
-    private static readonly byte[] Optional = Field(3, Concat(Packed(255), Packed(8), Packed(45)));
+    private static readonly byte[] Optional = MetadataField(3, Concat(Packed(255), Packed(8), Packed(45)));
 
     private const ulong TableId = 12;
-
-    private static byte[] Field(byte type, byte[] value) => Concat([type], Packed((ulong)value.Length), value);
 
     /// <summary>utf8mb4 values, in this order, around the 32-byte ASCII fast-path limit.</summary>
     private static readonly string[] Utf8Values =
@@ -121,7 +119,7 @@ public sealed class MixedTextDecodingTests
     [Fact]
     public async Task Mariadb_compressed_insert_holds_an_ascii_and_a_utf8mb4_title_in_one_event()
     {
-        var events = await ReadFixtureAsync("mariadb1011-compressed");
+        var events = await FixturePaths.ReadEventsAsync("mariadb1011-compressed");
 
         // INSERT … VALUES (1, 'first', REPEAT('compress me ', 20), …), (2, 'ß✓', '', 0); then title = 'first ✓'.
         var insert = events.OfType<RowsEvent>().Single(r => r.Kind == RowsEventKind.Write);
@@ -138,7 +136,7 @@ public sealed class MixedTextDecodingTests
     [Fact]
     public async Task Mariadb_latin1_text_follows_utf8mb4_text_and_an_ascii_latin1_value_in_the_same_event()
     {
-        var events = await ReadFixtureAsync("mariadb1011-fullmeta-set-geometry");
+        var events = await FixturePaths.ReadEventsAsync("mariadb1011-fullmeta-set-geometry");
 
         var insert = events.OfType<RowsEvent>().Single(r => r.Kind == RowsEventKind.Write);
         var columns = insert.Table.Columns.Select(c => c.Name).ToList();
@@ -171,15 +169,4 @@ public sealed class MixedTextDecodingTests
 
     private static RowsEvent Decode(BinlogEventDecoder decoder, byte[] rawEvent) =>
         Assert.IsType<RowsEvent>(decoder.Decode(rawEvent, EventBuilder.File));
-
-    private static async Task<List<BinlogEvent>> ReadFixtureAsync(string fixture)
-    {
-        var events = new List<BinlogEvent>();
-        await foreach (var e in BinlogFileReader.ReadAsync(FixturePaths.BinlogFile(fixture)))
-        {
-            events.Add(e);
-        }
-
-        return events;
-    }
 }

@@ -25,24 +25,22 @@ public sealed class TableMapMetadataTests
         [4],              // shape: 4 length bytes
         [4]);             // emb: 4 length bytes
 
-    private static byte[] Field(byte type, byte[] value) => Concat([type], Packed((ulong)value.Length), value);
-
     private static byte[] FullMetadata(bool columnCharset) => Concat(
         // SIGNEDNESS over the numeric columns id, amount, secret: id unsigned -> 100xxxxx
-        Field(1, [0b1000_0000]),
+        MetadataField(1, [0b1000_0000]),
         columnCharset
-            ? Field(3, Concat(Packed(45), Packed(8)))                       // COLUMN_CHARSET: name utf8mb4_general_ci, note latin1_swedish_ci
-            : Field(2, Concat(Packed(255), Packed(1), Packed(8))),          // DEFAULT_CHARSET 255, character column #1 (note) is 8
-        Field(4, Concat(PackedString("id"), PackedString("name"), PackedString("note"), PackedString("kind"), PackedString("tags"),
+            ? MetadataField(3, Concat(Packed(45), Packed(8)))                       // COLUMN_CHARSET: name utf8mb4_general_ci, note latin1_swedish_ci
+            : MetadataField(2, Concat(Packed(255), Packed(1), Packed(8))),          // DEFAULT_CHARSET 255, character column #1 (note) is 8
+        MetadataField(4, Concat(PackedString("id"), PackedString("name"), PackedString("note"), PackedString("kind"), PackedString("tags"),
             PackedString("amount"), PackedString("shape"), PackedString("emb"), PackedString("secret"))),
-        Field(5, Concat(Packed(2), PackedString("x"), PackedString("y"))),  // SET_STR_VALUE
-        Field(6, Concat(Packed(2), PackedString("a"), PackedString("b"))),  // ENUM_STR_VALUE
-        Field(7, Packed(1)),                                                // GEOMETRY_TYPE: POINT
-        Field(9, Concat(Packed(0), Packed(0), Packed(1), Packed(4))),       // PRIMARY_KEY_WITH_PREFIX: (id, 0), (name, 4)
-        Field(10, Packed(224)),                                             // ENUM_AND_SET_DEFAULT_CHARSET: utf8mb4_unicode_ci
-        Field(12, [0b1111_1111, 0b0000_0000]),                              // COLUMN_VISIBILITY: secret invisible
-        Field(13, Packed(3)),                                               // VECTOR_DIMENSIONALITY: emb is 3
-        Field(99, [1, 2, 3]));                                              // a field from a future server: skipped
+        MetadataField(5, Concat(Packed(2), PackedString("x"), PackedString("y"))),  // SET_STR_VALUE
+        MetadataField(6, Concat(Packed(2), PackedString("a"), PackedString("b"))),  // ENUM_STR_VALUE
+        MetadataField(7, Packed(1)),                                                // GEOMETRY_TYPE: POINT
+        MetadataField(9, Concat(Packed(0), Packed(0), Packed(1), Packed(4))),       // PRIMARY_KEY_WITH_PREFIX: (id, 0), (name, 4)
+        MetadataField(10, Packed(224)),                                             // ENUM_AND_SET_DEFAULT_CHARSET: utf8mb4_unicode_ci
+        MetadataField(12, [0b1111_1111, 0b0000_0000]),                              // COLUMN_VISIBILITY: secret invisible
+        MetadataField(13, Packed(3)),                                               // VECTOR_DIMENSIONALITY: emb is 3
+        MetadataField(99, [1, 2, 3]));                                              // a field from a future server: skipped
 
     private static TableMapEvent Decode(byte[] optional)
     {
@@ -126,7 +124,7 @@ public sealed class TableMapMetadataTests
     [Fact]
     public void Simple_primary_key_lists_ordinals()
     {
-        var map = Decode(Field(8, Concat(Packed(0), Packed(5))));
+        var map = Decode(MetadataField(8, Concat(Packed(0), Packed(5))));
         Assert.Equal([0, 5], map.Schema.PrimaryKey);
     }
 

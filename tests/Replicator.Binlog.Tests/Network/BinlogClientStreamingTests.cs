@@ -84,7 +84,7 @@ public sealed class BinlogClientStreamingTests
         }
 
         // An empty value may be the shared empty array: it has no element to change.
-        AssertAllDistinct(rows.Select(r => r[1].AsBytes()!).Where(a => a.Length > 0));
+        Instances.AssertDistinct(rows.Select(r => r[1].AsBytes()!).Where(a => a.Length > 0));
     }
 
     /// <summary>
@@ -173,9 +173,9 @@ public sealed class BinlogClientStreamingTests
             }
         }
 
-        AssertAllDistinct(images);
+        Instances.AssertDistinct(images);
         var arrays = images.Select(i => i[1].AsBytes()!).ToList();
-        AssertAllDistinct(arrays);
+        Instances.AssertDistinct(arrays);
 
         // Scribbling over one value leaves every other value as it was.
         var snapshot = arrays.Select(a => a.ToArray()).ToList();
@@ -502,17 +502,5 @@ public sealed class BinlogClientStreamingTests
         Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} bytes, expected {expected.Length}");
         var mismatch = expected.AsSpan().CommonPrefixLength(actual);
         Assert.True(mismatch == expected.Length, $"{what}: differs at byte {mismatch} of {expected.Length}");
-    }
-
-    private static void AssertAllDistinct<T>(IEnumerable<T> items)
-        where T : class
-    {
-        var seen = new HashSet<T>(ReferenceEqualityComparer.Instance);
-        var index = 0;
-        foreach (var item in items)
-        {
-            Assert.True(seen.Add(item), $"item {index} ({typeof(T).Name}) is the same instance as an earlier one");
-            index++;
-        }
     }
 }

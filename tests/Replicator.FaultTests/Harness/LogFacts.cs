@@ -16,36 +16,26 @@ public sealed partial record LogFacts(long DeadLetters, long ReconnectAttempts, 
         long deadLetters = 0, reconnects = 0;
         var removals = new List<(DateTime At, string Address)>();
         var errors = new List<string>();
-        foreach (var path in nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
+        foreach (var (path, at, level, line) in Lines(nodes))
         {
-            foreach (var line in NodeProcess.ReadShared(path).Split('\n'))
+            if (line.Contains("dead letters encountered", StringComparison.Ordinal) && at >= sinceUtc)
             {
-                var header = Header().Match(line);
-                if (!header.Success)
-                {
-                    continue;
-                }
+                deadLetters++;
+            }
 
-                var at = DateTime.ParseExact(header.Groups["at"].Value, "MM/dd/yyyy HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-                if (line.Contains("dead letters encountered", StringComparison.Ordinal) && at >= sinceUtc)
-                {
-                    deadLetters++;
-                }
+            if (IsCaptureFailure(line))
+            {
+                reconnects++;
+            }
 
-                if (line.Contains($"Capture {FaultRun.SourceName}: ", StringComparison.Ordinal) && line.Contains("Retrying in", StringComparison.Ordinal))
-                {
-                    reconnects++;
-                }
+            if (Removing().Match(line) is { Success: true } removal)
+            {
+                removals.Add((at, removal.Groups["address"].Value));
+            }
 
-                if (Removing().Match(line) is { Success: true } removal)
-                {
-                    removals.Add((at, removal.Groups["address"].Value));
-                }
-
-                if (header.Groups["level"].Value == "ERROR" && errors.Count < 30)
-                {
-                    errors.Add(Path.GetFileName(path) + ": " + (line.Length > 300 ? line[..300] + "…" : line));
-                }
+            if (level == "ERROR" && errors.Count < 30)
+            {
+                errors.Add(Path.GetFileName(path) + ": " + Shorten(line));
             }
         }
 
@@ -69,29 +59,34 @@ public sealed partial record LogFacts(long DeadLetters, long ReconnectAttempts, 
     }
 
     /// <summary>When the capture first gave up on its source connection at or after <paramref name="sinceUtc"/>, and what it said, from every node's logs.</summary>
-    public static (DateTime At, string Line)? FirstCaptureFailure(IEnumerable<NodeProcess> nodes, DateTime sinceUtc)
+    public static (DateTime At, string Line)? FirstCaptureFailure(IEnumerable<NodeProcess> nodes, DateTime sinceUtc) =>
+        Lines(nodes)
+            .Where(l => l.At >= sinceUtc && IsCaptureFailure(l.Line))
+            .Select(l => ((DateTime At, string Line)?)(l.At, Shorten(l.Line)))
+            .MinBy(l => l!.Value.At);
+
+    /// <summary>The lines with a log header of every incarnation's log of every node, with their file, time and level.</summary>
+    private static IEnumerable<(string Path, DateTime At, string Level, string Line)> Lines(IEnumerable<NodeProcess> nodes)
     {
-        (DateTime At, string Line)? first = null;
         foreach (var path in nodes.SelectMany(n => n.AllLogs).Where(File.Exists))
         {
             foreach (var line in NodeProcess.ReadShared(path).Split('\n'))
             {
                 var header = Header().Match(line);
-                if (!header.Success || !line.Contains($"Capture {FaultRun.SourceName}: ", StringComparison.Ordinal) || !line.Contains("Retrying in", StringComparison.Ordinal))
+                if (header.Success)
                 {
-                    continue;
-                }
-
-                var at = DateTime.ParseExact(header.Groups["at"].Value, "MM/dd/yyyy HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-                if (at >= sinceUtc && (first is null || at < first.Value.At))
-                {
-                    first = (at, line.Length > 300 ? line[..300] + "…" : line);
+                    var at = DateTime.ParseExact(header.Groups["at"].Value, "MM/dd/yyyy HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                    yield return (path, at, header.Groups["level"].Value, line);
                 }
             }
         }
-
-        return first;
     }
+
+    /// <summary>The capture gave up on its source connection and will retry (one reconnect attempt).</summary>
+    private static bool IsCaptureFailure(string line) =>
+        line.Contains($"Capture {FaultRun.SourceName}: ", StringComparison.Ordinal) && line.Contains("Retrying in", StringComparison.Ordinal);
+
+    private static string Shorten(string line) => line.Length > 300 ? line[..300] + "…" : line;
 
     [GeneratedRegex(@"^\s*\[(?<level>[A-Z]+)\]\[(?<at>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})\d*Z\]")]
     private static partial Regex Header();
