@@ -40,6 +40,7 @@ public sealed class Workload
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _stats = new();
     private MySqlConnection? _connection;
+    private int? _session;
     private long _noiseKey;
 
     public Workload(string connectionString, int seed, int keySpace)
@@ -298,7 +299,8 @@ public sealed class Workload
         {
             LastError = e.Message;
             FailedTransactions++;
-            var session = ServerThreadOrNull(_connection);
+            // Taken when the connection opened: after a command timeout the connection is closed and no longer says.
+            var session = _session;
             await DropConnectionAsync();
             await ResolveUnknownAsync(ops, session, cancellationToken);
             return;
@@ -593,18 +595,6 @@ public sealed class Workload
         });
     }
 
-    private static int? ServerThreadOrNull(MySqlConnection? connection)
-    {
-        try
-        {
-            return connection?.ServerThread;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or MySqlException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>KILLs a session of ours and waits until the server no longer lists it.</summary>
     private static async Task EndSessionAsync(MySqlConnection connection, int session, CancellationToken cancellationToken)
     {
@@ -654,6 +644,7 @@ public sealed class Workload
         }
 
         _connection = connection;
+        _session = connection.ServerThread;
         return connection;
     }
 
@@ -670,6 +661,7 @@ public sealed class Workload
             }
 
             _connection = null;
+            _session = null;
         }
     }
 
