@@ -26,12 +26,20 @@ public static class Program
         var transactions = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
         if (args.Length > 1 && args[1] == "--reuse")
         {
-            // Diagnostics: the full pipeline with a no-op sink over an existing range (file:pos file:pos schema).
+            // Diagnostics: the full pipeline over an existing range (file:pos file:pos schema), once
+            // per job named after it (noop, redis; default both), each on a fresh node and empty keys.
             var range = new Workload.Range(Parse(args[2]), Parse(args[3]), transactions * 100L);
-            var nothing = await FullPipelineAsync(cdc, redis, range, args[4], typeof(NullJob).AssemblyQualifiedName!);
-            Console.WriteLine($"no-op sink: {range.Changes / nothing.Elapsed.TotalSeconds:N0} changes/s");
-            var real = await FullPipelineAsync(cdc, redis, range, args[4], "redis-cache");
-            Console.WriteLine($"redis-cache: {range.Changes / real.Elapsed.TotalSeconds:N0} changes/s");
+            using var keys = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
+            foreach (var run in args.Length > 5 ? args[5..] : ["noop", "redis"])
+            {
+                await ClearAsync(keys, "bench:");
+                var job = run == "noop" ? typeof(NullJob).AssemblyQualifiedName! : "redis-cache";
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var result = await FullPipelineAsync(cdc, redis, range, args[4], job);
+                cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                Console.WriteLine($"{run}: {range.Changes / result.Elapsed.TotalSeconds:N0} changes/s, {cpu.TotalMicroseconds / range.Changes:0.0} CPU-µs per change in this process");
+            }
+
             return 0;
         }
 

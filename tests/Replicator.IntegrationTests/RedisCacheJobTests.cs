@@ -70,13 +70,93 @@ public sealed class RedisCacheJobTests : IAsyncLifetime
     {
         using var redis = Servers.ConnectRedis();
         var db = redis.GetDatabase();
-        await db.HashSetAsync($"{_prefix}_v:shop:t:5", "x", "poison");
+        await db.StringSetAsync($"{_prefix}shop:t:5", "poison");
         var batch = Enumerable.Range(1, 300).Select(i => Item(Change(i, i, 1000 + i))).ToList();
         var results = await _job.ApplyAsync(batch, CancellationToken.None);
         Assert.False(results[4].Success);
         Assert.Contains("WRONGTYPE", results[4].Error);
         Assert.Equal(299, results.Count(r => r.Success && !r.Stale));
         Assert.Equal("300", (string?)await db.HashGetAsync($"{_prefix}shop:t:300", "v"));
+    }
+
+    [Fact]
+    public async Task A_key_the_job_holds_no_version_for_keeps_what_is_not_its_own()
+    {
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        await db.HashSetAsync($"{_prefix}shop:t:40", [new("foreign", "keep"), new("note", "old")]);
+        await db.StringSetAsync($"{_prefix}shop:t:41", "str");
+        await db.StringSetAsync($"{_prefix}shop:t:42", "str");
+        await db.HashSetAsync($"{_prefix}shop:t:43", [new("foreign", "keep"), new("v", "9")]);
+
+        var results = await _job.ApplyAsync(
+            [Item(Change(40, 1, 500)), Item(Change(41, 1, 500)), Item(Change(42, 1, 500, ChangeAction.Delete)), Item(Change(43, 1, 500, ChangeAction.Delete))],
+            CancellationToken.None);
+
+        // An unowned hash: the row's columns are set and its NULL column removed; the rest stays.
+        Assert.True(results[0].Success && !results[0].Stale);
+        var merged = (await db.HashGetAllAsync($"{_prefix}shop:t:40")).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+        Assert.Equal(new Dictionary<string, string> { ["foreign"] = "keep", ["id"] = "40", ["v"] = "1" }, merged);
+
+        // A key of another type is refused, written or deleted, and left as it was.
+        Assert.False(results[1].Success);
+        Assert.Contains("WRONGTYPE", results[1].Error);
+        Assert.False(results[2].Success);
+        Assert.Contains("WRONGTYPE", results[2].Error);
+        Assert.Equal("str", (string?)await db.StringGetAsync($"{_prefix}shop:t:41"));
+        Assert.Equal("str", (string?)await db.StringGetAsync($"{_prefix}shop:t:42"));
+
+        // A delete of an unowned hash removes the row's columns, not the key, and leaves its tombstone.
+        Assert.True(results[3].Success && !results[3].Stale);
+        Assert.Equal([new("foreign", "keep")], await db.HashGetAllAsync($"{_prefix}shop:t:43"));
+        Assert.True(await db.KeyTimeToLiveAsync($"{_prefix}_v:shop:t:43") is { } ttl && ttl > TimeSpan.Zero);
+
+        // Once the job has written the row, a full image replaces it.
+        await _job.ApplyAsync([Item(Change(40, 2, 600))], CancellationToken.None);
+        var replaced = (await db.HashGetAllAsync($"{_prefix}shop:t:40")).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+        Assert.Equal(new Dictionary<string, string> { ["id"] = "40", ["v"] = "2" }, replaced);
+    }
+
+    [Fact]
+    public async Task Rows_of_several_tables_and_null_patterns_in_one_call_each_get_their_own_columns()
+    {
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        IReadOnlyList<string> a = ["id", "x", "y"], b = ["k", "name"];
+        static RowChange Row(string table, IReadOnlyList<string> names, ColumnValue[] values, long position) =>
+            new("s", "shop", table, ChangeAction.Write, new RowKey([names[0]], [values[0]]), null, new RowData(names, values),
+                new ChangePosition("mariadb-bin.000001", position, null), new SourceVersion(1, position, 0), DateTime.UtcNow);
+
+        // Interleaved tables, NULL patterns and a partial image, 300 rows: three script calls, shapes shared within each.
+        var changes = new List<RowChange>();
+        for (var i = 0; i < 300; i++)
+        {
+            changes.Add((i % 4) switch
+            {
+                0 => Row("a", a, [ColumnValue.FromInt64(i), ColumnValue.FromInt64(i * 10), ColumnValue.Null], 1000 + i),
+                1 => Row("a", a, [ColumnValue.FromInt64(i), ColumnValue.Null, ColumnValue.FromInt64(i * 20)], 1000 + i),
+                2 => Row("b", b, [ColumnValue.FromInt64(i), ColumnValue.FromBytes(System.Text.Encoding.UTF8.GetBytes($"n{i}"))], 1000 + i),
+                _ => Row("a", a, [ColumnValue.FromInt64(i), ColumnValue.Absent, ColumnValue.FromInt64(i * 30)], 1000 + i),
+            });
+        }
+
+        await db.HashSetAsync($"{_prefix}shop:a:3", [new("x", "before"), new("y", "before")]);
+        var results = await _job.ApplyAsync(changes.Select(Item).ToList(), CancellationToken.None);
+        Assert.All(results, r => Assert.True(r.Success && !r.Stale, r.Error));
+        for (var i = 0; i < 300; i++)
+        {
+            var table = i % 4 == 2 ? "b" : "a";
+            var hash = (await db.HashGetAllAsync($"{_prefix}shop:{table}:{i}")).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+            var expected = (i % 4) switch
+            {
+                0 => new Dictionary<string, string> { ["id"] = $"{i}", ["x"] = $"{i * 10}" },
+                1 => new Dictionary<string, string> { ["id"] = $"{i}", ["y"] = $"{i * 20}" },
+                2 => new Dictionary<string, string> { ["k"] = $"{i}", ["name"] = $"n{i}" },
+                _ => new Dictionary<string, string> { ["id"] = $"{i}", ["x"] = i == 3 ? "before" : null!, ["y"] = $"{i * 30}" }
+                    .Where(p => p.Value is not null).ToDictionary(),
+            };
+            Assert.Equal(expected, hash);
+        }
     }
 
     /// <summary>

@@ -16,49 +16,93 @@ namespace Replicator.Engine.Jobs;
 /// <c>tombstone-ttl</c> so a late write cannot bring the row back.
 /// </summary>
 /// <remarks>
-/// A full row image replaces the hash; a partial image (binlog_row_image=MINIMAL) updates only the
-/// columns it carries. The commands of a batch are sent together and awaited together.
+/// <para>
+/// A full row image replaces a hash the job wrote before (one it holds a version for); a partial
+/// image (binlog_row_image=MINIMAL) updates only the columns it carries.
+/// </para>
+/// <para>
+/// A key the job holds no version for is not its own: something else wrote it, or its version key
+/// was evicted. The job then touches only the row's columns: it sets them and removes the NULL ones,
+/// and a delete removes the columns rather than the key. A key of another type there is refused
+/// (WRONGTYPE), so the change is retried and then dead-lettered, and nothing it does not own is lost.
+/// </para>
+/// <para>
+/// The commands of a batch go out together, 128 rows per script call. A call reads the versions
+/// of its rows in one MGET and stores the new ones in one MSET, and it sends each distinct set of
+/// column names (a table's shape) once rather than with every row.
+/// </para>
 /// </remarks>
 public sealed class RedisCacheJob : IReplicationJob
 {
     private const int RowsPerCall = 128;
 
-    // For each row: KEYS[2i-1] the row's hash, KEYS[2i] its version key. ARGV[1] is the tombstone
-    // ttl in ms, then per row: version, mode (d(elete), r(eplace), m(erge)), number of field/value
-    // pairs, number of fields to remove, the pairs, the fields. Returns per row 1 (written),
+    // KEYS: the chunk's n row hashes, then their n version keys. ARGV[1] is the tombstone ttl in
+    // ms, ARGV[2] the number of shapes; each shape is its count of columns to set, its count of
+    // columns to remove, then those names. Then per row: its version, its op (shape * 4 + mode;
+    // mode 0 replace, 1 merge, 2 delete; a delete's shape names the columns it may remove) and,
+    // unless it is a delete, the values of its shape's columns to set. Returns per row 1 (written),
     // 0 (refused: the stored version is as new or newer) or the error's text. Each row's commands
     // run through pcall, so one row the sink refuses (WRONGTYPE) does not fail the others.
     private const string BatchScript = """
+        local n = #KEYS / 2
         local ttl = ARGV[1]
-        local a = 2
-        local out = {}
-        for k = 1, #KEYS, 2 do
-          local version, mode = ARGV[a], ARGV[a + 1]
-          local pairs, removes = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-          local first = a + 4
-          a = first + pairs * 2 + removes
-          local row, ver = KEYS[k], KEYS[k + 1]
-          local current = redis.pcall('GET', ver)
-          if type(current) == 'table' and current.err then
-            out[#out + 1] = current.err
-          elseif current and current >= version then
-            out[#out + 1] = 0
+        local a = 3
+        local shapes = {}
+        for s = 1, tonumber(ARGV[2]) do
+          local sets, removes = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+          local set, names = {}, {}
+          for i = 1, sets do
+            set[2 * i - 1] = ARGV[a + 1 + i]
+            names[i] = ARGV[a + 1 + i]
+          end
+          local remove = {}
+          for i = 1, removes do remove[i] = ARGV[a + 1 + sets + i] end
+          shapes[s] = { set = set, sets = sets, names = names, remove = remove }
+          a = a + 2 + sets + removes
+        end
+        local function failed(r) return type(r) == 'table' and r.err end
+        local held = redis.call('MGET', unpack(KEYS, n + 1, n + n))
+        local out, mset, written = {}, {}, {}
+        for k = 1, n do
+          local version, op = ARGV[a], tonumber(ARGV[a + 1])
+          local mode = op % 4
+          local shape = shapes[(op - mode) / 4]
+          local first = a + 2
+          if mode == 2 then a = first else a = first + shape.sets end
+          local current = held[k]
+          if current and current >= version then
+            out[k] = 0
           else
-            local r
-            if mode == 'd' then
-              r = redis.pcall('DEL', row)
-              if not (type(r) == 'table' and r.err) then r = redis.pcall('SET', ver, version, 'PX', ttl) end
+            local row, r = KEYS[k], nil
+            if mode == 2 then
+              if current then
+                r = redis.pcall('DEL', row)
+              elseif shape.sets > 0 then
+                r = redis.pcall('HDEL', row, unpack(shape.names))
+              end
+              if not failed(r) then r = redis.pcall('SET', KEYS[n + k], version, 'PX', ttl) end
             else
-              if mode == 'r' then r = redis.pcall('DEL', row) end
-              if pairs > 0 and not (type(r) == 'table' and r.err) then r = redis.pcall('HSET', row, unpack(ARGV, first, first + pairs * 2 - 1)) end
-              if removes > 0 and not (type(r) == 'table' and r.err) then r = redis.pcall('HDEL', row, unpack(ARGV, first + pairs * 2, first + pairs * 2 + removes - 1)) end
-              if not (type(r) == 'table' and r.err) then r = redis.pcall('SET', ver, version) end
+              local replace = mode == 0 and current
+              if replace then r = redis.pcall('DEL', row) end
+              if shape.sets > 0 and not failed(r) then
+                local set = shape.set
+                for i = 1, shape.sets do set[2 * i] = ARGV[first + i - 1] end
+                r = redis.pcall('HSET', row, unpack(set))
+              end
+              if #shape.remove > 0 and not replace and not failed(r) then r = redis.pcall('HDEL', row, unpack(shape.remove)) end
+              if not failed(r) then
+                mset[#mset + 1] = KEYS[n + k]
+                mset[#mset + 1] = version
+                written[#written + 1] = k
+              end
             end
-            if type(r) == 'table' and r.err then
-              out[#out + 1] = r.err
-            else
-              out[#out + 1] = 1
-            end
+            if failed(r) then out[k] = r.err else out[k] = 1 end
+          end
+        end
+        if #mset > 0 then
+          local r = redis.pcall('MSET', unpack(mset))
+          if failed(r) then
+            for _, k in ipairs(written) do out[k] = r.err end
           end
         end
         return out
@@ -72,6 +116,7 @@ public sealed class RedisCacheJob : IReplicationJob
     private readonly ApplyLedger _ledger;
     private readonly SourceRowReader? _reader;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Schema, string Table), KeyPrefixes> _prefixes = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ShapeKey, Shape> _shapes = new();
     private KeyPrefixes? _lastPrefixes;
 
     public RedisCacheJob(JobContext context)
@@ -104,36 +149,56 @@ public sealed class RedisCacheJob : IReplicationJob
 
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
-        var arguments = _reader is null
-            ? ArgumentsOf(batch)
-            : await CurrentRowArgumentsAsync(batch, cancellationToken).ConfigureAwait(false);
+        var writes = _reader is null
+            ? WritesOf(batch)
+            : await CurrentRowWritesAsync(batch, cancellationToken).ConfigureAwait(false);
 
         // One script call per chunk of rows: Lua's per-call cost, not the writes, bounds a
         // one-row-per-call job at a few tens of thousands of rows a second.
         var pending = new List<(int First, int Count, Task<RedisResult> Call)>();
+        var shapes = new Dictionary<Shape, int>(ReferenceEqualityComparer.Instance);
         for (var first = 0; first < batch.Count; first += RowsPerCall)
         {
             var count = Math.Min(RowsPerCall, batch.Count - first);
             var keys = new RedisKey[count * 2];
-            var length = 1;
+            shapes.Clear();
+            var length = 2;
             for (var i = 0; i < count; i++)
             {
-                length += arguments[first + i].Length;
+                var write = writes[first + i];
+                length += 2 + write.Values.Length;
+                if (shapes.TryAdd(write.Shape, shapes.Count + 1))
+                {
+                    length += 2 + write.Shape.Set.Length + write.Shape.Remove.Length;
+                }
             }
 
             var values = new RedisValue[length];
             values[0] = _tombstoneMilliseconds;
-            var at = 1;
+            values[1] = shapes.Count;
+            var at = 2;
+            foreach (var shape in shapes.Keys)
+            {
+                values[at++] = shape.Set.Length;
+                values[at++] = shape.Remove.Length;
+                shape.Set.CopyTo(values, at);
+                at += shape.Set.Length;
+                shape.Remove.CopyTo(values, at);
+                at += shape.Remove.Length;
+            }
+
             for (var i = 0; i < count; i++)
             {
                 var change = batch[first + i].Change;
                 var prefixes = PrefixesOf(change.Schema, change.Table);
                 RedisKey canonical = change.Key.Canonical;
-                keys[2 * i] = canonical.Prepend(prefixes.Row);
-                keys[(2 * i) + 1] = canonical.Prepend(prefixes.Version);
-                var row = arguments[first + i];
-                row.CopyTo(values, at);
-                at += row.Length;
+                keys[i] = canonical.Prepend(prefixes.Row);
+                keys[count + i] = canonical.Prepend(prefixes.Version);
+                var write = writes[first + i];
+                values[at++] = write.Version;
+                values[at++] = (shapes[write.Shape] * 4) + (int)write.Mode;
+                write.Values.CopyTo(values, at);
+                at += write.Values.Length;
             }
 
             pending.Add((first, count, _database.ScriptEvaluateAsync(BatchScript, keys, values)));
@@ -178,15 +243,15 @@ public sealed class RedisCacheJob : IReplicationJob
         return results;
     }
 
-    private static RedisValue[][] ArgumentsOf(IReadOnlyList<JobItem> batch)
+    private RowWrite[] WritesOf(IReadOnlyList<JobItem> batch)
     {
-        var arguments = new RedisValue[batch.Count][];
+        var writes = new RowWrite[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            arguments[i] = Arguments(batch[i].Change);
+            writes[i] = WriteOf(batch[i].Change);
         }
 
-        return arguments;
+        return writes;
     }
 
     /// <summary>
@@ -194,105 +259,92 @@ public sealed class RedisCacheJob : IReplicationJob
     /// it is now (a row that is gone is deleted), fenced by the version of the newest change the
     /// bucket holds for it.
     /// </summary>
-    private async Task<RedisValue[][]> CurrentRowArgumentsAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+    private async Task<RowWrite[]> CurrentRowWritesAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
-        var arguments = new RedisValue[batch.Count][];
+        var writes = new RowWrite[batch.Count];
         foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table)))
         {
             var (schema, table) = group.Key;
             var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
             var rows = await _reader!.ReadAsync(schema, table, keys, cancellationToken).ConfigureAwait(false);
             var columns = await _reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
+            var names = columns.Names;
+            var roles = new ColumnRole[names.Count];
             foreach (var (item, index) in group)
             {
-                var version = item.Change.Version.ToString();
+                RedisValue version = item.Change.Version.ToString();
                 if (!rows.TryGetValue(item.Key.Canonical, out var row))
                 {
-                    arguments[index] = DeleteArguments(version);
+                    Array.Fill(roles, ColumnRole.Set);
+                    writes[index] = new RowWrite(version, WriteMode.Delete, ShapeOf(names, roles), []);
                     continue;
                 }
 
-                var set = new List<RedisValue>(columns.Names.Count * 2);
-                for (var c = 0; c < columns.Names.Count; c++)
+                var set = 0;
+                for (var c = 0; c < names.Count; c++)
+                {
+                    roles[c] = row.Values[c] is null ? ColumnRole.Remove : ColumnRole.Set;
+                    set += row.Values[c] is null ? 0 : 1;
+                }
+
+                var values = new RedisValue[set];
+                set = 0;
+                for (var c = 0; c < names.Count; c++)
                 {
                     if (row.Values[c] is { } value)
                     {
-                        set.Add(columns.Names[c]);
-                        set.Add(value is byte[] bytes ? (RedisValue)bytes : (string)value);
+                        values[set++] = value is byte[] bytes ? (RedisValue)bytes : (string)value;
                     }
                 }
 
-                var args = new RedisValue[4 + set.Count];
-                args[0] = version;
-                args[1] = "r";
-                args[2] = set.Count / 2;
-                args[3] = 0;
-                set.CopyTo(args, 4);
-                arguments[index] = args;
+                writes[index] = new RowWrite(version, WriteMode.Replace, ShapeOf(names, roles), values);
             }
         }
 
-        return arguments;
+        return writes;
     }
 
-    /// <summary>One row's script arguments: version, mode, pair count, removal count, the pairs, the fields to remove.</summary>
-    private static RedisValue[] Arguments(RowChange change)
+    /// <summary>
+    /// A change as a write: a full image replaces the row and removes its NULL columns, a partial
+    /// one sets what it carries and removes the columns it says are now NULL; a delete may remove
+    /// the columns of its before image.
+    /// </summary>
+    private RowWrite WriteOf(RowChange change)
     {
-        var version = change.Version.ToString();
+        RedisValue version = change.Version.ToString();
+        var row = change.Image!;
+        Span<ColumnRole> roles = row.Count <= 256 ? stackalloc ColumnRole[row.Count] : new ColumnRole[row.Count];
         if (change.Action == ChangeAction.Delete)
         {
-            return DeleteArguments(version);
+            for (var i = 0; i < row.Count; i++)
+            {
+                roles[i] = row.Values[i].IsAbsent ? ColumnRole.Skip : ColumnRole.Set;
+            }
+
+            return new RowWrite(version, WriteMode.Delete, ShapeOf(row.Names, roles), []);
         }
 
-        var row = change.After!;
         var partial = false;
-        int pairs = 0, removes = 0;
+        var set = 0;
         for (var i = 0; i < row.Count; i++)
         {
             var value = row.Values[i];
-            if (value.IsAbsent)
-            {
-                partial = true;
-            }
-            else if (value.IsNull)
-            {
-                removes++;
-            }
-            else
-            {
-                pairs++;
-            }
+            partial |= value.IsAbsent;
+            roles[i] = value.IsAbsent ? ColumnRole.Skip : value.IsNull ? ColumnRole.Remove : ColumnRole.Set;
+            set += roles[i] == ColumnRole.Set ? 1 : 0;
         }
 
-        // A full image replaces the hash (its null columns are simply not there); a partial one
-        // sets what it carries and removes the columns it says are now null.
-        removes = partial ? removes : 0;
-        var args = new RedisValue[4 + (pairs * 2) + removes];
-        args[0] = version;
-        args[1] = partial ? "m" : "r";
-        args[2] = pairs;
-        args[3] = removes;
-        int set = 4, remove = 4 + (pairs * 2);
+        var values = new RedisValue[set];
+        set = 0;
         for (var i = 0; i < row.Count; i++)
         {
+            if (roles[i] != ColumnRole.Set)
+            {
+                continue;
+            }
+
             var value = row.Values[i];
-            if (value.IsAbsent)
-            {
-                continue;
-            }
-
-            if (value.IsNull)
-            {
-                if (partial)
-                {
-                    args[remove++] = row.Names[i];
-                }
-
-                continue;
-            }
-
-            args[set++] = row.Names[i];
-            args[set++] = value.Kind switch
+            values[set++] = value.Kind switch
             {
                 ValueKind.Int64 => value.AsInt64(),
                 ValueKind.UInt64 => value.AsUInt64(),
@@ -301,10 +353,89 @@ public sealed class RedisCacheJob : IReplicationJob
             };
         }
 
-        return args;
+        return new RowWrite(version, partial ? WriteMode.Merge : WriteMode.Replace, ShapeOf(row.Names, roles), values);
     }
 
-    private static RedisValue[] DeleteArguments(string version) => [version, "d", 0, 0];
+    /// <summary>
+    /// The shape of a row: which of its table's columns it sets and which it removes. Shapes of
+    /// tables up to 64 columns are kept per names list (one per table version) and pattern, so a
+    /// script call sends each once; a wider table's rows each send their own.
+    /// </summary>
+    private Shape ShapeOf(IReadOnlyList<string> names, ReadOnlySpan<ColumnRole> roles)
+    {
+        if (names.Count > 64)
+        {
+            return BuildShape(names, roles);
+        }
+
+        ulong set = 0, remove = 0;
+        for (var i = 0; i < roles.Length; i++)
+        {
+            set |= roles[i] == ColumnRole.Set ? 1UL << i : 0;
+            remove |= roles[i] == ColumnRole.Remove ? 1UL << i : 0;
+        }
+
+        var key = new ShapeKey(names, set, remove);
+        if (_shapes.TryGetValue(key, out var shape))
+        {
+            return shape;
+        }
+
+        if (_shapes.Count >= 4096)
+        {
+            // Many table versions or NULL patterns: start over rather than grow without bound.
+            _shapes.Clear();
+        }
+
+        return _shapes[key] = BuildShape(names, roles);
+    }
+
+    private static Shape BuildShape(IReadOnlyList<string> names, ReadOnlySpan<ColumnRole> roles)
+    {
+        var set = new List<RedisValue>(roles.Length);
+        var remove = new List<RedisValue>();
+        for (var i = 0; i < roles.Length; i++)
+        {
+            if (roles[i] == ColumnRole.Set)
+            {
+                set.Add(names[i]);
+            }
+            else if (roles[i] == ColumnRole.Remove)
+            {
+                remove.Add(names[i]);
+            }
+        }
+
+        return new Shape([.. set], [.. remove]);
+    }
+
+    private enum WriteMode
+    {
+        Replace = 0,
+        Merge = 1,
+        Delete = 2,
+    }
+
+    private enum ColumnRole : byte
+    {
+        Skip,
+        Set,
+        Remove,
+    }
+
+    /// <summary>One row's write: its version, what it does, its shape and the values of the shape's columns to set, in order.</summary>
+    private readonly record struct RowWrite(RedisValue Version, WriteMode Mode, Shape Shape, RedisValue[] Values);
+
+    /// <summary>Column names a row sets and removes; shared by the rows of one table version and NULL pattern.</summary>
+    private sealed record Shape(RedisValue[] Set, RedisValue[] Remove);
+
+    /// <summary>A shape's identity: the names list (compared by reference) and the columns set and removed.</summary>
+    private readonly record struct ShapeKey(object Names, ulong Set, ulong Remove)
+    {
+        public bool Equals(ShapeKey other) => ReferenceEquals(Names, other.Names) && Set == other.Set && Remove == other.Remove;
+
+        public override int GetHashCode() => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Names), Set, Remove);
+    }
 
     /// <summary>The key prefixes of a table's row hashes and version keys, encoded once per table.</summary>
     private KeyPrefixes PrefixesOf(string schema, string table)

@@ -12,10 +12,9 @@ namespace Replicator.FaultTests.Scenarios;
 /// dead-letter store empties and the sink equals the source.
 /// </summary>
 /// <remarks>
-/// FAULTS.md's recipe (<c>SET &lt;prefix&gt;src:t:&lt;pk&gt; "str"</c>, so that HSET meets WRONGTYPE)
-/// is applied, but alone it poisons nothing here: a full row image replaces the row's key
-/// (DEL, then HSET), string or not. What makes the write fail is the row's version key, which the
-/// job's compare-and-set reads first: it is made a hash, so GET fails with WRONGTYPE.
+/// The poison is FAULTS.md's recipe, <c>SET &lt;prefix&gt;src:t:&lt;pk&gt; "str"</c>: the job holds no
+/// version for such a key, so it is not its own, and it neither replaces nor deletes it. HSET and
+/// HDEL meet WRONGTYPE, for every change of the pk, writes and deletes alike.
 /// </remarks>
 public sealed class F8PoisonRowTests(ITestOutputHelper output) : FaultScenario(output)
 {
@@ -82,7 +81,6 @@ public sealed class F8PoisonRowTests(ITestOutputHelper output) : FaultScenario(o
                 foreach (var pk in Poison)
                 {
                     await database.StringSetAsync($"{run.Options.KeyPrefix}src:t:{pk}", "str");
-                    await database.HashSetAsync($"{run.Options.KeyPrefix}_v:src:t:{pk}", "poison", "1");
                 }
             });
 }
