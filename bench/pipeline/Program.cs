@@ -34,10 +34,8 @@ public static class Program
             {
                 await ClearAsync(keys, "bench:");
                 var job = run == "noop" ? typeof(NullJob).AssemblyQualifiedName! : "redis-cache";
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var result = await FullPipelineAsync(cdc, redis, range, args[4], job);
-                cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                Console.WriteLine($"{run}: {range.Changes / result.Elapsed.TotalSeconds:N0} changes/s, {cpu.TotalMicroseconds / range.Changes:0.0} CPU-µs per change in this process");
+                Console.WriteLine($"{run}: {range.Changes / result.Elapsed.TotalSeconds:N0} changes/s; CPU-µs per change: {result.Cpu.Describe(range.Changes)}");
             }
 
             return 0;
@@ -50,6 +48,7 @@ public static class Program
 
         using var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
         var rows = new List<string[]>();
+        var budget = new List<string>();
 
         foreach (var (name, range, schema) in new[] { ("mixed 1M", mixed, "bench_pipeline"), ("hot keys", hot, "bench_hot") })
         {
@@ -58,6 +57,8 @@ public static class Program
             await ClearAsync(multiplexer, "bench:");
             var full = await FullPipelineAsync(cdc, redis, range, schema);
             rows.Add([name, $"{range.Changes:N0}", Rate(range.Changes, baseline.Elapsed), $"{baseline.Writes:N0}", Rate(range.Changes, full.Elapsed), $"{full.Writes:N0}", $"{baseline.Elapsed / full.Elapsed:0.00}"]);
+            budget.Add(baseline.Cpu.Row(name, "minimal", range.Changes, baseline.Elapsed));
+            budget.Add(full.Cpu.Row(name, "full", range.Changes, full.Elapsed));
         }
 
         Console.WriteLine();
@@ -67,6 +68,12 @@ public static class Program
         {
             Console.WriteLine("| " + string.Join(" | ", row) + " |");
         }
+
+        Console.WriteLine();
+        Console.WriteLine($"CPU per change while each pipeline ran ({Environment.ProcessorCount} cores here; 150,000 changes/s leaves {Environment.ProcessorCount * 1e6 / 150_000:0.0} CPU-µs per change in all):");
+        Console.WriteLine("| workload | pipeline | replicator (this process) | redis | mariadb | total | cores busy |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        budget.ForEach(Console.WriteLine);
 
         var scaleRange = await Workload.BuildAsync(admin, "bench_scale", Math.Max(100, transactions / 10));
         Console.WriteLine();
@@ -111,10 +118,11 @@ public static class Program
     }
 
     /// <summary>The baseline: decode the binlog range and send HSET/DEL for every row, pipelined, no dedupe, no fencing, no offsets.</summary>
-    private static async Task<(TimeSpan Elapsed, long Writes)> MinimalPipelineAsync(string cdc, ConnectionMultiplexer multiplexer, Workload.Range range)
+    private static async Task<(TimeSpan Elapsed, long Writes, CpuUse Cpu)> MinimalPipelineAsync(string cdc, ConnectionMultiplexer multiplexer, Workload.Range range)
     {
         var db = multiplexer.GetDatabase();
         var options = BinlogClientOptions.FromConnectionString(cdc) with { ServerId = 9901, Start = StartPosition.At(range.Start), Blocking = false };
+        var cpu = await CpuUse.StartAsync(multiplexer);
         var clock = Stopwatch.StartNew();
         var pending = new List<Task>(20_000);
         long writes = 0;
@@ -158,7 +166,8 @@ public static class Program
         }
 
         await Task.WhenAll(pending);
-        return (clock.Elapsed, writes);
+        var elapsed = clock.Elapsed;
+        return (elapsed, writes, await cpu.StopAsync());
     }
 
     // Every node's capture registers with its own server id: MariaDB refuses a second dump with the
@@ -168,6 +177,8 @@ public static class Program
     private static Config NodeConfig(string cdc, string redis, Workload.Range range, string schema, string dataDir, string roles, string seed, string job, int batch) =>
         HoconLoader.LoadString($$"""
             akka.loglevel = WARNING
+            # Nodes stopping one after another at the end of a scale-out run are expected, not news.
+            akka.remote.log-remote-lifecycle-events = off
             akka.cluster.singleton-proxy.log-singleton-identification-failure = off
             akka.cluster.roles = [{{roles}}]
             akka.cluster.seed-nodes = [{{seed}}]
@@ -196,19 +207,22 @@ public static class Program
     private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 
     /// <summary>The whole product on one node: from its start until the capture's offset passed the range's end with nothing outstanding.</summary>
-    private static async Task<(TimeSpan Elapsed, long Writes)> FullPipelineAsync(string cdc, string redis, Workload.Range range, string schema, string job = "redis-cache")
+    private static async Task<(TimeSpan Elapsed, long Writes, CpuUse Cpu)> FullPipelineAsync(string cdc, string redis, Workload.Range range, string schema, string job = "redis-cache")
     {
         var data = Directory.CreateTempSubdirectory("replicator-bench-").FullName;
         try
         {
             // Clocked from the node being Up (its capture starts reading then) to the end of the range applied.
+            using var redisAdmin = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
             var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, redis, range, schema, data, "capture, worker", "", job, 500));
+            var cpu = await CpuUse.StartAsync(redisAdmin);
             var clock = Stopwatch.StartNew();
             await WaitForRangeAsync(node, range);
             var elapsed = clock.Elapsed;
+            await cpu.StopAsync();
             var writes = node.Metrics.Definition("bench").Applied;
             await node.StopAsync();
-            return (elapsed, writes);
+            return (elapsed, writes, cpu);
         }
         finally
         {

@@ -12,6 +12,8 @@ namespace Replicator.Engine.Model;
 public sealed class RowKey : IEquatable<RowKey>
 {
     private string? _canonical;
+    private int _hash;
+    private bool _hashed;
 
     public RowKey(IReadOnlyList<string> names, ColumnValue[] values)
     {
@@ -54,7 +56,17 @@ public sealed class RowKey : IEquatable<RowKey>
 
     public override bool Equals(object? obj) => Equals(obj as RowKey);
 
-    public override int GetHashCode() => Canonical.GetHashCode(StringComparison.Ordinal);
+    /// <summary>The canonical text's hash, computed once: a key is looked up several times on its way through a bucket.</summary>
+    public override int GetHashCode()
+    {
+        if (!_hashed)
+        {
+            _hash = Canonical.GetHashCode(StringComparison.Ordinal);
+            _hashed = true;
+        }
+
+        return _hash;
+    }
 
     public override string ToString() => Canonical;
 }

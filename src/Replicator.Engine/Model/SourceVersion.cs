@@ -39,7 +39,23 @@ public readonly record struct SourceVersion(long FileSequence, long Position, in
     public static bool operator >=(SourceVersion left, SourceVersion right) => left.CompareTo(right) >= 0;
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{FileSequence:x8}{Position:x12}{Row:x6}");
+        (ulong)FileSequence <= 0xFFFF_FFFF && (ulong)Position <= 0xFFFF_FFFF_FFFF && (uint)Row <= 0xFF_FFFF
+            ? string.Create(TextLength, this, static (text, version) =>
+            {
+                WriteHex(text[..8], version.FileSequence);
+                WriteHex(text.Slice(8, 12), version.Position);
+                WriteHex(text.Slice(20, 6), version.Row);
+            })
+            : string.Create(CultureInfo.InvariantCulture, $"{FileSequence:x8}{Position:x12}{Row:x6}");
+
+    private static void WriteHex(Span<char> into, long value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--)
+        {
+            into[i] = "0123456789abcdef"[(int)(value & 0xF)];
+            value >>= 4;
+        }
+    }
 
     public static SourceVersion Parse(string text)
     {

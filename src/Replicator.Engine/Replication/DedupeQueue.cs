@@ -21,10 +21,10 @@ public sealed class DedupeQueue
     private readonly DedupeMode _mode;
     private readonly RetryPolicy _retry;
     private readonly Random _random;
-    private readonly Dictionary<(string Schema, string Table, string Pk), PkState> _pks = new();
+    private readonly Dictionary<PkKey, PkState> _pks = new();
     private readonly LinkedList<PkState> _ready = new();
     private readonly PriorityQueue<PkState, DateTime> _backingOff = new();
-    private readonly Dictionary<DeliveryId, PkState> _pending = new();
+    private readonly Dictionary<DeliveryId, PkState> _pending = new(BySequence.Instance);
     private readonly Dictionary<string, FinishedSet> _finished = new();
 
     public DedupeQueue(DedupeMode mode, RetryPolicy retry, int seed = 0)
@@ -263,13 +263,31 @@ public sealed class DedupeQueue
         }
     }
 
-    private static (string, string, string) KeyOf(RowChange change) => (change.Schema, change.Table, change.Key.Canonical);
+    private static PkKey KeyOf(RowChange change) => new(change.Schema, change.Table, change.Key);
 
-    private sealed class PkState(RowKey key, (string, string, string) tableKey)
+    /// <summary>A pk of a table. Hashed by the key's cached hash alone: tables sharing key values only share buckets of the dictionary.</summary>
+    private readonly record struct PkKey(string Schema, string Table, RowKey Key)
+    {
+        public bool Equals(PkKey other) => Key.Equals(other.Key) && Table == other.Table && Schema == other.Schema;
+
+        public override int GetHashCode() => Key.GetHashCode();
+    }
+
+    /// <summary>Delivery ids hashed by sequence alone: one capture incarnation's sequences are distinct, and hashing the epoch text every time is most of the cost.</summary>
+    private sealed class BySequence : IEqualityComparer<DeliveryId>
+    {
+        public static BySequence Instance { get; } = new();
+
+        public bool Equals(DeliveryId x, DeliveryId y) => x.Sequence == y.Sequence && x.Epoch == y.Epoch;
+
+        public int GetHashCode(DeliveryId id) => id.Sequence.GetHashCode();
+    }
+
+    private sealed class PkState(RowKey key, PkKey tableKey)
     {
         public RowKey Key { get; } = key;
 
-        public (string Schema, string Table, string Pk) TableKey { get; } = tableKey;
+        public PkKey TableKey { get; } = tableKey;
 
         public LinkedList<Waiting> Queue { get; } = new();
 

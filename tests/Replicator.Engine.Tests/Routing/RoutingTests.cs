@@ -59,5 +59,7 @@ public sealed class RoutingTests
         var byText = versions.OrderBy(v => v.ToString(), StringComparer.Ordinal).ToList();
         Assert.Equal(byValue, byText);
         Assert.All(versions, v => Assert.Equal(v, SourceVersion.Parse(v.ToString())));
+        Assert.Equal("0000001f000000000abc000007", new SourceVersion(0x1f, 0xabc, 7).ToString());
+        Assert.Equal("ffffffffffffffffffffffffff", new SourceVersion(0xFFFF_FFFF, 0xFFFF_FFFF_FFFF, 0xFF_FFFF).ToString());
     }
 }
