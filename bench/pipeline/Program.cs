@@ -23,7 +23,9 @@ public static class Program
         var admin = Environment.GetEnvironmentVariable("REPLICATOR_MARIADB_ADMIN") ?? throw new InvalidOperationException("Run through bench/pipeline/run.sh (it sets REPLICATOR_MARIADB_ADMIN).");
         var cdc = Environment.GetEnvironmentVariable("REPLICATOR_MARIADB_CDC")!;
         var redis = Environment.GetEnvironmentVariable("REPLICATOR_REDIS")!;
-        var transactions = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+        var transactions = args.Length > 0 && char.IsDigit(args[0][0]) ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+        var repeat = Option(args, "--repeat") is { } times ? int.Parse(times, System.Globalization.CultureInfo.InvariantCulture) : 3;
+        var only = Option(args, "--only");
         if (args.Length > 1 && args[1] == "--reuse")
         {
             // Diagnostics: the full pipeline over an existing range (file:pos file:pos schema), once
@@ -41,10 +43,40 @@ public static class Program
             return 0;
         }
 
+        if (only is null or "throughput")
+        {
+            await ThroughputAsync(admin, cdc, redis, transactions, repeat);
+        }
+
+        if (only is null or "scale")
+        {
+            await ScaleOutTableAsync(admin, cdc, transactions, repeat);
+        }
+
+        return 0;
+    }
+
+    private static string? Option(string[] args, string name) =>
+        Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+
+    /// <summary>The median run of <paramref name="repeat"/> by elapsed time: one node's JIT, GC and scheduling make single runs vary by a fifth.</summary>
+    private static async Task<T> MedianAsync<T>(int repeat, Func<Task<T>> run, Func<T, TimeSpan> elapsed)
+    {
+        var runs = new List<T>();
+        for (var i = 0; i < repeat; i++)
+        {
+            runs.Add(await run());
+        }
+
+        return runs.OrderBy(elapsed).ElementAt(runs.Count / 2);
+    }
+
+    private static async Task ThroughputAsync(string admin, string cdc, string redis, int transactions, int repeat)
+    {
         Console.WriteLine($"building the workload: {transactions:N0} transactions x 100 changes");
         var mixed = await Workload.BuildAsync(admin, "bench_pipeline", transactions);
         var hot = await Workload.BuildHotAsync(admin, "bench_hot", transactions);
-        Console.WriteLine($"mixed: {mixed.Start} .. {mixed.End}; hot keys: {hot.Start} .. {hot.End}");
+        Console.WriteLine($"mixed: {mixed.Start} .. {mixed.End}; hot keys: {hot.Start} .. {hot.End}; each pipeline runs {repeat} times, the median run is shown");
 
         using var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
         var rows = new List<string[]>();
@@ -52,10 +84,22 @@ public static class Program
 
         foreach (var (name, range, schema) in new[] { ("mixed 1M", mixed, "bench_pipeline"), ("hot keys", hot, "bench_hot") })
         {
-            await ClearAsync(multiplexer, "bench:");
-            var baseline = await MinimalPipelineAsync(cdc, multiplexer, range);
-            await ClearAsync(multiplexer, "bench:");
-            var full = await FullPipelineAsync(cdc, redis, range, schema);
+            var baseline = await MedianAsync(
+                repeat,
+                async () =>
+                {
+                    await ClearAsync(multiplexer, "bench:");
+                    return await MinimalPipelineAsync(cdc, multiplexer, range);
+                },
+                r => r.Elapsed);
+            var full = await MedianAsync(
+                repeat,
+                async () =>
+                {
+                    await ClearAsync(multiplexer, "bench:");
+                    return await FullPipelineAsync(cdc, redis, range, schema);
+                },
+                r => r.Elapsed);
             rows.Add([name, $"{range.Changes:N0}", Rate(range.Changes, baseline.Elapsed), $"{baseline.Writes:N0}", Rate(range.Changes, full.Elapsed), $"{full.Writes:N0}", $"{baseline.Elapsed / full.Elapsed:0.00}"]);
             budget.Add(baseline.Cpu.Row(name, "minimal", range.Changes, baseline.Elapsed));
             budget.Add(full.Cpu.Row(name, "full", range.Changes, full.Elapsed));
@@ -74,22 +118,23 @@ public static class Program
         Console.WriteLine("| workload | pipeline | replicator (this process) | redis | mariadb | total | cores busy |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         budget.ForEach(Console.WriteLine);
+    }
 
+    private static async Task ScaleOutTableAsync(string admin, string cdc, int transactions, int repeat)
+    {
         var scaleRange = await Workload.BuildAsync(admin, "bench_scale", Math.Max(100, transactions / 10));
         Console.WriteLine();
-        Console.WriteLine($"scale-out: {scaleRange.Changes:N0} changes, sink 5 ms per batch of 50, one batch at a time per node");
+        Console.WriteLine($"scale-out: {scaleRange.Changes:N0} changes, sink 5 ms per batch of 50, one batch at a time per node; median of {repeat} runs");
         Console.WriteLine("| worker nodes | changes/s | vs 1 node |");
         Console.WriteLine("|---|---|---|");
         double? one = null;
         for (var workers = 1; workers <= 3; workers++)
         {
-            var elapsed = await ScaleOutAsync(cdc, scaleRange, "bench_scale", workers);
+            var elapsed = await MedianAsync(repeat, () => ScaleOutAsync(cdc, scaleRange, "bench_scale", workers), e => e);
             var rate = scaleRange.Changes / elapsed.TotalSeconds;
             one ??= rate;
             Console.WriteLine($"| {workers} | {rate:N0} | {rate / one:0.00}x |");
         }
-
-        return 0;
     }
 
     private static BinlogPosition Parse(string text) => new(text[..text.LastIndexOf(':')], long.Parse(text[(text.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4's end-to-end benchmark: full pipeline vs a minimal no-framework pipeline over the same
 # 1,000,000-change workload (and a hot-key workload), then scale-out with a slow sink on 1-3 nodes.
-# Usage: bench/pipeline/run.sh [transactions (default 10000 = 1,000,000 changes)]
+# Usage: bench/pipeline/run.sh [transactions (default 10000 = 1,000,000 changes)] [--repeat N (default 3; the median run is shown)] [--only throughput|scale]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

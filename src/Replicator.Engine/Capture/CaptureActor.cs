@@ -30,7 +30,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private const string RedeliveryTimer = "redeliver";
     private const string ReconnectTimer = "reconnect";
     private const string RedeliverDepartedTimer = "redeliver-departed";
-    private const int FlushItems = 4096;
+    private const int FlushItems = 512;
 
     private readonly ReplicatorSettings _settings;
     private readonly SourceSettings _source;
@@ -182,26 +182,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
-        await using var events = client.ReadEventsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
+        await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
         {
-            // Hand over when the binlog has nothing more to give at once: a quiet source's change
-            // goes out as soon as it is read, and a busy one's go out in big batches (one delivery
-            // per bucket for many transactions), which is what keeps messages per change low.
-            var next = events.MoveNextAsync();
-            if (!next.IsCompleted && items.Count > 0)
-            {
-                await HandOverAsync(items, changes, args, self, cancellationToken).ConfigureAwait(false);
-                items = new List<CaptureItem>(FlushItems * 2);
-                changes = 0;
-            }
-
-            if (!await next.ConfigureAwait(false))
-            {
-                break;
-            }
-
-            var binlogEvent = events.Current;
             var before = items.Count;
             extractor.Process(binlogEvent, items);
             for (var i = before; i < items.Count; i++)
@@ -217,8 +199,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 }
             }
 
-            // Hand over, too, before a batch could take more credits than the pool holds, or grow large.
-            if (items.Count > 0 && (items.Count >= FlushItems || changes >= args.MaxInFlight || binlogEvent is Binlog.Events.HeartbeatEvent))
+            // Hand over at transaction ends, on heartbeats, and before a batch could take more credits than the pool holds.
+            if (items.Count > 0 && (items.Count >= FlushItems || changes >= args.MaxInFlight || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
             {
                 await HandOverAsync(items, changes, args, self, cancellationToken).ConfigureAwait(false);
                 items = new List<CaptureItem>(FlushItems * 2);
