@@ -157,11 +157,13 @@ public sealed class RedisCacheJob : IReplicationJob
         // one-row-per-call job at a few tens of thousands of rows a second.
         var pending = new List<(int First, int Count, Task<RedisResult> Call)>();
         var shapes = new Dictionary<Shape, int>(ReferenceEqualityComparer.Instance);
+        var shapeOrder = new List<Shape>();
         for (var first = 0; first < batch.Count; first += RowsPerCall)
         {
             var count = Math.Min(RowsPerCall, batch.Count - first);
             var keys = new RedisKey[count * 2];
             shapes.Clear();
+            shapeOrder.Clear();
             var length = 2;
             for (var i = 0; i < count; i++)
             {
@@ -169,6 +171,7 @@ public sealed class RedisCacheJob : IReplicationJob
                 length += 2 + write.Values.Length;
                 if (shapes.TryAdd(write.Shape, shapes.Count + 1))
                 {
+                    shapeOrder.Add(write.Shape);
                     length += 2 + write.Shape.Set.Length + write.Shape.Remove.Length;
                 }
             }
@@ -177,7 +180,7 @@ public sealed class RedisCacheJob : IReplicationJob
             values[0] = _tombstoneMilliseconds;
             values[1] = shapes.Count;
             var at = 2;
-            foreach (var shape in shapes.Keys)
+            foreach (var shape in shapeOrder)
             {
                 values[at++] = shape.Set.Length;
                 values[at++] = shape.Remove.Length;
