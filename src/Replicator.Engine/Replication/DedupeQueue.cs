@@ -27,6 +27,10 @@ public sealed class DedupeQueue
     private readonly Dictionary<DeliveryId, PkState> _pending = new(BySequence.Instance);
     private readonly Dictionary<string, FinishedSet> _finished = new();
 
+    // The finished set of the epoch asked for last: a delivery's changes, and a batch's, share one epoch.
+    private string? _lastEpoch;
+    private FinishedSet? _lastFinished;
+
     public DedupeQueue(DedupeMode mode, RetryPolicy retry, int seed = 0)
     {
         _mode = mode;
@@ -54,18 +58,15 @@ public sealed class DedupeQueue
             return EnqueueResult.Duplicate;
         }
 
-        if (_finished.TryGetValue(delivery.Id.Epoch, out var done) && done.Contains(delivery.Id.Sequence))
+        if (FinishedOf(delivery.Id.Epoch, create: false) is { } done && done.Contains(delivery.Id.Sequence))
         {
             return EnqueueResult.AlreadyFinished;
         }
 
         // Pks are per table: one definition may follow several tables whose keys look alike.
         var key = KeyOf(delivery.Change);
-        if (!_pks.TryGetValue(key, out var state))
-        {
-            state = new PkState(delivery.Change.Key, key);
-            _pks[key] = state;
-        }
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pks, key, out _);
+        var state = slot ??= new PkState(delivery.Change.Key, key);
 
         _pending[delivery.Id] = state;
         var result = EnqueueResult.Queued;
@@ -170,6 +171,29 @@ public sealed class DedupeQueue
     /// <summary>The deliveries held (waiting or in flight), for handing back when the bucket stops.</summary>
     public IEnumerable<DeliveryId> HeldDeliveries => _pending.Keys;
 
+    private FinishedSet? FinishedOf(string epoch, bool create)
+    {
+        if (_lastFinished is not null && (ReferenceEquals(epoch, _lastEpoch) || epoch == _lastEpoch))
+        {
+            return _lastFinished;
+        }
+
+        if (!_finished.TryGetValue(epoch, out var done))
+        {
+            if (!create)
+            {
+                return null;
+            }
+
+            done = new FinishedSet();
+            _finished[epoch] = done;
+        }
+
+        _lastEpoch = epoch;
+        _lastFinished = done;
+        return done;
+    }
+
     /// <summary>Forgets finished deliveries of an epoch below <paramref name="sequence"/>: the capture has settled them.</summary>
     public void ForgetFinishedBelow(string epoch, long sequence)
     {
@@ -186,6 +210,9 @@ public sealed class DedupeQueue
         {
             _finished.Remove(epoch);
         }
+
+        _lastEpoch = null;
+        _lastFinished = null;
     }
 
     private Completion Finish(PkState state, BatchEntry entry, DeadLetter? letter, bool stale)
@@ -193,13 +220,7 @@ public sealed class DedupeQueue
         foreach (var id in entry.Covered)
         {
             _pending.Remove(id);
-            if (!_finished.TryGetValue(id.Epoch, out var done))
-            {
-                done = new FinishedSet();
-                _finished[id.Epoch] = done;
-            }
-
-            done.Add(id.Sequence);
+            FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
         }
 
         if (state.Queue.Count == 0)
