@@ -130,11 +130,13 @@ public sealed class NetworkPacketFramingTests : IAsyncLifetime
     [Fact]
     public async Task A_packet_that_arrives_slowly_but_steadily_does_not_time_out()
     {
-        _channel.Timeout = TimeSpan.FromMilliseconds(600);
+        // The packet takes 2 s in all, longer than the 1.5 s timeout, but no gap comes near it: a
+        // gap of 400 ms leaves a loaded machine over a second of slack before a false timeout.
+        _channel.Timeout = TimeSpan.FromMilliseconds(1500);
         var read = _channel.ReadPayloadAsync(CancellationToken.None).AsTask();
         foreach (var piece in new byte[][] { [3, 0], [0, 0], [7], [8], [9] })
         {
-            await Task.Delay(250);
+            await Task.Delay(400);
             await SendAsync(piece);
         }
 
