@@ -242,6 +242,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
               # not yet removed, or one still joining, must not hold up re-allocating the buckets of
               # the dead one. A starting coordinator still reads from more than a majority.
               coordinator-state.write-majority-plus = 0
+              # ... and a majority means a majority: Akka's default floor of 5 nodes makes every node
+              # of a smaller cluster answer each write, so one dead node timed out every shard move
+              # (updating-state-timeout, 5 s a try) until it was removed.
+              distributed-data.majority-min-cap = 1
               # A rebalance waits for every region the coordinator knows to begin the hand-off. A
               # region of a node just removed stays known for down-removal-margin, never answers,
               # and held its shard's messages for the default 60 s when a restarted node joined.
