@@ -158,6 +158,7 @@ public sealed class RedisCacheJob : IReplicationJob
         var pending = new List<(int First, int Count, Task<RedisResult> Call)>();
         var shapes = new Dictionary<Shape, int>(ReferenceEqualityComparer.Instance);
         var shapeOrder = new List<Shape>();
+        var shapeOf = new int[Math.Min(RowsPerCall, batch.Count)];
         for (var first = 0; first < batch.Count; first += RowsPerCall)
         {
             var count = Math.Min(RowsPerCall, batch.Count - first);
@@ -169,16 +170,17 @@ public sealed class RedisCacheJob : IReplicationJob
             {
                 var write = writes[first + i];
                 length += 2 + write.Values.Length;
-                if (shapes.TryAdd(write.Shape, shapes.Count + 1))
+                if (!shapes.TryGetValue(write.Shape, out shapeOf[i]))
                 {
                     shapeOrder.Add(write.Shape);
+                    shapes[write.Shape] = shapeOf[i] = shapeOrder.Count;
                     length += 2 + write.Shape.Set.Length + write.Shape.Remove.Length;
                 }
             }
 
             var values = new RedisValue[length];
             values[0] = _tombstoneMilliseconds;
-            values[1] = shapes.Count;
+            values[1] = shapeOrder.Count;
             var at = 2;
             foreach (var shape in shapeOrder)
             {
@@ -199,7 +201,7 @@ public sealed class RedisCacheJob : IReplicationJob
                 keys[count + i] = canonical.Prepend(prefixes.Version);
                 var write = writes[first + i];
                 values[at++] = write.Version;
-                values[at++] = (shapes[write.Shape] * 4) + (int)write.Mode;
+                values[at++] = (shapeOf[i] * 4) + (int)write.Mode;
                 write.Values.CopyTo(values, at);
                 at += write.Values.Length;
             }
