@@ -132,7 +132,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
                     shardingSettings,
                     extractor,
-                    sharding.DefaultShardAllocationStrategy(shardingSettings),
+                    LiveRegionsAllocationStrategy.For(cluster, sharding.DefaultShardAllocationStrategy(shardingSettings)),
                     StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(

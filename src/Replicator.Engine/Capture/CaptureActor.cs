@@ -409,17 +409,29 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// A bucket is stopping for a hand-off. Everything outstanding for it goes again, not only what
+    /// it handed back: the region that hosted it drops what it buffered for it during the hand-off
+    /// (to keep order), and that would otherwise wait for the redelivery timeout, doubled if it had
+    /// been re-sent before.
+    /// </summary>
     private void HandleReleased(DeliveriesReleased released)
     {
-        if (released.Epoch != _epoch)
+        if (released.Epoch != _epoch || !_routeIndex.TryGetValue(released.Definition, out var route))
         {
             return;
         }
 
-        var again = _outstanding.TakeReleased(released.Sequences, DateTime.UtcNow);
+        var again = _outstanding.TakeHandedOff(route, released.Bucket, DateTime.UtcNow);
         if (again is not null)
         {
-            _log.Info("Capture {0}: bucket {1}/{2} stopped with {3} changes unfinished; sending them to its next home", _source.Name, released.Definition, released.Bucket, again.Values.Sum(l => l.Count));
+            _log.Info(
+                "Capture {0}: bucket {1}/{2} is handed off holding {3} unfinished changes; sending its {4} outstanding to its next home",
+                _source.Name,
+                released.Definition,
+                released.Bucket,
+                released.Sequences.Count,
+                again.Values.Sum(l => l.Count));
             Send(again);
         }
     }

@@ -13,7 +13,7 @@ namespace Replicator.Engine.Capture;
 /// already holds; a change its bucket holds waits the longest interval;</item>
 /// <item>departed: every change of a bucket last heard from on a node that left (or never heard
 /// from), at once;</item>
-/// <item>released: what a stopping bucket handed back, at once.</item>
+/// <item>handed off: every change of a bucket that is stopping for a hand-off, at once.</item>
 /// </list>
 /// </summary>
 internal sealed class OutstandingDeliveries
@@ -93,19 +93,15 @@ internal sealed class OutstandingDeliveries
         return again;
     }
 
-    /// <summary>The still-outstanding ones among <paramref name="sequences"/> (a stopping bucket's), to send again now.</summary>
-    public Dictionary<(int Route, int Bucket), List<SequencedChange>>? TakeReleased(IEnumerable<long> sequences, DateTime now)
+    /// <summary>
+    /// Everything outstanding for one bucket that is being handed off, to send again now: what it
+    /// handed back, and whatever was on its way to it, since the region that hosted it drops the
+    /// messages it buffered for it during the hand-off. Its home is forgotten until it answers again.
+    /// </summary>
+    public Dictionary<(int Route, int Bucket), List<SequencedChange>>? TakeHandedOff(int route, int bucket, DateTime now)
     {
-        var released = new Dictionary<long, Outstanding>();
-        foreach (var sequence in sequences)
-        {
-            if (_bySequence.TryGetValue(sequence, out var outstanding))
-            {
-                released[sequence] = outstanding;
-            }
-        }
-
-        return Take(released, _ => true, now, resetBackoff: true);
+        _homes.Remove((route, bucket));
+        return Take(_bySequence, o => o.Route == route && o.Bucket == bucket, now, resetBackoff: true);
     }
 
     private static Dictionary<(int Route, int Bucket), List<SequencedChange>>? Take(Dictionary<long, Outstanding> from, Func<Outstanding, bool> due, DateTime now, bool resetBackoff)

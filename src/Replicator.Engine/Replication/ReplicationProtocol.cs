@@ -38,7 +38,8 @@ public sealed record ChangesFinished(
 
 /// <summary>
 /// A bucket is stopping (hand-off during a rebalance, or its node leaving) with these deliveries
-/// not finished: the capture sends them again now instead of waiting for its redelivery timeout.
+/// not finished (possibly none): the capture sends everything outstanding for the bucket again now
+/// instead of waiting for its redelivery timeout.
 /// </summary>
 public sealed record DeliveriesReleased(
     string Definition,

@@ -244,15 +244,16 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
-    /// <summary>Hands unfinished deliveries back to their captures, which re-send them to the bucket's next home at once.</summary>
+    /// <summary>
+    /// Tells every capture that delivered here that the bucket is stopping, with what it holds
+    /// unfinished: the capture re-sends that, and whatever else was on its way here, to the next home.
+    /// </summary>
     private void Release()
     {
-        foreach (var group in _queue.HeldDeliveries.GroupBy(id => id.Epoch))
+        var held = _queue.HeldDeliveries.ToLookup(id => id.Epoch, id => id.Sequence);
+        foreach (var (epoch, capture) in _captures)
         {
-            if (_captures.TryGetValue(group.Key, out var capture))
-            {
-                capture.Tell(new DeliveriesReleased(_definition.Name, _bucket, group.Key, group.Select(id => id.Sequence).ToList()));
-            }
+            capture.Tell(new DeliveriesReleased(_definition.Name, _bucket, epoch, held[epoch].ToList()));
         }
 
         Context.Stop(Self);

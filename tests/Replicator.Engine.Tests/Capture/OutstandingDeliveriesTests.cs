@@ -80,7 +80,7 @@ public sealed class OutstandingDeliveriesTests
     }
 
     [Fact]
-    public void A_departure_or_a_release_resets_the_backoff()
+    public void A_departure_or_a_hand_off_resets_the_backoff()
     {
         var outstanding = With((1, 0), (2, 1));
         outstanding.NoteHome(0, 0, NodeA);
@@ -90,9 +90,30 @@ public sealed class OutstandingDeliveriesTests
         var at = T0 + TimeSpan.FromSeconds(1);
 
         Assert.Equal([1L], Sequences(outstanding.TakeDeparted(new HashSet<Address> { NodeA }, at)));
-        Assert.Equal([2L], Sequences(outstanding.TakeReleased([2L, 99L], at)));
+        Assert.Equal([2L], Sequences(outstanding.TakeHandedOff(0, 1, at)));
         Assert.Empty(Sequences(outstanding.TakeOverdue(at + Timeout - TimeSpan.FromMilliseconds(1), Timeout)));
         Assert.Equal([1L, 2L], Sequences(outstanding.TakeOverdue(at + Timeout, Timeout)));
+    }
+
+    [Fact]
+    public void A_hand_off_sends_again_everything_outstanding_for_that_bucket_not_only_what_it_held()
+    {
+        // Bucket 0 held 1; 2 and 4 were on their way to it (the hosting region drops those during
+        // the hand-off); 3 belongs to bucket 1 and stays where it is.
+        var outstanding = With((1, 0), (2, 0), (3, 1), (4, 0));
+        outstanding.NoteHome(0, 0, NodeA);
+        outstanding.NoteHome(0, 1, NodeA);
+        outstanding.MarkHeld([1L], NodeA, T0);
+        var at = T0 + TimeSpan.FromSeconds(1);
+
+        var taken = outstanding.TakeHandedOff(0, 0, at);
+
+        Assert.Equal([1L, 2L, 4L], taken![(0, 0)].Select(c => c.Sequence));
+        Assert.Single(taken);
+        Assert.Null(outstanding.TakeHandedOff(0, 2, at));
+        // Bucket 0 has no known home until it answers again: a departure of anyone sends it again,
+        // while bucket 1 stays with node A.
+        Assert.Equal([1L, 2L, 4L], Sequences(outstanding.TakeDeparted(new HashSet<Address> { NodeB }, at)));
     }
 
     [Fact]

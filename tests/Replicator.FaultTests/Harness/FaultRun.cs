@@ -28,6 +28,7 @@ public sealed class FaultRun : IAsyncDisposable
 
     private readonly ITestOutputHelper _output;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
     private readonly List<string> _timeline = [];
     private readonly List<Sample> _samples = [];
 
@@ -513,6 +514,7 @@ public sealed class FaultRun : IAsyncDisposable
             report.Extra["removals"] = logs.Removals;
         }
 
+        Mark("capture lag over 1.5 s: " + LagSpans());
         Mark($"ledger: {ledger}; logs: {logs.DeadLetters} dead letters, {logs.ReconnectAttempts} reconnects, membership changes [{string.Join("; ", logs.Removals)}]");
         if (logs.Errors.Count > 0)
         {
@@ -658,6 +660,39 @@ public sealed class FaultRun : IAsyncDisposable
         }
 
         return times;
+    }
+
+    /// <summary>
+    /// The stretches of the run when the capture lag was over 1.5 s, on the timeline's clock, with
+    /// the highest lag of each: what a recovery time is made of.
+    /// </summary>
+    public string LagSpans()
+    {
+        var spans = new List<string>();
+        (DateTime From, DateTime To, double Max)? open = null;
+        foreach (var (at, lag) in LagSeries())
+        {
+            if (lag > 1.5)
+            {
+                open = open is { } o ? (o.From, at, Math.Max(o.Max, lag)) : (at, at, lag);
+            }
+            else if (open is { } o)
+            {
+                spans.Add(Span(o));
+                open = null;
+            }
+        }
+
+        if (open is { } last)
+        {
+            spans.Add(Span(last) + " (still lagging at the end)");
+        }
+
+        return spans.Count == 0 ? "never" : string.Join(", ", spans);
+
+        string Span((DateTime From, DateTime To, double Max) s) => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{(s.From - _startedUtc).TotalSeconds:0.0}–{(s.To - _startedUtc).TotalSeconds:0.0} s (max {s.Max:0.0} s)");
     }
 
     public double MaxCaptureLagSeconds() => Math.Round(LagSeries().Select(s => s.LagSeconds).DefaultIfEmpty(0).Max(), 1);
