@@ -137,13 +137,14 @@ public sealed class FaultRun : IAsyncDisposable
 
     private async Task StartNodesAsync()
     {
-        var ports = Tools.FreePorts(6);
+        var count = 3 + Options.SpareNodes;
+        var ports = Tools.FreePorts(2 * count);
         var nodes = new List<NodeProcess>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < count; i++)
         {
             var name = $"node{i + 1}";
             var config = Path.Combine(ServersDirectory, name + ".conf");
-            nodes.Add(new NodeProcess(name, ports[i], ports[3 + i], config, Evidence));
+            nodes.Add(new NodeProcess(name, ports[i], ports[count + i], config, Evidence));
         }
 
         Nodes = nodes;
@@ -153,7 +154,10 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
     public string SourceStart { get; set; } = "end";
 
-    /// <summary>Writes the nodes' configs and starts them: the first seed first, so it is the oldest member and runs the singletons.</summary>
+    /// <summary>
+    /// Writes the nodes' configs and starts the first three (spare nodes wait for the scenario): the
+    /// first seed first, so it is the oldest member and runs the singletons and the coordinator.
+    /// </summary>
     private async Task BootAsync()
     {
         var seeds = string.Join(", ", Nodes.Take(2).Select(n => JsonSerializer.Serialize(n.Address)));

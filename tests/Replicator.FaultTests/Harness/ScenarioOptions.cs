@@ -18,6 +18,9 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int Buckets { get; init; } = 32;
 
+    /// <summary>Nodes configured beside the three that boot, for a scenario to start later (node4, ...).</summary>
+    public int SpareNodes { get; init; }
+
     public int MaxInFlight { get; init; } = 20_000;
 
     public TimeSpan RedeliveryTimeout { get; init; } = TimeSpan.FromSeconds(5);

@@ -5,8 +5,8 @@ namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
 /// F1: kill -9 a worker node (one that does not run the capture singleton) mid-stream and start
-/// it again after 15 s; F1b: leave it down. SBR downs it; its buckets move; what they held is
-/// re-delivered.
+/// it again after 15 s; F1b: leave it down; F1c: kill it while buckets are being rebalanced to a
+/// node that just joined. SBR downs it; its buckets move; what they held is re-delivered.
 /// </summary>
 public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(output)
 {
@@ -16,6 +16,72 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     /// <summary>F1b: the killed worker stays down; its buckets move to the two nodes left for good.</summary>
     [Fact]
     public Task F1b_a_worker_killed_and_left_down_loses_nothing_and_the_two_left_take_its_buckets() => KillWorkerAsync("F1b", restartAfter: null);
+
+    /// <summary>
+    /// F1c: node4 joins mid-stream; the moment the coordinator starts moving buckets to it, a worker
+    /// is killed, so hand-offs in flight wait on a node that never answers and the buckets moving
+    /// and the dead node's buckets must all find a home.
+    /// </summary>
+    [Fact]
+    public Task F1c_kill_9_of_a_worker_during_a_rebalance_to_a_joining_node_loses_nothing() =>
+        RunAsync(new ScenarioOptions("F1c") { SpareNodes = 1 }, async run =>
+        {
+            var workload = run.RunWorkloadAsync();
+            await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
+
+            var capture = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            var coordinator = run.Nodes[0];
+            var joiner = run.Nodes[3];
+            var victim = run.Nodes.Take(3).Last(n => n != capture && n != coordinator && n.Running);
+            var rebalances = new LogFollower(coordinator.LogPath);
+            rebalances.Skip();
+            joiner.Start();
+            await run.WaitForAdminAsync(joiner, TimeSpan.FromSeconds(90));
+
+            // The coordinator rebalances every 10 s (rebalance-interval); wait for the first round
+            // that moves buckets, which moves them to node4.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+            string? round;
+            while ((round = rebalances.NextLines().FirstOrDefault(IsRebalance)) is null)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"the coordinator on {coordinator.Name} started no rebalance within 40 s of {joiner.Name} joining");
+                }
+
+                await Task.Delay(20);
+            }
+
+            round = round[round.IndexOf("Starting rebalance", StringComparison.Ordinal)..].Trim();
+            var appliedByVictim = ApplyLedgerStats.Read([victim.LedgerPath]).Applied;
+            victim.Kill();
+            run.FaultInjected($"kill -9 {victim.Name} during the rebalance to {joiner.Name} ({round}); it had applied {appliedByVictim} writes");
+
+            await workload;
+            var verdict = await QuiesceAndCheckAsync(run);
+            await ConcludeAsync(
+                run,
+                verdict,
+                (report, failures) =>
+                {
+                    Expect(failures, appliedByVictim > 0, $"{victim.Name} had applied nothing before it was killed: the kill exercised no buckets");
+                    Expect(failures, report.MembershipChanges == 1, $"membership_changes = {report.MembershipChanges}: expected exactly the killed node to be removed, no cascade");
+                    Expect(failures, report.TimeToRecoverS is < 30, $"time_to_recover_s = {report.TimeToRecoverS}: the bound with the test SBR settings is 30 s");
+                    Expect(failures, ApplyLedgerStats.Read([joiner.LedgerPath]).Applied > 0, $"{joiner.Name} applied nothing: no bucket moved to it");
+                },
+                report =>
+                {
+                    report.Extra["killed"] = victim.Name;
+                    report.Extra["joined"] = joiner.Name;
+                    report.Extra["rebalance_at_kill"] = round;
+                    report.Extra["applied_by_killed_node_before_kill"] = appliedByVictim;
+                    report.Extra["applied_by_joined_node"] = ApplyLedgerStats.Read([joiner.LedgerPath]).Applied;
+                });
+        });
+
+    /// <summary>A coordinator's log line starting a rebalance round that moves at least one bucket.</summary>
+    private static bool IsRebalance(string line) =>
+        line.Contains("Starting rebalance for shards [", StringComparison.Ordinal) && !line.Contains("shards []", StringComparison.Ordinal);
 
     private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter) =>
         RunAsync(new ScenarioOptions(scenario), async run =>
