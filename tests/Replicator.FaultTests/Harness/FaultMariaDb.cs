@@ -139,6 +139,27 @@ public sealed class FaultMariaDb : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A graceful stop (SQL SHUTDOWN, as <c>mariadb -e shutdown</c>): the server writes a STOP event
+    /// to its binlog, closes its connections and exits. Waits until the process is gone.
+    /// </summary>
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException($"MariaDB {Name} is not running.");
+        await ExecuteAsync("SHUTDOWN");
+        using var waited = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(waited.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"MariaDB {Name} did not exit within {timeout.TotalSeconds:0} s of SHUTDOWN. Its error log:\n{Tools.Tail(ErrorLog, 30)}");
+        }
+
+        _process = null;
+    }
+
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = new MySqlConnection(RootConnectionString);

@@ -4,26 +4,41 @@ using Xunit.Abstractions;
 namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
-/// F3: kill -9 the source MariaDB mid-stream and start it again on the same data 15 s later (its
-/// binlog moves to a new file). The capture reconnects with backoff and resumes from its offset;
-/// the generator's writes that failed meanwhile are resolved by reading the source back.
+/// F3: kill -9 the source MariaDB mid-stream and start it again on the same data 15 s later; F3a:
+/// stop it gracefully (SHUTDOWN, which ends its binlog with a STOP event) and start it 20 s later.
+/// Either way its binlog moves to a new file. The capture reconnects with backoff and resumes from
+/// its offset; the generator's writes that failed meanwhile are resolved by reading the source back.
 /// </summary>
 public sealed class F3SourceKillTests(ITestOutputHelper output) : FaultScenario(output)
 {
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
-
     [Fact]
     public Task F3_kill_9_of_the_source_and_a_restart_are_ridden_out_by_reconnecting() =>
-        RunAsync(new ScenarioOptions("F3"), async run =>
+        StopSourceAsync("F3", TimeSpan.FromSeconds(15), graceful: false);
+
+    [Fact]
+    public Task F3a_a_graceful_stop_of_the_source_and_a_restart_are_ridden_out_by_reconnecting() =>
+        StopSourceAsync("F3a", TimeSpan.FromSeconds(20), graceful: true);
+
+    private Task StopSourceAsync(string scenario, TimeSpan pause, bool graceful) =>
+        RunAsync(new ScenarioOptions(scenario), async run =>
         {
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes * 3 / 10, workload);
 
             var before = await run.Source.MasterStatusAsync();
             var killedAt = DateTime.UtcNow;
-            run.Source.Kill();
-            run.FaultInjected($"kill -9 the source MariaDB (binlog at {before.File}:{before.Position})");
-            await Task.Delay(Outage);
+            if (graceful)
+            {
+                await run.Source.ShutdownAsync(TimeSpan.FromSeconds(30));
+                run.FaultInjected($"SHUTDOWN of the source MariaDB (binlog was at {before.File}:{before.Position}); down after {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s");
+            }
+            else
+            {
+                run.Source.Kill();
+                run.FaultInjected($"kill -9 the source MariaDB (binlog at {before.File}:{before.Position})");
+            }
+
+            await Task.Delay(pause);
             await run.Source.StartAsync();
             var outage = DateTime.UtcNow - killedAt;
             var after = await run.Source.MasterStatusAsync();
