@@ -118,16 +118,8 @@ public sealed class FaultMariaDb : IAsyncDisposable
     /// <summary>kill -CONT a frozen server.</summary>
     public void Thaw() => Signal("CONT");
 
-    private void Signal(string signal)
-    {
-        var pid = ProcessId ?? throw new InvalidOperationException($"MariaDB {Name} is not running.");
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{signal} {pid} failed with exit code {kill.ExitCode}.");
-        }
-    }
+    private void Signal(string signal) =>
+        Tools.Signal(ProcessId ?? throw new InvalidOperationException($"MariaDB {Name} is not running."), signal);
 
     /// <summary>kill -9 the server.</summary>
     public void Kill()

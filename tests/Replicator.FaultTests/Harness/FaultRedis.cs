@@ -77,6 +77,15 @@ public sealed class FaultRedis : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// kill -STOP the server: connections stay open and nothing answers, so commands time out on the
+    /// client and run when <see cref="Thaw"/> resumes it, after the client has given up on them.
+    /// </summary>
+    public void Freeze() => Tools.Signal(ProcessId ?? throw new InvalidOperationException("Redis is not running."), "STOP");
+
+    /// <summary>kill -CONT a frozen server.</summary>
+    public void Thaw() => Tools.Signal(ProcessId ?? throw new InvalidOperationException("Redis is not running."), "CONT");
+
     /// <summary>SHUTDOWN NOSAVE (the AOF keeps the data), and waits until the process is gone.</summary>
     public async Task ShutdownAsync()
     {

@@ -75,6 +75,17 @@ public static class Tools
     }
 
     /// <summary>A TCP port on 127.0.0.1 nobody listens on right now (not reserved: bind it soon).</summary>
+    /// <summary>Sends a signal (STOP, CONT, ...) to a process with kill(1).</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed with exit code {kill.ExitCode}.");
+        }
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -5,27 +5,51 @@ namespace Replicator.FaultTests.Scenarios;
 
 /// <summary>
 /// F4: Redis goes away for 30 s mid-stream (SHUTDOWN NOSAVE; the append-only file keeps its data)
-/// and comes back. Applies fail and retry with backoff; the capture holds its offset and
-/// backpressures; everything converges once Redis is back. Nothing is dead-lettered: the retry
-/// policy outlasts the outage.
+/// and comes back; F4b: Redis is frozen (kill -STOP) for 30 s, so writes time out on the client and
+/// then run late, after their retries, when it resumes. Applies fail and retry with backoff; the
+/// capture holds its offset and backpressures; everything converges once Redis is back, and a late
+/// write never overwrites a newer one (the fence). Nothing is dead-lettered: the retry policy
+/// outlasts the outage.
 /// </summary>
 public sealed class F4RedisOutageTests(ITestOutputHelper output) : FaultScenario(output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public Task F4_a_30_s_Redis_outage_is_retried_and_the_sink_converges() =>
-        RunAsync(new ScenarioOptions("F4"), async run =>
+    public Task F4_a_30_s_Redis_outage_is_retried_and_the_sink_converges() => RedisOutageAsync("F4", frozen: false);
+
+    [Fact]
+    public Task F4b_a_30_s_Redis_freeze_is_retried_and_late_writes_do_not_overwrite_newer_ones() => RedisOutageAsync("F4b", frozen: true);
+
+    private Task RedisOutageAsync(string scenario, bool frozen) =>
+        RunAsync(new ScenarioOptions(scenario), async run =>
         {
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes * 3 / 10, workload);
 
-            await run.Redis.ShutdownAsync();
-            run.FaultInjected("Redis SHUTDOWN NOSAVE");
+            if (frozen)
+            {
+                run.Redis.Freeze();
+                run.FaultInjected("Redis kill -STOP");
+            }
+            else
+            {
+                await run.Redis.ShutdownAsync();
+                run.FaultInjected("Redis SHUTDOWN NOSAVE");
+            }
+
             await Task.Delay(Outage);
             var duringOutage = await run.CaptureStatusAsync();
-            await run.Redis.StartAsync();
-            run.FaultHealed($"Redis started again; capture during the outage: outstanding {duringOutage?.Outstanding}, offset {duringOutage?.CurrentOffset}");
+            if (frozen)
+            {
+                run.Redis.Thaw();
+            }
+            else
+            {
+                await run.Redis.StartAsync();
+            }
+
+            run.FaultHealed($"Redis {(frozen ? "resumed (kill -CONT)" : "started again")}; capture during the outage: outstanding {duringOutage?.Outstanding}, offset {duringOutage?.CurrentOffset}");
 
             await workload;
             var verdict = await QuiesceAndCheckAsync(run);
