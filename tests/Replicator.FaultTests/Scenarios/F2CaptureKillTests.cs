@@ -10,7 +10,8 @@ namespace Replicator.FaultTests.Scenarios;
 /// every other row) is being delivered, once its persisted offset is the transaction's start plus
 /// rows already handled. Each time the singleton moves to another node and resumes
 /// from the persisted offset; the killed node comes back 15 s later. At most one binlog reader
-/// may exist on the source at any moment (polled every 200 ms).
+/// may exist on the source at any moment (polled every 200 ms). F2c: kill it the moment it has
+/// read past a ROTATE (FLUSH BINARY LOGS), so the new capture resumes across the file boundary.
 /// </summary>
 public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : FaultScenario(output)
 {
@@ -78,6 +79,69 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
                     report.Extra["offset_at_kill"] = atKill?.ToString() ?? "";
                     report.Extra["resumed_from"] = resumedFrom?.ToString() ?? "";
                     report.Extra["capture_nodes"] = new[] { first.Name, second.Name, third.Name };
+                });
+        });
+
+    [Fact]
+    public Task F2c_kill_9_of_the_capture_node_right_after_a_rotate_resumes_across_the_file_boundary() =>
+        RunAsync(new ScenarioOptions("F2c"), async run =>
+        {
+            var workload = run.RunWorkloadAsync();
+            await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
+
+            var first = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            (string File, long Position) before, after;
+            BinlogPoint? seen = null;
+            DateTime killedAt;
+            using (await run.Workload.PauseAsync())
+            {
+                await run.WaitForCatchUpAsync(TimeSpan.FromSeconds(60));
+                before = await run.Source.MasterStatusAsync();
+                await run.Source.ExecuteAsync("FLUSH BINARY LOGS");
+                after = await run.Source.MasterStatusAsync();
+
+                // Kill the moment the capture reports a position in the new file.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while (DateTime.UtcNow < deadline)
+                {
+                    seen = BinlogPoint.Parse((await run.CaptureStatusAsync())?.CurrentOffset);
+                    if (seen?.File == after.File)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(10);
+                }
+
+                first.Kill();
+                killedAt = DateTime.UtcNow;
+                run.FaultInjected($"kill -9 {first.Name}, which runs the capture, right after the rotation {before.File} -> {after.File} (capture at {seen?.ToString() ?? "?"})");
+            }
+
+            var second = await run.WaitForCaptureAsync(TimeSpan.FromSeconds(60), notOn: first);
+            var resumedFrom = ResumedFrom(second);
+            run.Mark($"capture moved to {second.Name} after {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s, resuming from {resumedFrom}");
+            await DelayUntil(killedAt + TimeSpan.FromSeconds(15));
+            first.Start();
+            await run.WaitForAdminAsync(first, TimeSpan.FromSeconds(90));
+
+            await workload;
+            var verdict = await QuiesceAndCheckAsync(run);
+            await ConcludeAsync(
+                run,
+                verdict,
+                (report, failures) =>
+                {
+                    Expect(failures, seen?.File == after.File, $"the capture never reported a position in {after.File} before the kill (last seen {seen})");
+                    Expect(failures, resumedFrom is { } r && (r.File == before.File || r.File == after.File), $"the new capture resumed from {resumedFrom}, neither in {before.File} nor in {after.File}");
+                    Expect(failures, report.MembershipChanges == 1, $"membership_changes = {report.MembershipChanges}: expected the killed incarnation to be removed, nothing else");
+                    Expect(failures, report.MaxBinlogReaders == 1, $"max_binlog_readers = {report.MaxBinlogReaders}");
+                },
+                report =>
+                {
+                    report.Extra["rotation"] = $"{before.File} -> {after.File}";
+                    report.Extra["capture_at_kill"] = seen?.ToString() ?? "";
+                    report.Extra["resumed_from"] = resumedFrom?.ToString() ?? "";
                 });
         });
 
