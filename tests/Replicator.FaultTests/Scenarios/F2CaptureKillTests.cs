@@ -27,12 +27,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
             first.Kill();
             var firstKill = DateTime.UtcNow;
             run.FaultInjected($"kill -9 {first.Name}, which runs the capture");
-            var second = await run.WaitForCaptureAsync(TimeSpan.FromSeconds(60), notOn: first);
-            var firstFailover = DateTime.UtcNow - firstKill;
-            run.Mark($"capture moved to {second.Name} after {firstFailover.TotalSeconds:0.0} s");
-            await DelayUntil(firstKill + TimeSpan.FromSeconds(15));
-            first.Start();
-            await run.WaitForAdminAsync(first, TimeSpan.FromSeconds(90));
+            var (second, firstFailover, _) = await FailOverAndRestartAsync(run, first, firstKill);
 
             // (b) Inside a transaction of thousands of rows, once its offset shows rows already handled.
             await run.WaitForChangesAsync(run.Options.Changes * 55 / 100, workload);
@@ -52,13 +47,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
                 run.FaultInjected($"kill -9 {second.Name}, which runs the capture, with its offset at {atKill?.ToString() ?? "(not seen inside the transaction)"}");
             }
 
-            var third = await run.WaitForCaptureAsync(TimeSpan.FromSeconds(60), notOn: second);
-            var secondFailover = DateTime.UtcNow - secondKill;
-            var resumedFrom = ResumedFrom(third);
-            run.Mark($"capture moved to {third.Name} after {secondFailover.TotalSeconds:0.0} s, resuming from {resumedFrom}");
-            await DelayUntil(secondKill + TimeSpan.FromSeconds(15));
-            second.Start();
-            await run.WaitForAdminAsync(second, TimeSpan.FromSeconds(90));
+            var (third, secondFailover, resumedFrom) = await FailOverAndRestartAsync(run, second, secondKill);
 
             await workload;
             var verdict = await QuiesceAndCheckAsync(run);
@@ -118,12 +107,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
                 run.FaultInjected($"kill -9 {first.Name}, which runs the capture, right after the rotation {before.File} -> {after.File} (capture at {seen?.ToString() ?? "?"})");
             }
 
-            var second = await run.WaitForCaptureAsync(TimeSpan.FromSeconds(60), notOn: first);
-            var resumedFrom = ResumedFrom(second);
-            run.Mark($"capture moved to {second.Name} after {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s, resuming from {resumedFrom}");
-            await DelayUntil(killedAt + TimeSpan.FromSeconds(15));
-            first.Start();
-            await run.WaitForAdminAsync(first, TimeSpan.FromSeconds(90));
+            var (_, _, resumedFrom) = await FailOverAndRestartAsync(run, first, killedAt);
 
             await workload;
             var verdict = await QuiesceAndCheckAsync(run);
@@ -144,6 +128,22 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
                     report.Extra["resumed_from"] = resumedFrom?.ToString() ?? "";
                 });
         });
+
+    /// <summary>
+    /// Waits until the capture runs on another node than <paramref name="killed"/>, notes how long
+    /// that took and where it resumed, and starts the killed node again 15 s after its kill.
+    /// </summary>
+    private static async Task<(NodeProcess Capture, TimeSpan Failover, BinlogPoint? ResumedFrom)> FailOverAndRestartAsync(FaultRun run, NodeProcess killed, DateTime killedAt)
+    {
+        var next = await run.WaitForCaptureAsync(TimeSpan.FromSeconds(60), notOn: killed);
+        var failover = DateTime.UtcNow - killedAt;
+        var resumedFrom = ResumedFrom(next);
+        run.Mark($"capture moved to {next.Name} after {failover.TotalSeconds:0.0} s, resuming from {resumedFrom}");
+        await DelayUntil(killedAt + TimeSpan.FromSeconds(15));
+        killed.Start();
+        await run.WaitForAdminAsync(killed, TimeSpan.FromSeconds(90));
+        return (next, failover, resumedFrom);
+    }
 
     /// <summary>Polls the capture until its persisted offset is the transaction's start plus some handled rows.</summary>
     private static async Task<BinlogPoint?> WaitForOffsetInsideAsync(FaultRun run, (string File, long Position) start, TimeSpan timeout)
