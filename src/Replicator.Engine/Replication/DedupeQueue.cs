@@ -173,7 +173,7 @@ public sealed class DedupeQueue
 
     private FinishedSet? FinishedOf(string epoch, bool create)
     {
-        if (_lastFinished is not null && (ReferenceEquals(epoch, _lastEpoch) || epoch == _lastEpoch))
+        if (_lastFinished is not null && epoch == _lastEpoch)
         {
             return _lastFinished;
         }

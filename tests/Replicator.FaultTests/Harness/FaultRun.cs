@@ -312,6 +312,9 @@ public sealed class FaultRun : IAsyncDisposable
         throw new TimeoutException($"The capture did not start reading within {timeout.TotalSeconds:0} s; last status: {last?.Json}");
     }
 
+    /// <summary>The node that runs the capture now; throws when none does.</summary>
+    public NodeProcess CaptureNode() => CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+
     /// <summary>The running node whose current incarnation runs the capture singleton (from its log).</summary>
     public NodeProcess? CaptureNodeOrNull()
     {

@@ -29,7 +29,7 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
 
-            var capture = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            var capture = run.CaptureNode();
             var coordinator = run.Nodes[0];
             var joiner = run.Nodes[3];
             var victim = run.Nodes.Take(3).Last(n => n != capture && n != coordinator && n.Running);
@@ -98,7 +98,7 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
 
-            var capture = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            var capture = run.CaptureNode();
             var victim = run.Nodes.Last(n => n != capture && n.Running);
             var appliedByVictim = ApplyLedgerStats.Read([victim.LedgerPath]).Applied;
             victim.Kill();

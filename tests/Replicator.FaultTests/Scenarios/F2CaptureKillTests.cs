@@ -23,7 +23,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
             await run.WaitForChangesAsync(run.Options.Changes / 5, workload);
 
             // (a) Mid-stream.
-            var first = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            var first = run.CaptureNode();
             first.Kill();
             var firstKill = DateTime.UtcNow;
             run.FaultInjected($"kill -9 {first.Name}, which runs the capture");
@@ -78,7 +78,7 @@ public sealed partial class F2CaptureKillTests(ITestOutputHelper output) : Fault
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
 
-            var first = run.CaptureNodeOrNull() ?? throw new InvalidOperationException("no node runs the capture");
+            var first = run.CaptureNode();
             (string File, long Position) before, after;
             BinlogPoint? seen = null;
             DateTime killedAt;
