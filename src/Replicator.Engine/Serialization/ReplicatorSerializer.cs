@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 using Replicator.Engine.Capture;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Replication;
 
 namespace Replicator.Engine.Serialization;
@@ -29,6 +30,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLetterClearedManifest = "DZ";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
+    private const string MemberFactsManifest = "MF";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -56,6 +58,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         DeadLetterCleared => DeadLetterClearedManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
+        MemberFacts => MemberFactsManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -150,6 +153,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 }
 
                 return;
+            case MemberFacts facts:
+                w.Write(facts.ClusterName);
+                w.Write(facts.DefinitionsFingerprint);
+                w.Write(facts.Journal);
+                w.Write(facts.Answer);
+                return;
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a Replicator wire message.", nameof(obj));
         }
@@ -237,6 +246,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new DeadLetterStoreSnapshot(entries);
             }
 
+            case MemberFactsManifest:
+                return new MemberFacts(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadBoolean());
             default:
                 throw new System.Runtime.Serialization.SerializationException($"Unknown Replicator manifest '{manifest}': a node of a newer version may have sent it.");
         }

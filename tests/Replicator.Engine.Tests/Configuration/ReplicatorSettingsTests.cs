@@ -21,7 +21,7 @@ public sealed class ReplicatorSettingsTests
     public void Defaults_are_those_documented_in_reference_conf()
     {
         var settings = Parse(Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]");
-        Assert.Equal("data", settings.DataDirectory);
+        Assert.Equal(Path.Combine(Directory.GetCurrentDirectory(), "data"), settings.DataDirectory);
         Assert.False(settings.Insecure);
         Assert.Equal(ZeroDateHandling.Literal, settings.ZeroDates);
         Assert.Equal(20_000, settings.Capture.MaxInFlight);
@@ -60,6 +60,25 @@ public sealed class ReplicatorSettingsTests
     }
 
     [Fact]
+    public void A_relative_data_dir_resolves_against_the_directory_of_the_config_file_not_the_working_directory()
+    {
+        var directory = Directory.CreateTempSubdirectory("replicator-config-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "node.conf");
+            File.WriteAllText(file, Source + "\nreplicator.data-dir = \"state/node1\"\n");
+            Assert.Equal(Path.Combine(directory, "state", "node1"), ReplicatorSettings.Create(HoconLoader.LoadFile(file)).DataDirectory);
+
+            File.WriteAllText(file, Source + "\nreplicator.data-dir = \"/var/lib/replicator\"\n");
+            Assert.Equal("/var/lib/replicator", ReplicatorSettings.Create(HoconLoader.LoadFile(file)).DataDirectory);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Unbalanced_braces_are_reported_with_the_line()
     {
         var error = Assert.Throws<ConfigurationException>(() => HoconLoader.LoadString("replicator {\n  data-dir = x\n", "node.conf"));
@@ -91,7 +110,7 @@ public sealed class ReplicatorSettingsTests
             File.WriteAllText(Path.Combine(dir.FullName, "base.conf"), "replicator.data-dir = from-base\nreplicator.capture.max-in-flight = 7");
             File.WriteAllText(Path.Combine(dir.FullName, "node.conf"), "include \"base.conf\"\nreplicator.capture.max-in-flight = 9");
             var settings = ReplicatorSettings.Create(HoconLoader.LoadFile(Path.Combine(dir.FullName, "node.conf")));
-            Assert.Equal("from-base", settings.DataDirectory);
+            Assert.Equal(Path.Combine(dir.FullName, "from-base"), settings.DataDirectory);
             Assert.Equal(9, settings.Capture.MaxInFlight);
         }
         finally

@@ -4,6 +4,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
@@ -70,6 +71,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         RetryDeadLetters.Instance,
         new DeadLettersRetrying(3),
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new MemberFacts("replicator", "0123456789abcdef", "mysql:db1:3306/journal"),
+        new MemberFacts("staging", "fedcba9876543210", "sqlite:host:/var/lib/replicator/replicator.db", Answer: true),
     };
 
     [Theory]
