@@ -136,7 +136,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name]), "store"),
+                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name], definition.Mode), "store"),
                         PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
                     storeName);

@@ -70,6 +70,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         RetryDeadLetters.Instance,
         new DeadLettersRetrying(3),
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new DeadLetterResolved(77),
+        new DeadLetterStoreState(9, [new StoredDeadLetter(4, new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)), new StoredDeadLetter(9, new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch))]),
     };
 
     [Theory]
@@ -124,6 +126,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
         DeliveriesHeld f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
         DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
         DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
+        DeadLetterStoreState s => s.LastParkSequence + "|" + string.Join(";", s.Entries.Select(e => e.ParkSequence + ":" + Render(e.Letter))),
         _ => message.ToString()!,
     };
 }
