@@ -162,7 +162,14 @@ internal sealed class ConfigReader
 
     public ConfigurationException Error(string key, string problem) => new($"{Path}.{key} {problem}");
 
-    private HoconValue? Value(string key) => _config.HasPath(key) ? _config.GetValue(key) : null;
+    /// <summary>
+    /// The value of <paramref name="key"/>. A key that holds a dot (a quoted <c>"schema.table"</c> as
+    /// <c>key-columns</c> uses) is one of this object's own items, which a path lookup would split.
+    /// </summary>
+    private HoconValue? Value(string key) =>
+        key.Contains('.', StringComparison.Ordinal) && !_config.IsEmpty && _config.Root.GetObject().Items.TryGetValue(key, out var item)
+            ? item
+            : _config.HasPath(key) ? _config.GetValue(key) : null;
 
     private static string Kebab(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

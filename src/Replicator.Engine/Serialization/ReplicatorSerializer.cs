@@ -16,8 +16,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string ChangesFinishedManifest = "CF";
     private const string GetCaptureStatusManifest = "GS";
     private const string CaptureStatusManifest = "CS";
-    private const string OffsetCommittedManifest = "OC";
-    private const string CaptureSnapshotManifest = "SN";
+    private const string OffsetCommittedManifest = "OV";
+    private const string CaptureSnapshotManifest = "SV";
+
+    // Offsets as written before they were versioned (read only): see OffsetFormat.ReadLegacyOffset.
+    private const string LegacyOffsetCommittedManifest = "OC";
+    private const string LegacyCaptureSnapshotManifest = "SN";
     private const string DeadLetterParkedManifest = "DP";
     private const string DeadLetterStoreSnapshotManifest = "DS";
     private const string DeadLetterAcceptedManifest = "DA";
@@ -151,10 +155,10 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 WireFormat.WriteOptionalTime(w, status.LastCommitUtc);
                 return;
             case OffsetCommitted committed:
-                WireFormat.WriteOffset(w, committed.Offset);
+                w.Write(OffsetFormat.ToBytes(committed));
                 return;
             case CaptureSnapshot snapshot:
-                WireFormat.WriteOffset(w, snapshot.Offset);
+                w.Write(OffsetFormat.ToBytes(snapshot));
                 return;
             case DeadLetterParked parked:
                 WriteDeadLetter(w, parked);
@@ -252,9 +256,13 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                     WireFormat.ReadOptional(r),
                     WireFormat.ReadOptionalTime(r));
             case OffsetCommittedManifest:
-                return new OffsetCommitted(WireFormat.ReadOffset(r));
+                return OffsetFormat.ReadCommitted(r.BaseStream);
             case CaptureSnapshotManifest:
-                return new CaptureSnapshot(WireFormat.ReadOffset(r));
+                return OffsetFormat.ReadSnapshot(r.BaseStream);
+            case LegacyOffsetCommittedManifest:
+                return new OffsetCommitted(OffsetFormat.ReadLegacyOffset(r));
+            case LegacyCaptureSnapshotManifest:
+                return new CaptureSnapshot(OffsetFormat.ReadLegacyOffset(r));
             case DeadLetterParkedManifest:
                 return ReadDeadLetter(r);
             case DeadLetterStoreSnapshotManifest:

@@ -101,6 +101,13 @@ public sealed class ReplicatorSettingsTests
     }
 
     [Fact]
+    public void Key_columns_are_read_for_a_schema_qualified_table_name()
+    {
+        var settings = Parse(Source + "\nreplicator.sources.main.key-columns { \"shop.events\" = [seq, at] }\nreplicator.definitions.cache.topics = [\"*\"]");
+        Assert.Equal(["seq", "at"], settings.Sources[0].KeyColumns["shop.events"]);
+    }
+
+    [Fact]
     public void Resume_by_gtid_starts_after_the_saved_gtid_position_and_falls_back_to_the_position_without_one()
     {
         var byGtid = Assert.Single(Parse(Source + "\nreplicator.sources.main.resume-by = gtid").Sources);
