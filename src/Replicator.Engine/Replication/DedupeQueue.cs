@@ -5,7 +5,7 @@ namespace Replicator.Engine.Replication;
 /// <summary>
 /// The pks a bucket has to apply. A pk that is already waiting is not queued again: in
 /// <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes its newest change replaces the
-/// waiting one, and the replaced delivery rides along to be acknowledged when the newer one is
+/// waiting one (in row mode keeping the columns a partial newer image leaves out), and the replaced delivery rides along to be acknowledged when the newer one is
 /// applied; in <see cref="DedupeMode.EveryChange"/> mode changes wait in order. At most one change
 /// per pk is in flight, so the changes of a pk are applied in source order. A failed pk waits out
 /// its backoff without holding back the other pks; after the last attempt it is parked.
@@ -81,10 +81,7 @@ public sealed class DedupeQueue
             // Coalesce: the newest change wins, the older one is acknowledged with it.
             var covered = waiting.Value.Covered;
             covered.Add(delivery.Id);
-            if (delivery.Change.Version >= waiting.Value.Latest.Change.Version)
-            {
-                waiting.Value = waiting.Value with { Latest = delivery };
-            }
+            waiting.Value = waiting.Value with { Latest = Newest(waiting.Value.Latest, delivery) };
 
             Coalesced++;
             result = EnqueueResult.Coalesced;
@@ -148,6 +145,12 @@ public sealed class DedupeQueue
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
+            if (_mode == DedupeMode.Row && state.Queue.First is { } next)
+            {
+                // The next change is applied as if the parked one had been: it carries its columns.
+                next.Value = next.Value with { Latest = Newest(entry.Latest, next.Value.Latest) };
+            }
+
             Release(state);
             return new Completion([], letter, RetryAt: null);
         }
@@ -160,7 +163,7 @@ public sealed class DedupeQueue
             // A newer image is waiting: it supersedes the failed one, which rides along with it.
             var covered = new List<DeliveryId>(entry.Covered);
             covered.AddRange(newer.Value.Covered);
-            newer.Value = newer.Value with { Covered = covered };
+            newer.Value = newer.Value with { Latest = Newest(entry.Latest, newer.Value.Latest), Covered = covered };
         }
         else
         {
@@ -262,6 +265,22 @@ public sealed class DedupeQueue
         {
             MakeReadyIfIdle(state);
         }
+    }
+
+    /// <summary>
+    /// Of two deliveries of one pk, the one to apply: the newer by source version, in row mode with
+    /// the columns a partial newer image leaves out taken from the older (<see cref="PartialImages"/>).
+    /// </summary>
+    private Delivery Newest(Delivery a, Delivery b)
+    {
+        var (older, newer) = b.Change.Version >= a.Change.Version ? (a, b) : (b, a);
+        if (_mode != DedupeMode.Row)
+        {
+            return newer;
+        }
+
+        var merged = PartialImages.Coalesce(older.Change, newer.Change);
+        return ReferenceEquals(merged, newer.Change) ? newer : newer with { Change = merged };
     }
 
     private void MakeReadyIfIdle(PkState state)

@@ -27,6 +27,8 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private readonly int _bucket;
     private readonly IReplicationJob _job;
     private readonly IActorRef? _deadLetters;
+    private readonly ICurrentRows? _currentRows;
+    private readonly HashSet<(string Schema, string Table)> _partialInserts = new();
     private readonly DedupeQueue _queue;
     private readonly DefinitionCounters _counters;
     private readonly Dictionary<string, IActorRef> _captures = new();
@@ -34,12 +36,13 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private bool _applying;
     private long _parkings;
 
-    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters)
+    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows)
     {
         _definition = definition;
         _bucket = bucket;
         _job = job;
         _deadLetters = deadLetters;
+        _currentRows = currentRows;
         _queue = new DedupeQueue(definition.Mode, definition.Retry, seed: HashCode.Combine(definition.Name, bucket));
         _counters = ReplicationMetrics.Get(Context.System).Definition(definition.Name);
 
@@ -53,8 +56,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters) =>
-        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters));
+    /// <param name="currentRows">Reads rows from the source for the changes that need it (see <see cref="ICurrentRows"/>); null writes every image as it is.</param>
+    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows = null) =>
+        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters, currentRows));
 
     private void HandleDeliver(DeliverChanges deliver)
     {
@@ -122,12 +126,50 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
         var job = _job;
         var timeout = _definition.ApplyTimeout;
-        RunJob(job, items, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
+        var reread = ToReread(items);
+        var rows = _currentRows;
+        RunJob(job, items, reread, rows, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
     }
 
-    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, TimeSpan timeout)
+    /// <summary>
+    /// Row mode: the items to write as the row is now at the source rather than as their image says:
+    /// an insert logged without its defaulted columns (binlog_row_image = MINIMAL leaves out what
+    /// the statement did not set, and the sink would never get those columns).
+    /// </summary>
+    private List<int>? ToReread(JobItem[] items)
+    {
+        if (_currentRows is null || _definition.Mode != DedupeMode.Row)
+        {
+            return null;
+        }
+
+        List<int>? reread = null;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var change = items[i].Change;
+            if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
+            {
+                (reread ??= []).Add(i);
+                if (_partialInserts.Add((change.Schema, change.Table)))
+                {
+                    _log.Warning(
+                        $"{_definition.Name}/{_bucket}: {change.Schema}.{change.Table}: an insert was logged without the columns it left to their defaults " +
+                        "(binlog_row_image = MINIMAL); such inserts are read back from the source and written whole. Set binlog_row_image = FULL on the source to spare the reads.");
+                }
+            }
+        }
+
+        return reread;
+    }
+
+    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<int>? reread, ICurrentRows? rows, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
+        if (reread is not null)
+        {
+            await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        }
+
         var results = await job.ApplyAsync(items, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
         if (results.Count != items.Length)
         {
@@ -135,6 +177,27 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Replaces the image of each of these items by the row as it is now (a full image), keeping
+    /// the change's version as its fence: a sink that already holds something newer refuses it,
+    /// and the changes after it, which carry newer versions, still follow. A row that is gone is
+    /// left as its own image: its delete follows.
+    /// </summary>
+    private static async Task RereadAsync(JobItem[] items, List<int> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    {
+        foreach (var table in reread.GroupBy(i => (items[i].Change.Schema, items[i].Change.Table)))
+        {
+            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(i => items[i].Key).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var i in table)
+            {
+                if (current.TryGetValue(items[i].Key.Canonical, out var row))
+                {
+                    items[i] = items[i] with { Change = items[i].Change with { After = row } };
+                }
+            }
+        }
     }
 
     private void HandleBatchDone(BatchDone done)
