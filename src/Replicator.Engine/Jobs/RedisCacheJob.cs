@@ -267,13 +267,14 @@ public sealed class RedisCacheJob : IReplicationJob
     private async Task<RowWrite[]> CurrentRowWritesAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
         var writes = new RowWrite[batch.Count];
-        foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table)))
+        // Read by the key's own columns in its own order (the primary key's, or configured key-columns).
+        foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table, string.Join('\u0001', x.item.Key.Names))))
         {
-            var (schema, table) = group.Key;
+            var (schema, table, _) = group.Key;
             var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
-            var rows = await _reader!.ReadAsync(schema, table, keys, cancellationToken).ConfigureAwait(false);
-            var columns = await _reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
-            var names = columns.Names;
+            var read = await _reader!.ReadAsync(schema, table, group.First().item.Key.Names, keys, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var rows = read.Rows;
+            var names = read.Columns.Names;
             var roles = new ColumnRole[names.Count];
             foreach (var (item, index) in group)
             {
