@@ -13,18 +13,22 @@ public sealed class SourceCurrentRows(SourceRowReader reader) : ICurrentRows, IA
 {
     public async Task<IReadOnlyDictionary<string, RowData>> ReadAsync(string schema, string table, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
-        var rows = await reader.ReadAsync(schema, table, keys.Select(k => (IReadOnlyList<ColumnValue>)k.Values).ToList(), cancellationToken).ConfigureAwait(false);
-        var columns = await reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
-        var result = new Dictionary<string, RowData>(rows.Count);
-        foreach (var (key, row) in rows)
+        var result = new Dictionary<string, RowData>(keys.Count);
+        // Read by the key's own columns in its own order (the primary key's, or configured key-columns).
+        foreach (var group in keys.GroupBy(k => string.Join('\u0001', k.Names)))
         {
-            var values = new ColumnValue[columns.Names.Count];
-            for (var i = 0; i < values.Length; i++)
+            var read = await reader.ReadAsync(schema, table, group.First().Names, group.Select(k => (IReadOnlyList<ColumnValue>)k.Values).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var columns = read.Columns;
+            foreach (var (key, row) in read.Rows)
             {
-                values[i] = ValueOf(row.Values[i], columns.DataTypes[i]);
-            }
+                var values = new ColumnValue[columns.Names.Count];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = ValueOf(row.Values[i], columns.DataTypes[i]);
+                }
 
-            result[key] = new RowData(columns.Names, values);
+                result[key] = new RowData(columns.Names, values);
+            }
         }
 
         return result;
