@@ -120,7 +120,11 @@ public sealed class DedupeQueue
     /// acknowledge now or, when the pk ran out of attempts, the dead letter to persist (and nothing
     /// to acknowledge until the store confirms it).
     /// </summary>
-    public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now)
+    /// <param name="sinkDownHold">
+    /// The sink counts as down (<see cref="SinkHealth"/>): a failure does not spend the pk's
+    /// attempt and is never parked; the pk waits this long and is tried again.
+    /// </param>
+    public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now, TimeSpan? sinkDownHold = null)
     {
         if (!_pks.TryGetValue(KeyOf(entry.Latest.Change), out var state) || !ReferenceEquals(state.InFlight, entry))
         {
@@ -136,9 +140,9 @@ public sealed class DedupeQueue
             return Finish(state, entry, result.Stale);
         }
 
-        var failedAttempts = entry.Attempt;
         var error = result.Error ?? "the job reported a failure without a message";
-        if (failedAttempts >= _retry.MaxAttempts)
+        var failedAttempts = sinkDownHold is null ? entry.Attempt : entry.Attempt - 1;
+        if (sinkDownHold is null && failedAttempts >= _retry.MaxAttempts)
         {
             // Parked, not finished: the deliveries stay held until the store has the letter.
             var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now, entry.Covered);
@@ -170,7 +174,7 @@ public sealed class DedupeQueue
             state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered)));
         }
 
-        var due = now + _retry.Backoff(failedAttempts, _random.NextDouble());
+        var due = now + (sinkDownHold ?? _retry.Backoff(failedAttempts, _random.NextDouble()));
         state.RetryAt = due;
         _backingOff.Enqueue(state, due);
         return new Completion([], null, RetryAt: due);

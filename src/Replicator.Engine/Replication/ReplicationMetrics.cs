@@ -66,6 +66,9 @@ public sealed class DefinitionCounters(string name)
 
     public long Batches => Interlocked.Read(ref _batches);
 
+    /// <summary>Whether this definition's sink counts as down on this node (see <see cref="SinkHealth"/>), since when, and why.</summary>
+    public SinkHealth Sink { get; } = new();
+
     public void AddReceived(long n) => Interlocked.Add(ref _received, n);
 
     public void AddDuplicates(long n) => Interlocked.Add(ref _duplicates, n);

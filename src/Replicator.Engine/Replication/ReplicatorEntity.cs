@@ -11,7 +11,9 @@ namespace Replicator.Engine.Replication;
 /// batches through the definition's job, one batch at a time, retries failed pks on their own
 /// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
 /// sent it once the change is applied, refused as stale, or parked (once the dead-letter store has
-/// confirmed it; a failed store write is tried again, never dropped).
+/// confirmed it; a failed store write is tried again, never dropped). While the definition's sink
+/// counts as down (<see cref="SinkHealth"/>) failed pks are kept and tried again without spending
+/// their attempts, so a long outage parks nothing and the capture's backpressure takes over.
 /// </summary>
 /// <remarks>
 /// Its queue lives in memory only: if the entity or its node dies, the capture re-delivers what was
@@ -21,7 +23,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry";
     private const string ParkTimerPrefix = "park-";
-    private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);  // storing a dead letter, and probing a sink that is down
 
     private readonly DefinitionSettings _definition;
     private readonly int _bucket;
@@ -205,18 +207,29 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         _applying = false;
         var now = DateTime.UtcNow;
         var error = done.Error is null ? null : Describe(done.Error);
-        if (error is not null)
+        var results = new ApplyResult[done.Batch.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = done.Results?[i] ?? ApplyResult.Failed(error!);
+        }
+
+        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i].Success, results[i].Error)), now);
+        NoteSink(sink, results);
+        if (error is not null && !sink.Down)
         {
             _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole: {3}", _definition.Name, _bucket, done.Batch.Count, error);
         }
 
+        // While the sink is down, a failure says nothing about the pk: it waits and is tried again
+        // without spending its attempts, so nothing is parked and nothing is acknowledged.
+        TimeSpan? hold = sink.Down ? SinkDownBackoff(sink.FailedProbes) : null;
         var acks = new Dictionary<string, List<long>>();
         long applied = 0, failures = 0;
         for (var i = 0; i < done.Batch.Count; i++)
         {
             var entry = done.Batch[i];
-            var result = done.Results?[i] ?? ApplyResult.Failed(error!);
-            var completion = _queue.Complete(entry, result, now);
+            var result = results[i];
+            var completion = _queue.Complete(entry, result, now, hold);
             if (result.Success)
             {
                 applied += result.Stale ? 0 : 1;
@@ -224,7 +237,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             else
             {
                 failures++;
-                if (completion.DeadLetter is null && entry.Attempt == 1)
+                if (completion.DeadLetter is null && entry.Attempt == 1 && !sink.Down)
                 {
                     _log.Warning($"{_definition.Name}/{_bucket}: applying {entry.Latest.Change.Schema}.{entry.Latest.Change.Table} pk {entry.Key} failed, will retry: {result.Error}");
                 }
@@ -251,6 +264,32 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         _counters.AddFailures(failures);
         Acknowledge(acks);
         TryApply();
+    }
+
+    private static string PkText(BatchEntry entry) => $"{entry.Latest.Change.Schema}.{entry.Latest.Change.Table}:{entry.Key.Canonical}";
+
+    /// <summary>Says once, on the bucket that saw it, that the definition's sink went down or came back.</summary>
+    private void NoteSink(SinkVerdict sink, ApplyResult[] results)
+    {
+        if (sink.Transition == SinkTransition.Down)
+        {
+            var error = results.FirstOrDefault(r => !r.Success).Error;
+            _log.Error(
+                $"{_definition.Name}: the sink looks down: {SinkHealth.OutagePks} or more pks failed the same way with no success between (last: {error}). " +
+                "Their changes are kept and tried again with backoff without spending their attempts (nothing is dead-lettered), and the offset stays before them; " +
+                "the capture stops reading once max-in-flight changes wait. Check the sink and its credentials.");
+        }
+        else if (sink.Transition == SinkTransition.Up)
+        {
+            _log.Info($"{_definition.Name}: the sink answers again after {sink.Duration.TotalSeconds:0.#}s down; the changes held meanwhile follow.");
+        }
+    }
+
+    /// <summary>The wait before trying a pk again while the sink is down: the definition's backoff by failed batches since the outage began, capped at a minute so the sink's return is noticed soon.</summary>
+    private TimeSpan SinkDownBackoff(int failedProbes)
+    {
+        var backoff = _definition.Retry.Backoff(failedProbes, Random.Shared.NextDouble());
+        return backoff < MaxParkBackoff ? backoff : MaxParkBackoff;
     }
 
     private void Park(DeadLetter letter)
