@@ -130,7 +130,7 @@ public sealed class RedisCacheJob : IReplicationJob
 
         _database = RedisConnections.Get(context.System).Connect(redis).GetDatabase();
         _prefix = config.GetString("key-prefix", "");
-        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(1)).TotalMilliseconds;
+        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(24)).TotalMilliseconds;
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
         _ledger = ApplyLedger.Get(context.System);

@@ -128,17 +128,19 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
         var job = _job;
         var timeout = _definition.ApplyTimeout;
-        var reread = ToReread(items);
+        var reread = ToReread(batch, items);
         var rows = _currentRows;
         RunJob(job, items, reread, rows, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
     }
 
     /// <summary>
     /// Row mode: the items to write as the row is now at the source rather than as their image says:
-    /// an insert logged without its defaulted columns (binlog_row_image = MINIMAL leaves out what
-    /// the statement did not set, and the sink would never get those columns).
+    /// a retried dead letter, whose image may be days old (its row since deleted, and the delete's
+    /// tombstone expired in the sink), and an insert logged without its defaulted columns
+    /// (binlog_row_image = MINIMAL leaves out what the statement did not set, and the sink would
+    /// never get those columns).
     /// </summary>
-    private List<int>? ToReread(JobItem[] items)
+    private List<int>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
     {
         if (_currentRows is null || _definition.Mode != DedupeMode.Row)
         {
@@ -149,7 +151,11 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         for (var i = 0; i < items.Length; i++)
         {
             var change = items[i].Change;
-            if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
+            if (batch[i].Latest.Id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal))
+            {
+                (reread ??= []).Add(i);
+            }
+            else if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
             {
                 (reread ??= []).Add(i);
                 if (_partialInserts.Add((change.Schema, change.Table)))
@@ -182,10 +188,10 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Replaces the image of each of these items by the row as it is now (a full image), keeping
-    /// the change's version as its fence: a sink that already holds something newer refuses it,
-    /// and the changes after it, which carry newer versions, still follow. A row that is gone is
-    /// left as its own image: its delete follows.
+    /// Replaces the image of each of these items by the row as it is now, keeping the change's
+    /// version as its fence: a sink that already holds something newer refuses it, and the
+    /// changes after it, which carry newer versions, still follow. A row that is gone is written
+    /// as a delete, so an old image can never bring it back, however late.
     /// </summary>
     private static async Task RereadAsync(JobItem[] items, List<int> reread, ICurrentRows rows, CancellationToken cancellationToken)
     {
@@ -194,10 +200,11 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(i => items[i].Key).ToList(), cancellationToken).ConfigureAwait(false);
             foreach (var i in table)
             {
-                if (current.TryGetValue(items[i].Key.Canonical, out var row))
-                {
-                    items[i] = items[i] with { Change = items[i].Change with { After = row } };
-                }
+                var change = items[i].Change;
+                var now = current.TryGetValue(items[i].Key.Canonical, out var row)
+                    ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
+                    : change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
+                items[i] = items[i] with { Change = now };
             }
         }
     }
