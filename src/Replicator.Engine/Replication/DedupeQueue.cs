@@ -49,6 +49,9 @@ public sealed class DedupeQueue
     /// <summary>Changes that were never applied because a newer change of the same pk replaced them.</summary>
     public long Coalesced { get; private set; }
 
+    /// <summary>Epochs whose finished deliveries are remembered.</summary>
+    public int Epochs => _finished.Count;
+
     /// <summary>When the next pk's backoff ends, or null when no pk is backing off.</summary>
     public DateTime? NextRetryAt => _backingOff.TryPeek(out _, out var due) ? due : null;
 
@@ -71,6 +74,7 @@ public sealed class DedupeQueue
         var state = slot ??= new PkState(delivery.Change.Key, key);
 
         _pending[delivery.Id] = state;
+        FinishedOf(delivery.Id.Epoch, create: true);
         var result = EnqueueResult.Queued;
         if (_mode == DedupeMode.EveryChange)
         {
@@ -215,14 +219,14 @@ public sealed class DedupeQueue
         }
     }
 
-    /// <summary>Forgets everything about other epochs than <paramref name="current"/>: a new capture incarnation re-sends what is unfinished.</summary>
-    public void ForgetEpochsOtherThan(string current)
+    /// <summary>
+    /// Forgets the finished deliveries of <paramref name="epoch"/>: its sender moved on to a new
+    /// incarnation (which re-sends what is unfinished) or is gone. Deliveries of it still held are
+    /// applied as usual, but finishing them is no longer remembered.
+    /// </summary>
+    public void ForgetEpoch(string epoch)
     {
-        foreach (var epoch in _finished.Keys.Where(e => e != current).ToList())
-        {
-            _finished.Remove(epoch);
-        }
-
+        _finished.Remove(epoch);
         _lastEpoch = null;
         _lastFinished = null;
     }
@@ -238,7 +242,7 @@ public sealed class DedupeQueue
         {
             if (_pending.Remove(id))
             {
-                FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
+                FinishedOf(id.Epoch, create: false)?.Add(id.Sequence);
                 finished.Add(id);
             }
         }
@@ -251,7 +255,7 @@ public sealed class DedupeQueue
         foreach (var id in entry.Covered)
         {
             _pending.Remove(id);
-            FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
+            FinishedOf(id.Epoch, create: false)?.Add(id.Sequence);
         }
 
         Release(state);

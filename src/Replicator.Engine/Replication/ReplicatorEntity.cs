@@ -34,9 +34,12 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private readonly DedupeQueue _queue;
     private readonly DefinitionCounters _counters;
     private readonly Dictionary<string, IActorRef> _captures = new();
+    private readonly Dictionary<IActorRef, string> _epochOf = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _applying;
     private long _parkings;
+    private long _reportedPending;
+    private long _reportedEpochs;
 
     public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows)
     {
@@ -54,6 +57,66 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         Receive<ParkDone>(HandleParkDone);
         Receive<Parking>(Store);
         Receive<StopBucket>(_ => Release());
+        Receive<Terminated>(terminated =>
+        {
+            if (_epochOf.Remove(terminated.ActorRef, out var epoch))
+            {
+                ForgetEpoch(epoch);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Remembers who sends under <paramref name="epoch"/>, to acknowledge to. Each sender (a capture,
+    /// a dead-letter store) has one current epoch: its previous one, and one of a sender that is
+    /// gone, are forgotten, so the state kept per epoch stays bounded however often captures restart.
+    /// </summary>
+    private void NoteSender(string epoch)
+    {
+        if (!_epochOf.TryGetValue(Sender, out var previous))
+        {
+            if (!Sender.IsNobody())
+            {
+                Context.Watch(Sender);
+            }
+        }
+        else if (previous != epoch)
+        {
+            ForgetEpoch(previous);
+        }
+
+        _epochOf[Sender] = epoch;
+        _captures[epoch] = Sender;
+    }
+
+    private void ForgetEpoch(string epoch)
+    {
+        _captures.Remove(epoch);
+        _queue.ForgetEpoch(epoch);
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        ReportGauges();
+        return handled;
+    }
+
+    /// <summary>Keeps the node's gauges of this definition (held deliveries, remembered epochs) in step with this bucket.</summary>
+    private void ReportGauges()
+    {
+        long pending = _queue.PendingDeliveries, epochs = _queue.Epochs;
+        if (pending != _reportedPending)
+        {
+            _counters.AddPending(pending - _reportedPending);
+            _reportedPending = pending;
+        }
+
+        if (epochs != _reportedEpochs)
+        {
+            _counters.AddEpochs(epochs - _reportedEpochs);
+            _reportedEpochs = epochs;
+        }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -64,7 +127,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     private void HandleDeliver(DeliverChanges deliver)
     {
-        _captures[deliver.Epoch] = Sender;
+        NoteSender(deliver.Epoch);
         _counters.AddReceived(deliver.Changes.Count);
         List<long>? again = null, held = null;
         long duplicates = 0, coalesced = 0;
@@ -400,6 +463,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _counters.AddPending(-_reportedPending);
+        _counters.AddEpochs(-_reportedEpochs);
+        _reportedPending = _reportedEpochs = 0;
         if (_queue.PendingDeliveries > 0)
         {
             _log.Info("{0}/{1} stopped with {2} deliveries unapplied; the capture will re-deliver them.", _definition.Name, _bucket, _queue.PendingDeliveries);

@@ -167,6 +167,25 @@ public sealed class DedupeQueueTests
     }
 
     [Fact]
+    public void A_forgotten_epoch_stays_forgotten_when_its_held_deliveries_finish()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry);
+        queue.Enqueue(D(1, TestChanges.Write(1, 1, 100)));
+        queue.Enqueue(new Delivery(new DeliveryId("e2", 1), TestChanges.Write(2, 1, 200)));
+        Assert.Equal(2, queue.Epochs);
+
+        queue.ForgetEpoch("e1");
+        foreach (var entry in queue.TakeBatch(10, T0))
+        {
+            queue.Complete(entry, ApplyResult.Applied, T0);
+        }
+
+        Assert.Equal(1, queue.Epochs);
+        Assert.Equal(0, queue.PendingDeliveries);
+        Assert.Equal(EnqueueResult.AlreadyFinished, queue.Enqueue(new Delivery(new DeliveryId("e2", 1), TestChanges.Write(2, 1, 200))));
+    }
+
+    [Fact]
     public void An_older_change_arriving_late_does_not_replace_a_newer_waiting_image()
     {
         var queue = new DedupeQueue(DedupeMode.Row, FastRetry);

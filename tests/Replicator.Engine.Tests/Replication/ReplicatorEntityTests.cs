@@ -75,6 +75,35 @@ public sealed class ReplicatorEntityTests : TestKit
         Assert.Equal(["1", "2"], rows.Asked.Order());
     }
 
+    [Fact]
+    public void A_bucket_remembers_the_state_of_a_senders_current_epoch_only_and_forgets_a_sender_that_is_gone()
+    {
+        var counters = ReplicationMetrics.Get(Sys).Definition("cache");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(), 0, new RecordingJob(), CreateTestProbe().Ref));
+
+        // Fifty incarnations of one capture (a reader restarted fifty times), each delivering a change.
+        for (var epoch = 0; epoch < 50; epoch++)
+        {
+            bucket.Tell(new DeliverChanges("cache", 0, $"src-{epoch:D12}", 0, [new SequencedChange(1, TestChanges.Write(epoch, 1, 100 + epoch))]));
+            ExpectMsg<ChangesFinished>();
+        }
+
+        AwaitAssert(() => Assert.Equal(1, counters.Epochs));
+
+        // A second sender (the dead-letter store retrying), which then stops: its epoch is forgotten too.
+        var store = CreateTestProbe("store");
+        bucket.Tell(new DeliverChanges("cache", 0, DeadLetterStore.RetryEpochPrefix + "0123456789ab", 0, [new SequencedChange(1, TestChanges.Write(99, 1, 999))]), store.Ref);
+        store.ExpectMsg<ChangesFinished>();
+        AwaitAssert(() => Assert.Equal(2, counters.Epochs));
+        Sys.Stop(store.Ref);
+        AwaitAssert(() => Assert.Equal(1, counters.Epochs));
+        Assert.Equal(0, counters.Pending);
+
+        // The current epoch still answers a redelivery as finished.
+        bucket.Tell(new DeliverChanges("cache", 0, "src-000000000049", 0, [new SequencedChange(1, TestChanges.Write(49, 1, 149))]));
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
+    }
+
     private sealed class RecordingJob : IReplicationJob
     {
         public System.Collections.Concurrent.ConcurrentQueue<JobItem> Applied { get; } = new();
