@@ -82,6 +82,45 @@ public sealed class SinkOutageTests
         }
     }
 
+    [Fact]
+    public async Task Many_rows_the_sink_refuses_with_nothing_else_flowing_are_dead_lettered_not_taken_for_an_outage()
+    {
+        var schema = Servers.UniqueSchema("it_poisons");
+        var prefix = schema + ":";
+        var data = Directory.CreateTempSubdirectory("replicator-poisons-").FullName;
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        var poison = Enumerable.Range(1, 6).ToList();
+        foreach (var pk in poison)
+        {
+            // Not the job's (no version key) and of another type: every write of the pk meets WRONGTYPE.
+            await db.StringSetAsync($"{prefix}{schema}:t:{pk}", "str");
+        }
+
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT NOT NULL)");
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7402, """
+            replicator.definitions.cache {
+              buckets = 2
+              retry { initial = 100ms, max = 400ms, max-attempts = 3, jitter = 0 }
+            }
+            """));
+        try
+        {
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_6");
+            var letters = await Eventually.UntilAsync(() => node.ListDeadLettersAsync("cache"), l => l.Entries.Count == poison.Count, TimeSpan.FromSeconds(30));
+            Assert.Equal(poison.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)), letters.Entries.Select(l => l.Change.Key.Canonical).Order());
+            Assert.All(letters.Entries, l => Assert.Contains("WRONGTYPE", l.Error));
+            Assert.False(node.Metrics.Definition("cache").Sink.IsDown);
+        }
+        finally
+        {
+            await node.StopAsync();
+            await db.KeyDeleteAsync(poison.Select(pk => (StackExchange.Redis.RedisKey)$"{prefix}{schema}:t:{pk}").ToArray());
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static async Task<BinlogPosition> SourceEndAsync()
     {
         await using var connection = await Servers.OpenAdminAsync();

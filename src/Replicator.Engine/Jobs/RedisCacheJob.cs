@@ -229,7 +229,8 @@ public sealed class RedisCacheJob : IReplicationJob
                 var outcome = outcomes is not null && i < outcomes.Length ? outcomes[i] : null;
                 if (outcome is null || outcome.Resp2Type == ResultType.Error || outcome.Resp2Type == ResultType.BulkString)
                 {
-                    results[first + i] = ApplyResult.Failed(failure ?? $"redis: {outcome?.ToString() ?? "no result for this row"}");
+                    // A call that failed as a whole says the sink is unavailable; a row's own error, that the row is refused.
+                    results[first + i] = failure is not null ? ApplyResult.SinkUnavailable(failure) : ApplyResult.Failed($"redis: {outcome?.ToString() ?? "no result for this row"}");
                 }
                 else if ((int)outcome == 1)
                 {

@@ -280,10 +280,11 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         var results = new ApplyResult[done.Batch.Count];
         for (var i = 0; i < results.Length; i++)
         {
-            results[i] = done.Results?[i] ?? ApplyResult.Failed(error!);
+            // A batch that failed as a whole (the job threw or ran past apply-timeout) never reached the sink.
+            results[i] = done.Results?[i] ?? ApplyResult.SinkUnavailable(error!);
         }
 
-        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i].Success, results[i].Error)), now);
+        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now);
         NoteSink(sink, results);
         if (error is not null && !sink.Down)
         {

@@ -2,9 +2,11 @@ namespace Replicator.Engine.Replication;
 
 /// <summary>
 /// Tells a sink outage from failing rows, for one definition on one node (its buckets share it).
-/// When <see cref="OutagePks"/> different pks have failed the same way with no success in between
-/// (a whole batch of them, or one after another across buckets), the sink counts as down: Redis
-/// unreachable, its credentials revoked, every write timing out. While it is down, buckets keep
+/// When <see cref="OutagePks"/> different pks have failed the same way because the sink could not
+/// take a write (<see cref="ApplyResult.Unavailable"/>: a job call or batch that failed as a whole,
+/// a timeout) with no success in between (a whole batch of them, or one after another across
+/// buckets), the sink counts as down: Redis unreachable, its credentials revoked, every write
+/// timing out. A row the sink answered for and refused (WRONGTYPE) is a poison row, never an outage. While it is down, buckets keep
 /// their pks' changes and try again with backoff without spending the pks' attempts, so nothing
 /// is dead-lettered and the offset does not move past them; the capture stops reading once
 /// max-in-flight changes wait (backpressure). The first success ends the outage.
@@ -76,23 +78,30 @@ public sealed class SinkHealth
     }
 
     /// <summary>
-    /// Records the outcomes of one batch: each pk (any text naming it) with whether it succeeded
-    /// (a stale refusal is a success: the sink answered) and its error otherwise.
+    /// Records the outcomes of one batch: each pk (any text naming it) with its result. A success
+    /// (a stale refusal too: the sink answered) ends an outage; an unavailable sink counts towards
+    /// one; a refused row does neither.
     /// </summary>
-    public SinkVerdict Record(IEnumerable<(string Pk, bool Success, string? Error)> outcomes, DateTime now)
+    public SinkVerdict Record(IEnumerable<(string Pk, ApplyResult Result)> outcomes, DateTime now)
     {
         lock (_gate)
         {
             var wasDown = _downSince;
             var success = false;
-            foreach (var (pk, ok, error) in outcomes)
+            foreach (var (pk, result) in outcomes)
             {
-                if (ok)
+                if (result.Success)
                 {
                     success = true;
                     continue;
                 }
 
+                if (!result.Unavailable)
+                {
+                    continue;
+                }
+
+                var error = result.Error;
                 var kind = KindOf(error ?? "");
                 if (kind != _kind)
                 {

@@ -6,9 +6,11 @@ public sealed class SinkHealthTests
 {
     private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private static (string, bool, string?) Failed(string pk, string error = "redis: RedisConnectionException: No connection is available to service this operation: EVALSHA") => (pk, false, error);
+    private static (string, ApplyResult) Failed(string pk, string error = "redis: RedisConnectionException: No connection is available to service this operation: EVALSHA") => (pk, ApplyResult.SinkUnavailable(error));
 
-    private static (string, bool, string?) Ok(string pk) => (pk, true, null);
+    private static (string, ApplyResult) Refused(string pk, string error) => (pk, ApplyResult.Failed(error));
+
+    private static (string, ApplyResult) Ok(string pk) => (pk, ApplyResult.Applied);
 
     [Fact]
     public void A_whole_batch_of_pks_failing_the_same_way_is_an_outage_until_the_first_success()
@@ -40,20 +42,34 @@ public sealed class SinkHealthTests
     }
 
     [Fact]
-    public void One_poison_pk_failing_batch_after_batch_is_never_an_outage()
+    public void One_pk_timing_out_batch_after_batch_is_never_an_outage()
     {
         var health = new SinkHealth();
         for (var i = 0; i < 50; i++)
         {
-            Assert.False(health.Record([Failed("13", "redis: WRONGTYPE Operation against a key holding the wrong kind of value")], T0.AddSeconds(i)).Down);
+            Assert.False(health.Record([Failed("13", "the job did not finish within apply-timeout")], T0.AddSeconds(i)).Down);
         }
+    }
+
+    [Fact]
+    public void Rows_the_sink_answered_for_and_refused_are_poison_rows_however_many_and_never_an_outage()
+    {
+        var health = new SinkHealth();
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.False(health.Record([Refused($"{i}", "redis: WRONGTYPE Operation against a key holding the wrong kind of value"), Refused($"{i + 100}", "redis: WRONGTYPE Operation against a key holding the wrong kind of value")], T0.AddSeconds(i)).Down);
+        }
+
+        // Nor do they hide an outage, or end one.
+        Assert.True(health.Record([Failed("1"), Refused("2", "redis: WRONGTYPE x"), Failed("3"), Failed("4")], T0).Down);
+        Assert.True(health.Record([Refused("2", "redis: WRONGTYPE x")], T0).Down);
     }
 
     [Fact]
     public void Failures_of_different_kinds_or_with_successes_between_are_not_an_outage()
     {
         var health = new SinkHealth();
-        Assert.False(health.Record([Failed("1", "poisoned: a"), Failed("2", "redis: WRONGTYPE x")], T0).Down);
+        Assert.False(health.Record([Failed("1", "poisoned: a"), Failed("2", "redis: RedisTimeoutException: x")], T0).Down);
         Assert.False(health.Record([Failed("3", "poisoned: a")], T0).Down);
         Assert.False(health.Record([Ok("9")], T0).Down);
         Assert.False(health.Record([Failed("4", "poisoned: a"), Failed("5", "poisoned: a"), Ok("6")], T0).Down);
