@@ -139,7 +139,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
             {
                 var job = JobFactory.Create(new JobContext(definition, settings, system, log));
                 owned.Add(job);
-                var rows = CurrentRowsOf(definition.Source);
+                var rows = definition.Mode == DedupeMode.Row ? CurrentRowsOf(definition.Source) : null;
                 var shardingSettings = ClusterShardingSettings.Create(system).WithRole(WorkerRole);
                 regions[definition.Name] = await sharding.StartAsync(
                     definition.Name,
