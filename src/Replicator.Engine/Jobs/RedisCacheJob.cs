@@ -272,7 +272,9 @@ public sealed class RedisCacheJob : IReplicationJob
         {
             var (schema, table, _) = group.Key;
             var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
-            var read = await _reader!.ReadAsync(schema, table, group.First().item.Key.Names, keys, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The newest change's columns tell a DDL since the table's columns were cached.
+            var newest = group.MaxBy(x => x.item.Change.Version).item.Change;
+            var read = await _reader!.ReadAsync(schema, table, group.First().item.Key.Names, keys, newest.Image?.Names, cancellationToken).ConfigureAwait(false);
             var rows = read.Rows;
             var names = read.Columns.Names;
             var roles = new ColumnRole[names.Count];
