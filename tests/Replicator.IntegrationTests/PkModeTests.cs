@@ -74,6 +74,38 @@ public sealed class PkModeTests
         Assert.Equal(new Dictionary<string, string> { ["id"] = "2", ["v"] = "2", ["w"] = "6" }, dropped);
     }
 
+    /// <summary>
+    /// pk mode end to end on a composite key listed out of column order: inserts, a hot set of rows
+    /// updated continuously while the job reads them, deletes, re-inserts and pk changes. Redis ends
+    /// with exactly the source's rows, and nothing is dead-lettered.
+    /// </summary>
+    [Fact]
+    public async Task A_composite_key_table_under_inserts_hot_updates_deletes_and_pk_changes_matches_the_source_row_by_row()
+    {
+        await using var run = await PkRun.StartAsync("it_pkall", 7704, "(id INT NOT NULL, tenant INT NOT NULL, v BIGINT NOT NULL, note VARCHAR(40), PRIMARY KEY (tenant, id))");
+        var random = new Random(11);
+        await using var connection = await Servers.OpenAdminAsync();
+        async Task ExecuteAsync(string sql) => await new MySqlConnector.MySqlCommand(sql, connection).ExecuteNonQueryAsync();
+
+        await ExecuteAsync($"INSERT INTO {run.Schema}.t SELECT seq, seq % 7, seq, CONCAT('n-', seq) FROM {run.Schema}.seq_1_to_2000");
+        for (var i = 0; i < 3000; i++)
+        {
+            // Ten hot rows, one statement each, as fast as the connection goes.
+            var id = 1 + random.Next(10);
+            await ExecuteAsync($"UPDATE {run.Schema}.t SET v = {random.Next()}, note = {(i % 5 == 0 ? "NULL" : $"'u-{i}'")} WHERE tenant = {id % 7} AND id = {id}");
+        }
+
+        await ExecuteAsync($"DELETE FROM {run.Schema}.t WHERE id BETWEEN 1001 AND 1400");
+        await ExecuteAsync($"INSERT INTO {run.Schema}.t SELECT seq, seq % 7, 0, 'again' FROM {run.Schema}.seq_1001_to_1200");
+        await ExecuteAsync($"UPDATE {run.Schema}.t SET tenant = tenant + 100 WHERE id BETWEEN 1500 AND 1700");
+        await ExecuteAsync($"UPDATE {run.Schema}.t SET id = id + 100000, v = v + 1 WHERE id BETWEEN 1701 AND 1800");
+
+        var result = await run.AssertMatchesAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(1800, result.SourceRows);
+        var counters = run.Node.Metrics.Definition("cache");
+        Assert.Equal(0, counters.DeadLettered);
+    }
+
     /// <summary>A column dropped under a change that still names it (captured before the DDL): the read does not fail on it.</summary>
     [Fact]
     public async Task A_column_dropped_since_the_columns_were_cached_does_not_fail_the_read()
@@ -86,6 +118,67 @@ public sealed class PkModeTests
         var result = (await job.ApplyAsync(job.Update(1, [("v", ColumnValue.FromInt64(1)), ("note", ColumnValue.FromString("a"))], 200)))[0];
         Assert.True(result is { Success: true, Stale: false }, result.Error);
         Assert.Equal(new Dictionary<string, string> { ["id"] = "1", ["v"] = "1" }, await job.RowAsync(1));
+    }
+
+    /// <summary>
+    /// MariaDB writes the binlog before the engine commit is visible, so the job can read a row before
+    /// the change it applies: a write whose row is not there yet, a delete whose row still is, an
+    /// update over the older row. Each is held open here in a transaction on another connection (or
+    /// fed newer than the table). Writing what was read at the change's version would be kept by the
+    /// fence for ever (a redelivery is refused as stale); the job writes the row as the change left it.
+    /// </summary>
+    [Fact]
+    public async Task A_change_whose_commit_is_not_visible_yet_is_written_as_the_change_left_the_row()
+    {
+        await using var job = await PkJob.StartAsync("(id INT PRIMARY KEY, v INT, note VARCHAR(10))", "INSERT INTO {t} VALUES (2, 1, 'a'), (3, 1, 'a')");
+        await using var other = await Servers.OpenAdminAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await new MySqlConnector.MySqlCommand($"INSERT INTO {job.Table} VALUES (1, 7, 'x'); DELETE FROM {job.Table} WHERE id = 2", other, transaction).ExecuteNonQueryAsync();
+
+        RowChange[] changes =
+        [
+            job.Update(1, [("v", ColumnValue.FromInt64(7)), ("note", ColumnValue.FromString("x"))], 100, ChangeAction.Write),
+            job.Update(2, [("v", ColumnValue.FromInt64(1)), ("note", ColumnValue.FromString("a"))], 100, ChangeAction.Delete),
+            job.Update(3, [("v", ColumnValue.FromInt64(2)), ("note", ColumnValue.FromString("a"))], 100),
+        ];
+        var results = await job.ApplyAsync(changes);
+        Assert.All(results, r => Assert.True(r is { Success: true, Stale: false }, r.Error));
+        await transaction.CommitAsync();
+        await Servers.ExecuteAsync($"UPDATE {job.Table} SET v = 2 WHERE id = 3");
+
+        // Redelivered: refused as stale, so what the first apply wrote is what stays.
+        Assert.All(await job.ApplyAsync(changes), r => Assert.True(r.Stale));
+        Assert.Equal(new Dictionary<string, string> { ["id"] = "1", ["v"] = "7", ["note"] = "x" }, await job.RowAsync(1));
+        Assert.Empty(await job.RowAsync(2));
+        Assert.Equal(new Dictionary<string, string> { ["id"] = "3", ["v"] = "2", ["note"] = "a" }, await job.RowAsync(3));
+    }
+
+    /// <summary>
+    /// A partial image (binlog_row_image MINIMAL or NOBLOB) cannot stand for the row: one whose row is
+    /// not visible yet is read again and then failed, to be retried, never written as a delete; one
+    /// over the older row is laid over what was read.
+    /// </summary>
+    [Fact]
+    public async Task A_partial_image_is_retried_while_its_row_is_not_visible_and_laid_over_an_older_row()
+    {
+        await using var job = await PkJob.StartAsync("(id INT PRIMARY KEY, v INT, note VARCHAR(10), d INT NOT NULL DEFAULT 9)", "INSERT INTO {t} VALUES (5, 1, 'a', 9)");
+        await using var other = await Servers.OpenAdminAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await new MySqlConnector.MySqlCommand($"INSERT INTO {job.Table} (id, v, note) VALUES (4, 1, 'p')", other, transaction).ExecuteNonQueryAsync();
+
+        var insert = job.Update(4, [("v", ColumnValue.FromInt64(1)), ("note", ColumnValue.FromString("p")), ("d", ColumnValue.Absent)], 100, ChangeAction.Write);
+        var update = job.Update(5, [("v", ColumnValue.Absent), ("note", ColumnValue.FromString("b")), ("d", ColumnValue.Absent)], 100);
+        var results = await job.ApplyAsync(insert, update);
+        Assert.False(results[0].Success);
+        Assert.Contains("not visible yet", results[0].Error);
+        Assert.False(await job.HasVersionAsync(4));
+        Assert.True(results[1] is { Success: true, Stale: false }, results[1].Error);
+        Assert.Equal(new Dictionary<string, string> { ["id"] = "5", ["v"] = "1", ["note"] = "b", ["d"] = "9" }, await job.RowAsync(5));
+
+        await transaction.CommitAsync();
+        var retried = (await job.ApplyAsync(insert))[0];
+        Assert.True(retried is { Success: true, Stale: false }, retried.Error);
+        Assert.Equal(new Dictionary<string, string> { ["id"] = "4", ["v"] = "1", ["note"] = "p", ["d"] = "9" }, await job.RowAsync(4));
     }
 
     /// <summary>A pk-mode job over one table of its own schema, fed changes by hand.</summary>
