@@ -136,7 +136,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                     StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        DeadLetterStore.Props(definition.Name, regions[definition.Name]),
+                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name], definition.Mode), "store"),
                         PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
                     storeName);
@@ -161,7 +161,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                 owned.Add(schemaSource);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        CaptureActor.Props(settings, source, routes, schemaSource),
+                        Supervised(CaptureActor.Props(settings, source, routes, schemaSource), "capture", finalStop: message => message is StopCapture),
                         StopCapture.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(CaptureRole)),
                     name);
@@ -177,6 +177,19 @@ public sealed class ReplicatorNode : IAsyncDisposable
         log.Info("Replicator node up at {0} with roles [{1}]: {2} source(s), {3} definition(s), state in {4}",
             cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? Path.GetFullPath(settings.DataDirectory) : "MySQL");
         return node;
+    }
+
+    /// <summary>
+    /// A singleton's actor under a back-off supervisor, which passes it every message. When the actor
+    /// stops (a persistent actor stops when its journal fails a write or its recovery) it is started
+    /// again after 1 s, doubling up to 30 s (±20 %), for as long as it takes. A message that
+    /// <paramref name="finalStop"/> accepts (the capture's StopCapture, the singleton's hand-over) is
+    /// passed on, and the supervisor then stops with the actor instead of starting it again.
+    /// </summary>
+    public static Props Supervised(Props child, string childName, Func<object, bool>? finalStop = null)
+    {
+        var options = Akka.Pattern.Backoff.OnStop(child, childName, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1);
+        return Akka.Pattern.BackoffSupervisor.Props(finalStop is null ? options : options.WithFinalStopMessage(finalStop));
     }
 
     /// <summary>Asks the capture of a source (wherever its singleton runs) for its status.</summary>

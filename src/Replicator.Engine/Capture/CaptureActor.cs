@@ -277,6 +277,15 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 case TransactionEnded ended:
                     _tracker.Ended(ended);
                     break;
+                case TransactionPrepared prepared:
+                    _tracker.Prepared(prepared);
+                    break;
+                case XaResolved resolved:
+                    _tracker.Resolved(resolved);
+                    break;
+                case CaptureWarning warning:
+                    _log.Warning("Capture {0}: {1}", _source.Name, warning.Message);
+                    break;
                 case Positioned positioned:
                     _tracker.Positioned(positioned);
                     break;

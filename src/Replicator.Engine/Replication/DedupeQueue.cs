@@ -13,8 +13,10 @@ namespace Replicator.Engine.Replication;
 /// <remarks>
 /// Mutable for speed, but pure: no I/O, no clock (callers pass <c>now</c>) and a seeded random for
 /// jitter, so tests can replay any interleaving of deliveries, batches, failures and duplicates.
-/// Rule for a parked pk: its change goes to the dead-letter store and is acknowledged; a later
-/// change of the same pk is applied normally, after it, as if the parked one had been applied.
+/// Rule for a parked pk: its change goes to the dead-letter store and is acknowledged once the
+/// store has confirmed it (<see cref="FinishParked"/>); until then its deliveries are held, so a
+/// redelivery is a duplicate, never "already finished". A later change of the same pk is applied
+/// normally, after it, as if the parked one had been applied.
 /// </remarks>
 public sealed class DedupeQueue
 {
@@ -118,7 +120,8 @@ public sealed class DedupeQueue
 
     /// <summary>
     /// Records the outcome of an entry taken with <see cref="TakeBatch"/>. Returns the deliveries to
-    /// acknowledge now and, when the pk ran out of attempts, the dead letter to persist first.
+    /// acknowledge now or, when the pk ran out of attempts, the dead letter to persist (and nothing
+    /// to acknowledge until the store confirms it).
     /// </summary>
     public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now)
     {
@@ -133,18 +136,20 @@ public sealed class DedupeQueue
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
-            return Finish(state, entry, null, result.Stale);
+            return Finish(state, entry, result.Stale);
         }
 
         var failedAttempts = entry.Attempt;
         var error = result.Error ?? "the job reported a failure without a message";
         if (failedAttempts >= _retry.MaxAttempts)
         {
-            var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now);
+            // Parked, not finished: the deliveries stay held until the store has the letter.
+            var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now, entry.Covered);
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
-            return Finish(state, entry, letter, stale: false);
+            Release(state);
+            return new Completion([], letter, RetryAt: null);
         }
 
         state.Attempts = failedAttempts;
@@ -215,7 +220,26 @@ public sealed class DedupeQueue
         _lastFinished = null;
     }
 
-    private Completion Finish(PkState state, BatchEntry entry, DeadLetter? letter, bool stale)
+    /// <summary>
+    /// The dead-letter store confirmed <paramref name="letter"/>: its deliveries are finished. Returns
+    /// those to acknowledge now (none when it was confirmed before).
+    /// </summary>
+    public IReadOnlyList<DeliveryId> FinishParked(DeadLetter letter)
+    {
+        var finished = new List<DeliveryId>(letter.Covered.Count);
+        foreach (var id in letter.Covered)
+        {
+            if (_pending.Remove(id))
+            {
+                FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
+                finished.Add(id);
+            }
+        }
+
+        return finished;
+    }
+
+    private Completion Finish(PkState state, BatchEntry entry, bool stale)
     {
         foreach (var id in entry.Covered)
         {
@@ -223,6 +247,13 @@ public sealed class DedupeQueue
             FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
         }
 
+        Release(state);
+        return new Completion(entry.Covered, null, RetryAt: null, Stale: stale);
+    }
+
+    /// <summary>The pk's in-flight entry is done: forget the pk if nothing else waits for it, or make its next change ready.</summary>
+    private void Release(PkState state)
+    {
         if (state.Queue.Count == 0)
         {
             _pks.Remove(state.TableKey);
@@ -231,8 +262,6 @@ public sealed class DedupeQueue
         {
             MakeReadyIfIdle(state);
         }
-
-        return new Completion(entry.Covered, letter, RetryAt: null, Stale: stale);
     }
 
     private void MakeReadyIfIdle(PkState state)
@@ -351,8 +380,12 @@ public readonly record struct ApplyResult(bool Success, string? Error = null, bo
     public static ApplyResult Failed(string error) => new(false, error);
 }
 
-/// <summary>What a completed batch entry means: deliveries to acknowledge, a dead letter to persist first, or when to retry.</summary>
+/// <summary>
+/// What a completed batch entry means: deliveries to acknowledge, a dead letter to persist (its
+/// deliveries are acknowledged once the store confirms it, through <see cref="DedupeQueue.FinishParked"/>),
+/// or when to retry.
+/// </summary>
 public sealed record Completion(IReadOnlyList<DeliveryId> Acknowledge, DeadLetter? DeadLetter, DateTime? RetryAt, bool Stale = false);
 
-/// <summary>A change parked after its last attempt failed: the change, the last error and the attempts.</summary>
-public sealed record DeadLetter(RowChange Change, string Error, int Attempts, DateTime FirstFailure, DateTime LastFailure);
+/// <summary>A change parked after its last attempt failed: the change, the last error, the attempts, and the deliveries it answers.</summary>
+public sealed record DeadLetter(RowChange Change, string Error, int Attempts, DateTime FirstFailure, DateTime LastFailure, IReadOnlyList<DeliveryId> Covered);

@@ -10,7 +10,8 @@ namespace Replicator.Engine.Replication;
 /// It queues the pks delivered to it (deduplicated by <see cref="DedupeQueue"/>), applies them in
 /// batches through the definition's job, one batch at a time, retries failed pks on their own
 /// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
-/// sent it once the change is applied, refused as stale, or parked.
+/// sent it once the change is applied, refused as stale, or parked (once the dead-letter store has
+/// confirmed it; a failed store write is tried again, never dropped).
 /// </summary>
 /// <remarks>
 /// Its queue lives in memory only: if the entity or its node dies, the capture re-delivers what was
@@ -19,6 +20,8 @@ namespace Replicator.Engine.Replication;
 public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry";
+    private const string ParkTimerPrefix = "park-";
+    private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);
 
     private readonly DefinitionSettings _definition;
     private readonly int _bucket;
@@ -29,6 +32,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _captures = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _applying;
+    private long _parkings;
 
     public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters)
     {
@@ -43,6 +47,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         Receive<BatchDone>(HandleBatchDone);
         Receive<RetryDue>(_ => TryApply());
         Receive<ParkDone>(HandleParkDone);
+        Receive<Parking>(Store);
         Receive<StopBucket>(_ => Release());
     }
 
@@ -164,7 +169,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
             if (completion.DeadLetter is { } letter)
             {
-                Park(letter, completion.Acknowledge);
+                Park(letter);
                 continue;
             }
 
@@ -185,33 +190,57 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         TryApply();
     }
 
-    private void Park(DeadLetter letter, IReadOnlyList<DeliveryId> acknowledge)
+    private void Park(DeadLetter letter)
     {
-        _counters.AddDeadLettered(1);
         var change = letter.Change;
         _log.Error($"{_definition.Name}/{_bucket}: {change.Schema}.{change.Table} pk {change.Key} failed {letter.Attempts} times and is dead-lettered: {letter.Error}");
-        var parked = new DeadLetterParked(_definition.Name, _bucket, change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
         if (_deadLetters is null)
         {
-            Acknowledge(Group(acknowledge));
+            _counters.AddDeadLettered(1);
+            Acknowledge(Group(_queue.FinishParked(letter)));
             return;
         }
 
-        // Acknowledge to the capture only once the store has persisted the letter.
-        _deadLetters.Ask<DeadLetterAccepted>(parked, TimeSpan.FromSeconds(30))
-            .PipeTo(Self, success: _ => new ParkDone(acknowledge, null), failure: e => new ParkDone(acknowledge, e.Message));
+        Store(new Parking(letter, ++_parkings, 1));
+    }
+
+    /// <summary>
+    /// Sends a letter to the store and waits for its confirmation (up to apply-timeout). The
+    /// deliveries it answers stay held meanwhile: acknowledged only once the store has it.
+    /// </summary>
+    private void Store(Parking parking)
+    {
+        var letter = parking.Letter;
+        var parked = new DeadLetterParked(_definition.Name, _bucket, letter.Change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
+        _deadLetters!.Ask<DeadLetterAccepted>(parked, _definition.ApplyTimeout)
+            .PipeTo(Self, success: _ => new ParkDone(parking, null), failure: e => new ParkDone(parking, Describe(e)));
     }
 
     private void HandleParkDone(ParkDone done)
     {
-        if (done.Error is not null)
+        var parking = done.Parking;
+        if (done.Error is null)
         {
-            // Not durably parked: do not acknowledge; the capture re-delivers it and it is tried again.
-            _log.Error("{0}/{1}: storing a dead letter failed ({2}); the change will be re-delivered.", _definition.Name, _bucket, done.Error);
+            _counters.AddDeadLettered(1);
+            Acknowledge(Group(_queue.FinishParked(parking.Letter)));
             return;
         }
 
-        Acknowledge(Group(done.Acknowledge));
+        // Not durably parked: neither dropped nor acknowledged. The write is tried again, with
+        // backoff, until the store confirms it; its deliveries stay held here meanwhile.
+        var delay = ParkBackoff(parking.Attempt);
+        var change = parking.Letter.Change;
+        _log.Error(
+            $"{_definition.Name}/{_bucket}: storing the dead letter of {change.Schema}.{change.Table} pk {change.Key} failed (attempt {parking.Attempt}: {done.Error}); " +
+            $"trying again in {delay.TotalSeconds:0.#}s. Its change stays unacknowledged until the store has it.");
+        Timers.StartSingleTimer(ParkTimerPrefix + parking.Id, parking with { Attempt = parking.Attempt + 1 }, delay);
+    }
+
+    /// <summary>The wait before storing a letter again: the definition's retry backoff, capped at a minute (the store is infrastructure, not a poison row).</summary>
+    private TimeSpan ParkBackoff(int failedAttempts)
+    {
+        var backoff = _definition.Retry.Backoff(failedAttempts, Random.Shared.NextDouble());
+        return backoff < MaxParkBackoff ? backoff : MaxParkBackoff;
     }
 
     private static Dictionary<string, List<long>> Group(IReadOnlyList<DeliveryId> ids) =>
@@ -239,6 +268,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     private static string Describe(Exception e) => e switch
     {
+        AskTimeoutException => "no answer within apply-timeout",
         TimeoutException or OperationCanceledException => "the job did not finish within apply-timeout",
         AggregateException { InnerException: { } inner } => $"{inner.GetType().Name}: {inner.Message}",
         _ => $"{e.GetType().Name}: {e.Message}",
@@ -269,7 +299,10 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record ParkDone(IReadOnlyList<DeliveryId> Acknowledge, string? Error) : INoSerializationVerificationNeeded;
+    /// <summary>A dead letter on its way to the store: which try this is, and its timer's id.</summary>
+    private sealed record Parking(DeadLetter Letter, long Id, int Attempt) : INoSerializationVerificationNeeded;
+
+    private sealed record ParkDone(Parking Parking, string? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryDue : INoSerializationVerificationNeeded
     {

@@ -91,7 +91,8 @@ public sealed class DedupeQueueTests
 
         Assert.NotNull(last!.DeadLetter);
         Assert.Equal(3, last.DeadLetter!.Attempts);
-        Assert.Equal([1L], last.Acknowledge.Select(i => i.Sequence));
+        Assert.Empty(last.Acknowledge);
+        Assert.Equal([1L], queue.FinishParked(last.DeadLetter).Select(i => i.Sequence));
     }
 
     [Fact]
@@ -105,6 +106,26 @@ public sealed class DedupeQueueTests
         Assert.NotNull(parked.DeadLetter);
         var later = Assert.Single(queue.TakeBatch(10, T0));
         Assert.Equal(2, later.Latest.Id.Sequence);
+    }
+
+    [Fact]
+    public void A_parked_pk_is_held_not_finished_until_the_store_confirms_it()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry with { MaxAttempts = 1 });
+        var change = D(1, TestChanges.Write(1, 1, 100));
+        queue.Enqueue(change);
+        var parked = queue.Complete(Assert.Single(queue.TakeBatch(10, T0)), ApplyResult.Failed("boom"), T0);
+
+        Assert.NotNull(parked.DeadLetter);
+        Assert.Empty(parked.Acknowledge);
+        // A redelivery while the store write is slow (or after it failed) is held, never acknowledged as finished.
+        Assert.Equal(EnqueueResult.Duplicate, queue.Enqueue(change));
+        Assert.Equal([change.Id], queue.HeldDeliveries);
+
+        Assert.Equal([change.Id], queue.FinishParked(parked.DeadLetter!));
+        Assert.Equal(EnqueueResult.AlreadyFinished, queue.Enqueue(change));
+        Assert.Empty(queue.FinishParked(parked.DeadLetter!));
+        Assert.Equal(0, queue.PendingDeliveries);
     }
 
     [Fact]

@@ -12,7 +12,10 @@ namespace Replicator.FaultTests.Harness;
 /// </summary>
 public sealed class NodeProcess
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(8) };
+    /// <summary>The admin token of every node of this run (retry and purge need it); passed in the environment, never on the command line.</summary>
+    public static readonly string AdminToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    private static readonly HttpClient Http = CreateHttp();
 
     private readonly string _evidence;
     private readonly Dictionary<string, long> _peakRssMb = new();
@@ -83,6 +86,7 @@ public sealed class NodeProcess
             ["DOTNET_gcServer"] = "0",
             ["DOTNET_GCHeapHardLimit"] = "0x20000000",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["REPLICATOR_ADMIN_TOKEN"] = AdminToken,
         };
         _process = Tools.Spawn(
             "dotnet",
@@ -156,6 +160,13 @@ public sealed class NodeProcess
         using var response = await Http.PostAsync($"http://127.0.0.1:{AdminPort}{path}", content: null);
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"POST {path} on {Name}: {(int)response.StatusCode} {body}");
+    }
+
+    private static HttpClient CreateHttp()
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(8) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        return http;
     }
 
     /// <summary>True when this incarnation's log says the capture singleton started reading here.</summary>
