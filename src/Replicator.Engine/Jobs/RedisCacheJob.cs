@@ -133,7 +133,7 @@ public sealed class RedisCacheJob : IReplicationJob
 
         _database = RedisConnections.Get(context.System).Connect(redis).GetDatabase();
         _prefix = config.GetString("key-prefix", "");
-        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(1)).TotalMilliseconds;
+        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(24)).TotalMilliseconds;
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
         _ledger = ApplyLedger.Get(context.System);
@@ -231,7 +231,8 @@ public sealed class RedisCacheJob : IReplicationJob
                 var outcome = outcomes is not null && i < outcomes.Length ? outcomes[i] : null;
                 if (outcome is null || outcome.Resp2Type == ResultType.Error || outcome.Resp2Type == ResultType.BulkString)
                 {
-                    results[first + i] = ApplyResult.Failed(failure ?? $"redis: {outcome?.ToString() ?? "no result for this row"}");
+                    // A call that failed as a whole says the sink is unavailable; a row's own error, that the row is refused.
+                    results[first + i] = failure is not null ? ApplyResult.SinkUnavailable(failure) : ApplyResult.Failed($"redis: {outcome?.ToString() ?? "no result for this row"}");
                 }
                 else if ((int)outcome == 1)
                 {

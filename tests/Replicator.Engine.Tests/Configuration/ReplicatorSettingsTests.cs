@@ -59,6 +59,8 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.capture.max-frame-size = 1GiB", "replicator.capture.max-frame-size must be between 32,768 and 268,435,456 bytes, not 1,073,741,824.")]
     [InlineData("replicator.capture.max-frame-size = 128KiB", "replicator.capture.max-delivery-bytes (262,144 bytes) must leave 4,096 bytes of max-frame-size (131,072 bytes)")]
     [InlineData("replicator.capture.max-in-flight-bytes = 2MiB", "replicator.capture.max-in-flight-bytes (2,097,152 bytes) must be at least max-frame-size (4,194,304 bytes)")]
+    [InlineData("replicator.definitions.cache.job.tombstone-ttl = 1h", "replicator.definitions.cache.job.tombstone-ttl (1h) is shorter than the 2h45m28s a change can spend in retries")]
+    [InlineData("replicator.definitions.cache.job.tombstone-ttl = 10s\nreplicator.definitions.cache.retry { max-attempts = 3, initial = 1s, max = 4s }", "replicator.definitions.cache.job.tombstone-ttl (10s) is shorter than the 1m34s a change can spend in retries")]
     public void A_bad_setting_fails_with_its_key_path_and_never_the_password(string line, string expected)
     {
         var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\n" + line;
