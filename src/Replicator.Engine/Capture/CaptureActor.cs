@@ -51,6 +51,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly HashSet<(string Schema, string Table)> _oversized = new();
 
     private SourceOffset? _persisted;
+    private SourceServer? _server;
+    private BinlogPosition? _foreignPosition;
     private CommitTracker _tracker = new(null);
     private FlowControl _credits;
     private CancellationTokenSource? _readerCancellation;
@@ -86,12 +88,14 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is CaptureSnapshot snapshot)
             {
                 _persisted = snapshot.Offset;
+                _server = snapshot.Offset.Server;
             }
         });
-        Recover<OffsetCommitted>(committed => _persisted = committed.Offset);
+        Recover<OffsetCommitted>(committed => (_persisted, _server) = (committed.Offset, committed.Offset.Server));
         Recover<RecoveryCompleted>(_ => Self.Tell(StartReading.Instance));
 
         Command<StartReading>(_ => Start());
+        Command<ServerIdentified>(HandleServerIdentified);
         Command<ReaderItems>(HandleItems);
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
@@ -147,7 +151,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         var args = new ReaderArgs(
             _source.ConnectionString,
-            _persisted?.Position,
+            _persisted,
+            start,
             _log,
             _source.ClientOptions(start) with { SchemaSource = _schemaSource },
             _source.Name,
@@ -179,14 +184,24 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     {
         // Checks the source first: a setting or privilege problem, or a purged saved position, is
         // one clear error rather than a failed dump.
-        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, args.SavedPosition, cancellationToken).ConfigureAwait(false))
+        // The saved position is checked by PlanResumeAsync, once it knows the position is this server's.
+        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, null, cancellationToken).ConfigureAwait(false))
         {
             args.Log.Warning("Capture {0}: {1}", args.Source, warning);
         }
 
+        var plan = await SourcePreflight.PlanResumeAsync(args.ConnectionString, args.Source, args.Saved, args.Start, cancellationToken).ConfigureAwait(false);
+        foreach (var warning in plan.Warnings)
+        {
+            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
+        }
+
+        self.Tell(new ServerIdentified(args.Generation, plan.Server, plan.ServerChanged));
         await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
-        await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
+        await using var client = new BinlogClient(args.Client with { Start = plan.Start });
+
+        // On another server the saved restart point is not where its transaction is: its rows are read again rather than skipped.
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -273,6 +288,36 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
 
         self.Tell(new ReaderItems(args.Generation, chunk));
+    }
+
+    /// <summary>
+    /// The reader knows which server it reads: offsets saved from now on name it (an offset saved
+    /// before servers were recorded adopts it). On another server, reached by GTID, the saved
+    /// position is that other server's and is never saved again under this one's name.
+    /// </summary>
+    private void HandleServerIdentified(ServerIdentified identified)
+    {
+        if (identified.Generation != _generation)
+        {
+            return;
+        }
+
+        if (identified.Changed)
+        {
+            _log.Warning(
+                "Capture {0}: the source is now {1}; the offset was saved on {2}. Resuming after its GTID position {3}; offsets from now on refer to the binlog of {1}.",
+                _source.Name,
+                identified.Server,
+                _persisted?.Server,
+                _persisted?.Gtid);
+        }
+        else if (_server is null)
+        {
+            _log.Info("Capture {0}: the saved offset names no server; it is {1} from now on", _source.Name, identified.Server);
+        }
+
+        _server = identified.Server;
+        _foreignPosition = identified.Changed ? _persisted?.Position : null;
     }
 
     private void HandleItems(ReaderItems message)
@@ -575,8 +620,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private void Commit(Action? then = null)
     {
-        var offset = _tracker.Offset;
-        if (offset is null || offset == _persisted)
+        var offset = _tracker.Offset is { } tracked ? tracked with { Server = _server } : null;
+        if (offset is null || offset == _persisted || offset.Position == _foreignPosition)
         {
             then?.Invoke();
             return;
@@ -684,7 +729,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private sealed record ReaderArgs(
         string ConnectionString,
-        BinlogPosition? SavedPosition,
+        SourceOffset? Saved,
+        StartPosition Start,
         ILoggingAdapter Log,
         BinlogClientOptions Client,
         string Source,
@@ -699,6 +745,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         int Generation);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
+
+    private sealed record ServerIdentified(int Generation, SourceServer Server, bool Changed) : INoSerializationVerificationNeeded;
 
     private sealed record ReaderFailed(int Generation, Exception Error) : INoSerializationVerificationNeeded;
 
