@@ -144,7 +144,7 @@ public sealed class FaultRun : IAsyncDisposable
         {
             var name = $"node{i + 1}";
             var config = Path.Combine(ServersDirectory, name + ".conf");
-            nodes.Add(new NodeProcess(name, ports[i], ports[count + i], config, Evidence));
+            nodes.Add(new NodeProcess(name, ports[i], ports[count + i], config, Evidence) { Crash = Options.CrashAtBoot.GetValueOrDefault(name) });
         }
 
         Nodes = nodes;
@@ -160,18 +160,37 @@ public sealed class FaultRun : IAsyncDisposable
     /// </summary>
     private async Task BootAsync()
     {
-        var seeds = string.Join(", ", Nodes.Take(2).Select(n => JsonSerializer.Serialize(n.Address)));
         foreach (var node in Nodes)
         {
-            await File.WriteAllTextAsync(node.ConfigPath, NodeConfig(node, seeds));
+            await File.WriteAllTextAsync(node.ConfigPath, NodeConfig(node));
         }
 
         Nodes[0].Start();
         await WaitForAdminAsync(Nodes[0], TimeSpan.FromSeconds(90));
-        Nodes[1].Start();
-        Nodes[2].Start();
-        await Task.WhenAll(WaitForAdminAsync(Nodes[1], TimeSpan.FromSeconds(90)), WaitForAdminAsync(Nodes[2], TimeSpan.FromSeconds(90)));
+        if (Options.BootInOrder)
+        {
+            Nodes[1].Start();
+            await WaitForAdminAsync(Nodes[1], TimeSpan.FromSeconds(90));
+            Nodes[2].Start();
+            await WaitForAdminAsync(Nodes[2], TimeSpan.FromSeconds(90));
+        }
+        else
+        {
+            Nodes[1].Start();
+            Nodes[2].Start();
+            await Task.WhenAll(WaitForAdminAsync(Nodes[1], TimeSpan.FromSeconds(90)), WaitForAdminAsync(Nodes[2], TimeSpan.FromSeconds(90)));
+        }
+
         await WaitForCaptureAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Starts a node that is not running again (a new incarnation), configured with <paramref name="crash"/> (null: no crash point), and waits until it is up.</summary>
+    public async Task RestartAsync(NodeProcess node, NodeCrash? crash)
+    {
+        node.Crash = crash;
+        await File.WriteAllTextAsync(node.ConfigPath, NodeConfig(node));
+        node.Start();
+        await WaitForAdminAsync(node, TimeSpan.FromSeconds(90));
     }
 
     /// <summary>A full cluster restart: kill -9 every node, run <paramref name="whileDown"/>, start them all again.</summary>
@@ -188,9 +207,10 @@ public sealed class FaultRun : IAsyncDisposable
         Mark($"cluster up again, capture on {CaptureNodeOrNull()?.Name ?? "?"}");
     }
 
-    private string NodeConfig(NodeProcess node, string seeds)
+    private string NodeConfig(NodeProcess node)
     {
         string Q(string s) => JsonSerializer.Serialize(s);
+        var seeds = string.Join(", ", Nodes.Take(2).Select(n => Q(n.Address)));
         var o = Options;
         var include = Path.Combine(RepoPaths.Root, "hocon", "replicator.conf");
         var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
@@ -257,6 +277,8 @@ public sealed class FaultRun : IAsyncDisposable
               }
               testing {
                 apply-ledger = {{Q(node.LedgerPath)}}
+                crash-at = {{node.Crash?.Point ?? "none"}}
+                crash-at-occurrence = {{node.Crash?.Occurrence ?? 1}}
                 chaos {
                   duplicate-probability = {{o.DuplicateProbability}}
                   shuffle-window = {{o.ShuffleWindow}}
@@ -329,6 +351,15 @@ public sealed class FaultRun : IAsyncDisposable
             var started = _clock.Elapsed;
             await Workload.RunAsync(Options.Changes, Options.ChangesPerSecond, _stop.Token);
             Mark($"generator done: {Workload.AckedChanges} changes in {Workload.AckedTransactions} transactions ({Workload.FailedTransactions} failed, resolved) in {(_clock.Elapsed - started).TotalSeconds:0.0} s");
+        });
+
+    /// <summary>Starts the generator without a count: it writes until <see cref="Workload.Stop"/>.</summary>
+    public Task RunWorkloadUntilStoppedAsync() =>
+        Task.Run(async () =>
+        {
+            var started = _clock.Elapsed;
+            await Workload.RunAsync(long.MaxValue, Options.ChangesPerSecond, _stop.Token);
+            Mark($"generator stopped: {Workload.AckedChanges} changes in {Workload.AckedTransactions} transactions ({Workload.FailedTransactions} failed, resolved) in {(_clock.Elapsed - started).TotalSeconds:0.0} s");
         });
 
     /// <summary>Waits until the generator has acknowledged <paramref name="changes"/> changes (or the workload task ended).</summary>

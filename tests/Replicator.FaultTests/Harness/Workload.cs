@@ -42,6 +42,7 @@ public sealed class Workload
     private MySqlConnection? _connection;
     private int? _session;
     private long _noiseKey;
+    private volatile bool _stopRequested;
 
     public Workload(string connectionString, int seed, int keySpace)
     {
@@ -96,7 +97,7 @@ public sealed class Workload
     {
         var started = DateTime.UtcNow;
         var startCount = AckedChanges;
-        while (AckedChanges - startCount < changes)
+        while (AckedChanges - startCount < changes && !_stopRequested)
         {
             cancellationToken.ThrowIfCancellationRequested();
             await _gate.WaitAsync(cancellationToken);
@@ -122,6 +123,22 @@ public sealed class Workload
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Makes <see cref="RunAsync"/> return after the transaction it is writing (for a run that lasts until its scenario is done).</summary>
+    public void Stop() => _stopRequested = true;
+
+    /// <summary>Freezes <paramref name="pks"/>: the generator never writes them (only <see cref="TouchAsync"/> does).</summary>
+    public void Freeze(IEnumerable<long> pks)
+    {
+        lock (_stats)
+        {
+            foreach (var pk in pks)
+            {
+                _frozen.Add(pk);
+                RemoveFromPicks(pk);
             }
         }
     }
