@@ -475,14 +475,52 @@ public sealed class FaultRun : IAsyncDisposable
         throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end}, last status {last?.Json}\n{Diagnostics()}");
     }
 
-    /// <summary>The checker: per-pk comparison, the ledger invariant, and the `replicator check` comparison.</summary>
-    public async Task<CheckOutcome> CheckAsync()
+    /// <summary>
+    /// Writes a probe row and waits (bounded) until the capture's persisted offset is at or past it
+    /// (so past everything committed before); returns how long that took. The probe keeps a binlog
+    /// rotation with nothing after it (an end at the new file's header) from being waited for in vain.
+    /// </summary>
+    public async Task<TimeSpan> WaitForPersistedPastEndAsync(TimeSpan bound)
+    {
+        var started = DateTime.UtcNow;
+        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
+        var (file, position) = await Source.MasterStatusAsync();
+        var end = new BinlogPoint(file, position, 0);
+        NodeStatus? last = null;
+        while (DateTime.UtcNow - started < bound)
+        {
+            last = await CaptureStatusAsync() ?? last;
+            if (BinlogPoint.Parse(last?.PersistedOffset) is { } persisted && persisted >= end)
+            {
+                return DateTime.UtcNow - started;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{Options.Scenario}: the persisted offset did not reach {end} within {bound.TotalSeconds:0} s; last status {last?.Json}");
+    }
+
+    /// <summary>
+    /// The checker: per-pk comparison, the ledger invariant, and the `replicator check` comparison
+    /// (unless <paramref name="withReplicatorCheck"/> is false: it reads the sink one key at a time,
+    /// which takes minutes for a million rows; the result then says it did not run).
+    /// </summary>
+    public async Task<CheckOutcome> CheckAsync(bool withReplicatorCheck = true)
     {
         var comparison = await SinkCheck.CompareAsync(Source.RootConnectionString, _redisClient!, Options.KeyPrefix);
         var (lost, lostExamples) = SinkCheck.LedgerLost(Workload.Ledger, comparison.SinkVersions);
+        if (!withReplicatorCheck)
+        {
+            var alone = new CheckOutcome(comparison, lost, lostExamples, new CheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 0, ["not run"]));
+            Mark($"check (the harness's comparison only, no replicator check): events_lost {lost}, {comparison}");
+            return alone;
+        }
+
         CheckResult replicatorCheck;
         try
         {
+
             replicatorCheck = await new RedisSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
         }
         catch (RedisServerException e)

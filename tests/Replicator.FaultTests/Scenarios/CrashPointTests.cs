@@ -24,8 +24,8 @@ namespace Replicator.FaultTests.Scenarios;
 /// </summary>
 public sealed class CrashPointTests(ITestOutputHelper output) : FaultScenario(output)
 {
-    /// <summary>Pks the generator never writes (beyond its key space and pk-change range), poisoned in Redis before the start.</summary>
-    private static readonly long[] Poison = [.. Enumerable.Range(1, 8).Select(i => 800_000_000L + i)];
+    /// <summary>Pks the generator never writes, poisoned in Redis before the start.</summary>
+    private static readonly long[] Poison = PoisonPks.Take(8);
 
     private static readonly TimeSpan CrashBound = TimeSpan.FromSeconds(120);
 
@@ -89,15 +89,7 @@ public sealed class CrashPointTests(ITestOutputHelper output) : FaultScenario(ou
                 var mismatchedBefore = parked.Check.Comparison.MismatchedPks;
                 run.Mark($"before repair: {letters.Count} dead letters ({string.Join(", ", letters.Select(l => $"{l.Pk}×{l.Attempts}"))}); mismatched pks {string.Join(", ", mismatchedBefore.Order())}");
 
-                var database = (await run.Redis.ClientAsync()).GetDatabase();
-                foreach (var pk in Poison)
-                {
-                    await database.KeyDeleteAsync([$"{run.Options.KeyPrefix}src:t:{pk}", $"{run.Options.KeyPrefix}_v:src:t:{pk}"]);
-                }
-
-                var retry = await run.Nodes.First(n => n.Running).PostAsync($"/dead-letters/{FaultRun.Definition}/retry");
-                run.Mark($"poison keys deleted; POST /dead-letters/{FaultRun.Definition}/retry: {retry.Trim()}");
-                var remaining = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(run.DeadLettersAsync, l => l.Count == 0, TimeSpan.FromSeconds(60));
+                var (remaining, _) = await PoisonPks.RepairAndRetryAsync(run, Poison);
                 var verdict = await QuiesceAndCheckAsync(run);
                 await ConcludeAsync(
                     run,
@@ -108,7 +100,7 @@ public sealed class CrashPointTests(ITestOutputHelper output) : FaultScenario(ou
                         Expect(problems, crashes.Count == 5, $"{crashes.Count} of the 5 crash points were reached: {string.Join("; ", crashes)}");
                         Expect(problems, parkedPks.SetEquals(Poison), $"the dead letters before the repair are pks [{string.Join(", ", parkedPks.Order())}], not exactly the poison set");
                         Expect(problems, mismatchedBefore.All(Poison.Contains), $"before the repair, pks outside the poison set did not match: {string.Join(", ", mismatchedBefore.Where(pk => !Poison.Contains(pk)))}");
-                        Expect(problems, remaining.Count == 0, $"{remaining.Count} dead letters remain 60 s after the retry");
+                        Expect(problems, remaining == 0, $"{remaining} dead letters remain 60 s after the retry");
                         Expect(problems, report.TimeToRecoverS is not null, "time_to_recover_s = null: the capture lag did not come back under 1.5 s after every crash");
                         Expect(problems, report.MembershipChanges <= 5, $"membership_changes = {report.MembershipChanges}: more than the 5 crashed incarnations were removed");
                     },
@@ -119,14 +111,7 @@ public sealed class CrashPointTests(ITestOutputHelper output) : FaultScenario(ou
                         report.Extra["poison_pks"] = Poison;
                     });
             },
-            beforeNodes: async run =>
-            {
-                var database = (await run.Redis.ClientAsync()).GetDatabase();
-                foreach (var pk in Poison)
-                {
-                    await database.StringSetAsync($"{run.Options.KeyPrefix}src:t:{pk}", "str");
-                }
-            });
+            beforeNodes: run => PoisonPks.PoisonAsync(run, Poison));
 
     /// <summary>
     /// Waits until <paramref name="victim"/> exits at <paramref name="point"/> on its own, starts it
