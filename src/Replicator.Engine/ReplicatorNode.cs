@@ -113,6 +113,19 @@ public sealed class ReplicatorNode : IAsyncDisposable
         var regions = new Dictionary<string, IActorRef>();
         var deadLetterStores = new Dictionary<string, IActorRef>();
 
+        // One reader of current rows per source, shared by its definitions' buckets on this node.
+        var currentRows = new Dictionary<string, SourceCurrentRows>();
+        SourceCurrentRows CurrentRowsOf(string source)
+        {
+            if (!currentRows.TryGetValue(source, out var rows))
+            {
+                currentRows[source] = rows = new SourceCurrentRows(new SourceRowReader(settings.Source(source).ConnectionString));
+                owned.Add(rows);
+            }
+
+            return rows;
+        }
+
         foreach (var definition in settings.Definitions)
         {
             var storeName = "dead-letters-" + definition.Name;
@@ -126,10 +139,11 @@ public sealed class ReplicatorNode : IAsyncDisposable
             {
                 var job = JobFactory.Create(new JobContext(definition, settings, system, log));
                 owned.Add(job);
+                var rows = definition.Mode == DedupeMode.Row ? CurrentRowsOf(definition.Source) : null;
                 var shardingSettings = ClusterShardingSettings.Create(system).WithRole(WorkerRole);
                 regions[definition.Name] = await sharding.StartAsync(
                     definition.Name,
-                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
+                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store, rows),
                     shardingSettings,
                     extractor,
                     LiveRegionsAllocationStrategy.For(cluster, sharding.DefaultShardAllocationStrategy(shardingSettings)),

@@ -21,6 +21,9 @@ namespace Replicator.Engine.Replication;
 /// </remarks>
 public sealed class DeadLetterStore : ReceivePersistentActor
 {
+    /// <summary>The epochs of the store's retries begin with this, so a bucket knows a retried letter from a captured change.</summary>
+    public const string RetryEpochPrefix = "dead-letters-";
+
     private const int SnapshotEvery = 100;
 
     private readonly string _definition;
@@ -171,7 +174,7 @@ public sealed class DeadLetterStore : ReceivePersistentActor
     /// </summary>
     private void Retry()
     {
-        _retryEpoch = "dead-letters-" + Guid.NewGuid().ToString("N")[..12];
+        _retryEpoch = RetryEpochPrefix + Guid.NewGuid().ToString("N")[..12];
         _retrying.Clear();
         foreach (var (_, entry) in _entries.OrderBy(e => e.Key.Schema, StringComparer.Ordinal).ThenBy(e => e.Key.Table, StringComparer.Ordinal).ThenBy(e => e.Key.Pk, StringComparer.Ordinal).ThenBy(e => e.Value.Letter.Change.Version))
         {

@@ -63,6 +63,8 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.testing.crash-at-occurrence = 0", "replicator.testing.crash-at-occurrence must be between 1 and")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
+    [InlineData("replicator.definitions.cache.job.tombstone-ttl = 1h", "replicator.definitions.cache.job.tombstone-ttl (1h) is shorter than the 2h45m28s a change can spend in retries")]
+    [InlineData("replicator.definitions.cache.job.tombstone-ttl = 10s\nreplicator.definitions.cache.retry { max-attempts = 3, initial = 1s, max = 4s }", "replicator.definitions.cache.job.tombstone-ttl (10s) is shorter than the 1m34s a change can spend in retries")]
     public void A_bad_setting_fails_with_its_key_path_and_never_the_password(string line, string expected)
     {
         var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\n" + line;
