@@ -627,8 +627,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        CrashPoints.Get(Context.System).Reached(CrashPoint.BeforePersist);
         Persist(new OffsetCommitted(offset), committed =>
         {
+            CrashPoints.Get(Context.System).Reached(CrashPoint.AfterPersist);
             _persisted = committed.Offset;
             _counters.AddOffsetCommit();
             if (LastSequenceNr % _settings.Capture.SnapshotEvery == 0)

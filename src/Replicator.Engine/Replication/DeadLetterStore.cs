@@ -53,6 +53,7 @@ public sealed class DeadLetterStore : ReceivePersistentActor
         Command<DeadLetterParked>(parked => Persist(parked, stored =>
         {
             Apply(stored);
+            Configuration.CrashPoints.Get(Context.System).Reached(Configuration.CrashPoint.AfterDeadLetter);
             Sender.Tell(DeadLetterAccepted.Instance);
             SnapshotIfDue();
         }));

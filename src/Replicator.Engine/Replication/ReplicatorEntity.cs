@@ -333,6 +333,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
         _counters.AddApplied(applied);
         _counters.AddFailures(failures);
+        if (applied > 0) CrashPoints.Get(Context.System).Reached(CrashPoint.AfterApply);
         Acknowledge(acks);
         TryApply();
     }
@@ -426,6 +427,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             if (_captures.TryGetValue(epoch, out var capture))
             {
                 capture.Tell(new ChangesFinished(_definition.Name, _bucket, epoch, sequences));
+                CrashPoints.Get(Context.System).Reached(CrashPoint.AfterAck);
             }
         }
     }

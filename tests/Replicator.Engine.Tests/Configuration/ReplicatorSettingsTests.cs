@@ -41,6 +41,16 @@ public sealed class ReplicatorSettingsTests
         Assert.Equal(DedupeMode.Row, definition.Mode);
         Assert.Equal(new RetryPolicy(TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromMinutes(15), 20, 0.2), definition.Retry);
         Assert.Equal("redis-cache", definition.Job.Type);
+        Assert.Equal(CrashPoint.None, settings.Testing.CrashAt);
+        Assert.Equal(1, settings.Testing.CrashAtOccurrence);
+    }
+
+    [Fact]
+    public void A_crash_point_is_read_with_its_occurrence()
+    {
+        var settings = Parse(Source + "\nreplicator.testing { crash-at = after-dead-letter, crash-at-occurrence = 7 }");
+        Assert.Equal(CrashPoint.AfterDeadLetter, settings.Testing.CrashAt);
+        Assert.Equal(7, settings.Testing.CrashAtOccurrence);
     }
 
     [Theory]
@@ -53,6 +63,8 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.definitions.cache.source = nope", "replicator.definitions.cache.source names 'nope'")]
     [InlineData("replicator.sources.other { connection-string = \"Server=127.0.0.1;User ID=a;Password=b\", server-id = 1001 }", "server-id 1001 is also used by source")]
     [InlineData("replicator.sources.main.start = yesterday", "replicator.sources.main.start must be end, oldest, or file:position")]
+    [InlineData("replicator.testing.crash-at = after-commit", "replicator.testing.crash-at must be one of none, after-apply, after-ack, before-persist, after-persist, after-dead-letter, not 'after-commit'.")]
+    [InlineData("replicator.testing.crash-at-occurrence = 0", "replicator.testing.crash-at-occurrence must be between 1 and")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
     [InlineData("replicator.capture.max-frame-size = huge", "replicator.capture.max-frame-size must be a size such as 128000b, 256KiB or 4MiB, not 'huge'.")]
