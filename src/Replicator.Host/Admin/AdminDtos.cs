@@ -25,7 +25,10 @@ internal sealed record DefinitionStatusDto(
     long Duplicates,
     long StaleRefused,
     long Failures,
-    long DeadLettered);
+    long DeadLettered,
+    string Sink = "up",
+    string? SinkDownSince = null,
+    string? SinkError = null);
 
 /// <summary>One entry of GET /dead-letters/&lt;definition&gt;.</summary>
 internal sealed record DeadLetterDto(

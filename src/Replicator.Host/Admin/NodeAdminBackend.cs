@@ -33,7 +33,9 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
         }
 
         var definitions = node.Metrics.Definitions
-            .Select(c => new DefinitionStatusDto(c.Name, c.Received, c.Applied, c.Coalesced, c.Duplicates, c.StaleRefused, c.Failures, c.DeadLettered))
+            .Select(c => new DefinitionStatusDto(
+                c.Name, c.Received, c.Applied, c.Coalesced, c.Duplicates, c.StaleRefused, c.Failures, c.DeadLettered,
+                c.Sink.IsDown ? "down" : "up", c.Sink.DownSince?.ToString("O", CultureInfo.InvariantCulture), c.Sink.Error))
             .ToList();
         return new StatusDto(sources, definitions);
     }
@@ -51,6 +53,16 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
             }
         }
 
+        void Gauge(string name, string help, IEnumerable<(string Label, long Value)> values)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            foreach (var (label, value) in values)
+            {
+                sb.Append(name).Append(label).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
         var definitions = node.Metrics.Definitions;
         var sources = node.Metrics.Sources;
         Counter("replicator_changes_captured_total", "Row changes read from the source's binlog.", sources.Select(s => ($"{{source=\"{s.Name}\"}}", s.Captured)));
@@ -62,6 +74,10 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
         Counter("replicator_stale_writes_refused_total", "Writes the sink refused as no newer than what it held.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.StaleRefused)));
         Counter("replicator_apply_failures_total", "Failed apply attempts.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Failures)));
         Counter("replicator_dead_letters_total", "Changes dead-lettered.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.DeadLettered)));
+        Counter("replicator_sink_outages_total", "Times the definition's sink was taken for down (pks failing the same way).", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Sink.Outages)));
+        Gauge("replicator_bucket_pending_deliveries", "Deliveries the definition's buckets on this node hold: waiting, in flight, backing off or being parked.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Pending)));
+        Gauge("replicator_bucket_epochs", "Capture incarnations whose finished deliveries the definition's buckets on this node remember (one per live sender and bucket).", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Epochs)));
+        Gauge("replicator_sink_down", "1 while the definition's sink counts as down on this node: failed pks are held, not dead-lettered.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Sink.IsDown ? 1L : 0L)));
         return sb.ToString();
     }
 

@@ -49,6 +49,38 @@ public sealed class NodeProcess
 
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The crash point the next incarnation is configured with (replicator.testing.crash-at), or null.</summary>
+    public NodeCrash? Crash { get; set; }
+
+    /// <summary>The exit code of the current incarnation once it has exited on its own (134 after a crash point's abort), else null.</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>Waits until the current incarnation exits on its own; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process)
+        {
+            return true;
+        }
+
+        using var waited = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(waited.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        ProcessRegistry.Forget(process);
+        return true;
+    }
+
+    /// <summary>True when this incarnation's log shows that it exited at <paramref name="point"/> (the abort message of replicator.testing.crash-at).</summary>
+    public bool LogShowsCrashAt(string point) =>
+        File.Exists(LogPath) && ReadShared(LogPath).Contains($"replicator.testing.crash-at: crashing at {point} ", StringComparison.Ordinal);
+
     public int? ProcessId => Running ? _process!.Id : null;
 
     /// <summary>When the current incarnation was started.</summary>
