@@ -152,7 +152,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _schemaSource,
             _credits,
             _settings.Capture.MaxInFlight,
-            _generation);
+            _generation,
+            _source.ResyncedThrough);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
         var self = Self;
@@ -179,7 +180,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
         await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true)
+        {
+            ResyncedThrough = args.ResyncedThrough,
+        };
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -293,8 +297,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     // Never completed: the offset stays before the table's first unmapped row.
                     _tracker.Emitted(paused.TransactionId, paused.RowOrdinal);
                     _state = "reading, table paused";
-                    _lastError = $"table {paused.Table} is paused: {paused.Reason}";
-                    _log.Error("Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on. Fix the table (key-columns, metadata) and restart the capture.", _source.Name, _lastError);
+                    _lastError = paused.Fix is null ? $"table {paused.Table} is paused: {paused.Reason}" : $"table {paused.Table} is paused: {paused.Reason}. {paused.Fix}";
+                    _log.Error(
+                        "Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on.{2}",
+                        _source.Name,
+                        _lastError,
+                        paused.Fix is null ? " Fix the table (key-columns, metadata) and restart the capture." : "");
                     break;
             }
         }
@@ -622,7 +630,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         ITableSchemaSource? SchemaSource,
         FlowControl Credits,
         int MaxInFlight,
-        int Generation);
+        int Generation,
+        BinlogPosition? ResyncedThrough);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
 

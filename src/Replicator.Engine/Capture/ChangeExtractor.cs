@@ -100,6 +100,12 @@ public sealed partial class ChangeExtractor
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
 
+    /// <summary>
+    /// Statements before this position that changed a table's rows without row events do not stop
+    /// the table: the operator resynced it through here (the source's resynced-through).
+    /// </summary>
+    public BinlogPosition? ResyncedThrough { get; init; }
+
     /// <summary>XA transactions prepared and not yet committed or rolled back, whose rows are held.</summary>
     public int PreparedXaCount => _prepared.Count;
 
@@ -313,6 +319,7 @@ public sealed partial class ChangeExtractor
             output.Add(changed);
         }
 
+        HandleStatementEffects(query, position, nextPosition, output);
         if (_open!.Standalone)
         {
             Close(nextPosition, output);
@@ -367,6 +374,69 @@ public sealed partial class ChangeExtractor
                 return;
         }
     }
+
+    /// <summary>
+    /// A statement that changes captured rows without row events. DML logged as a statement
+    /// (binlog_format STATEMENT or MIXED, set per session for a bulk load or globally) cannot be
+    /// turned into row changes: its effect is unknown here, so the table stops until it is
+    /// resynced, rather than drifting silently.
+    /// </summary>
+    private void HandleStatementEffects(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
+    {
+        foreach (var effect in StatementEffects.Of(query.Sql, query.Schema))
+        {
+            if (effect.Table is null || !_filter.Includes(effect.Schema, effect.Table))
+            {
+                continue;
+            }
+
+            switch (effect.Kind)
+            {
+                case StatementEffectKind.RowsByStatement:
+                    StopForResync(
+                        effect.Name,
+                        position,
+                        nextPosition,
+                        $"a statement changed its rows at {_file}:{position} without row events (binlog_format STATEMENT or MIXED in that session): {Abbreviate(query.Sql)}",
+                        "Set binlog_format=ROW on the source (SET GLOBAL binlog_format=ROW, and in every session that loads data)",
+                        output);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops <paramref name="table"/> at the current row of the open transaction: what follows of it
+    /// is held and the offset stays here until it is resynced and the capture restarted with
+    /// resynced-through past this statement. Before resynced-through, a warning says so instead.
+    /// </summary>
+    private void StopForResync(string table, long position, long nextPosition, string reason, string cause, List<CaptureItem> output)
+    {
+        var through = new BinlogPosition(_file, nextPosition);
+        if (ResyncedThrough is { } resynced && new BinlogPosition(_file, position) < resynced)
+        {
+            output.Add(new CaptureWarning($"Table {table}: {reason}. It is before resynced-through {resynced}, so the table is taken as resynced and goes on."));
+            return;
+        }
+
+        var fix = $"{cause}; resync {table} into the sinks from the source as of a binlog position P at or after {through} (SHOW MASTER STATUS when the copy is read); then set replicator.sources.{_source}.resynced-through = \"P\" and restart the capture.";
+        if (!_pauseUnmappable)
+        {
+            output.Add(new CaptureWarning($"Table {table} needs a resync: {reason}. {fix}"));
+            return;
+        }
+
+        if (_paused.ContainsKey(table))
+        {
+            return;
+        }
+
+        _paused[table] = reason;
+        var tx = _open!;
+        output.Add(new TablePaused(tx.Id, tx.RowsSeen, table, $"it needs a resync: {reason}", fix));
+    }
+
+    private static string Abbreviate(string sql) => sql.Length <= 200 ? sql : string.Concat(sql.AsSpan(0, 200), "…");
 
     private void HandleRows(RowsEvent rows, long position, List<CaptureItem> output)
     {

@@ -226,4 +226,32 @@ public sealed class ChangeExtractorTests
         Assert.Empty(paused.OfType<ChangeCaptured>());
         Assert.Equal("shop.docs", Assert.Single(paused.OfType<TablePaused>()).Table);
     }
+
+    [Fact]
+    public void Dml_logged_as_a_statement_stops_its_table_at_that_point_unless_it_is_before_resynced_through()
+    {
+        BinlogEvent[] statementTransaction =
+        [
+            new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, 100), File, 0, 9, 0x0c, null),
+            new QueryEvent(H(BinlogEventType.Query, 110), File, 1, 0, 0, "shop", "BEGIN"),
+            new QueryEvent(H(BinlogEventType.Query, 120), File, 1, 0, 0, "shop", "UPDATE orders o JOIN other.t x ON x.id = o.id SET o.v = x.v"),
+            new XidEvent(H(BinlogEventType.Xid, 130), File, 99),
+        ];
+        var extractor = new ChangeExtractor("src", new TableFilter(["shop.*"]), pauseUnmappable: true);
+        var items = Run(extractor, statementTransaction.Concat(Transaction(200, 10, Rows(220, RowsEventKind.Write, new RowImage(null, Row(5, 5))))));
+        var paused = Assert.Single(items.OfType<TablePaused>());
+        Assert.Equal("shop.orders", paused.Table);
+        Assert.Contains("mariadb-bin.000003:120", paused.Reason);
+        Assert.Contains("binlog_format=ROW", paused.Fix);
+        Assert.Contains("at or after mariadb-bin.000003:130", paused.Fix);
+        Assert.Contains("replicator.sources.src.resynced-through", paused.Fix);
+        Assert.Empty(items.OfType<ChangeCaptured>());
+        Assert.True(extractor.PausedTables.ContainsKey("shop.orders"));
+
+        var resynced = new ChangeExtractor("src", new TableFilter(["shop.*"]), pauseUnmappable: true) { ResyncedThrough = new BinlogPosition(File, 130) };
+        var after = Run(resynced, statementTransaction.Concat(Transaction(200, 10, Rows(220, RowsEventKind.Write, new RowImage(null, Row(5, 5))))));
+        Assert.Empty(after.OfType<TablePaused>());
+        Assert.Contains("resynced-through", Assert.Single(after.OfType<CaptureWarning>()).Message);
+        Assert.Single(after.OfType<ChangeCaptured>());
+    }
 }

@@ -31,6 +31,7 @@ public sealed class ReplicatorSettingsTests
         Assert.Equal(StartPosition.CurrentEnd, source.Start);
         Assert.Equal(TimeSpan.FromSeconds(5), source.Heartbeat);
         Assert.Equal(ResumeBy.Position, source.ResumeBy);
+        Assert.Null(source.ResyncedThrough);
         var definition = Assert.Single(settings.Definitions);
         Assert.Equal("main", definition.Source);
         Assert.Equal(64, definition.Buckets);
@@ -51,6 +52,7 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.sources.main.start = yesterday", "replicator.sources.main.start must be end, oldest, or file:position")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
+    [InlineData("replicator.sources.main.resynced-through = yesterday", "replicator.sources.main.resynced-through must be empty or a binlog position file:position")]
     public void A_bad_setting_fails_with_its_key_path_and_never_the_password(string line, string expected)
     {
         var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\n" + line;
