@@ -16,8 +16,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string ChangesFinishedManifest = "CF";
     private const string GetCaptureStatusManifest = "GS";
     private const string CaptureStatusManifest = "CS";
-    private const string OffsetCommittedManifest = "OC";
-    private const string CaptureSnapshotManifest = "SN";
+    private const string OffsetCommittedManifest = "OV";
+    private const string CaptureSnapshotManifest = "SV";
+
+    // Offsets as written before they were versioned (read only): see OffsetFormat.ReadLegacyOffset.
+    private const string LegacyOffsetCommittedManifest = "OC";
+    private const string LegacyCaptureSnapshotManifest = "SN";
     private const string DeadLetterParkedManifest = "DP";
     private const string DeadLetterStoreSnapshotManifest = "DS";
     private const string DeadLetterAcceptedManifest = "DA";
@@ -27,6 +31,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string RetryDeadLettersManifest = "DR";
     private const string DeadLettersRetryingManifest = "DY";
     private const string DeadLetterClearedManifest = "DZ";
+    private const string DeadLetterStoreStateManifest = "DT";
+    private const string DeadLetterResolvedManifest = "DV";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
 
@@ -54,6 +60,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         RetryDeadLetters => RetryDeadLettersManifest,
         DeadLettersRetrying => DeadLettersRetryingManifest,
         DeadLetterCleared => DeadLetterClearedManifest,
+        DeadLetterStoreState => DeadLetterStoreStateManifest,
+        DeadLetterResolved => DeadLetterResolvedManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
@@ -118,6 +126,19 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 w.Write(cleared.Pk);
                 w.Write(cleared.RetriedAt.Ticks);
                 return;
+            case DeadLetterResolved resolved:
+                w.Write(resolved.ParkSequence);
+                return;
+            case DeadLetterStoreState state:
+                w.Write(state.LastParkSequence);
+                w.Write7BitEncodedInt(state.Entries.Count);
+                foreach (var entry in state.Entries)
+                {
+                    w.Write(entry.ParkSequence);
+                    WriteDeadLetter(w, entry.Letter);
+                }
+
+                return;
             case DeadLettersPurged purged:
                 w.Write(purged.Count);
                 return;
@@ -134,10 +155,10 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 WireFormat.WriteOptionalTime(w, status.LastCommitUtc);
                 return;
             case OffsetCommitted committed:
-                WireFormat.WriteOffset(w, committed.Offset);
+                w.Write(OffsetFormat.ToBytes(committed));
                 return;
             case CaptureSnapshot snapshot:
-                WireFormat.WriteOffset(w, snapshot.Offset);
+                w.Write(OffsetFormat.ToBytes(snapshot));
                 return;
             case DeadLetterParked parked:
                 WriteDeadLetter(w, parked);
@@ -208,6 +229,20 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new DeadLettersRetrying(r.ReadInt32());
             case DeadLetterClearedManifest:
                 return new DeadLetterCleared(r.ReadString(), r.ReadString(), r.ReadString(), new DateTime(r.ReadInt64(), DateTimeKind.Utc));
+            case DeadLetterResolvedManifest:
+                return new DeadLetterResolved(r.ReadInt64());
+            case DeadLetterStoreStateManifest:
+            {
+                var last = r.ReadInt64();
+                var entries = new StoredDeadLetter[r.Read7BitEncodedInt()];
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = new StoredDeadLetter(r.ReadInt64(), ReadDeadLetter(r));
+                }
+
+                return new DeadLetterStoreState(last, entries);
+            }
+
             case CaptureStatusManifest:
                 return new CaptureStatus(
                     r.ReadString(),
@@ -221,9 +256,13 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                     WireFormat.ReadOptional(r),
                     WireFormat.ReadOptionalTime(r));
             case OffsetCommittedManifest:
-                return new OffsetCommitted(WireFormat.ReadOffset(r));
+                return OffsetFormat.ReadCommitted(r.BaseStream);
             case CaptureSnapshotManifest:
-                return new CaptureSnapshot(WireFormat.ReadOffset(r));
+                return OffsetFormat.ReadSnapshot(r.BaseStream);
+            case LegacyOffsetCommittedManifest:
+                return new OffsetCommitted(OffsetFormat.ReadLegacyOffset(r));
+            case LegacyCaptureSnapshotManifest:
+                return new CaptureSnapshot(OffsetFormat.ReadLegacyOffset(r));
             case DeadLetterParkedManifest:
                 return ReadDeadLetter(r);
             case DeadLetterStoreSnapshotManifest:

@@ -8,6 +8,7 @@ using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Serialization;
+using Replicator.Engine.Serialization.Protos;
 
 namespace Replicator.Engine.Tests.Serialization;
 
@@ -19,7 +20,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
 
     private static readonly string[] Names = ["id", "i", "u", "f", "d", "dec", "y", "date", "dt", "ts", "t", "s", "b", "bit", "e", "set", "j", "g", "n", "absent", "diff"];
 
-    private static RowChange EveryKind()
+    internal static RowChange EveryKind()
     {
         ColumnValue[] values =
         [
@@ -60,7 +61,10 @@ public sealed class ReplicatorSerializerTests : IDisposable
         GetCaptureStatus.Instance,
         new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42,1-1-3")),
+        new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 0, "0-1-42") { Server = new SourceServer(1, null, "db1:3306") }),
+        new OffsetCommitted(new SourceOffset(new BinlogPosition("binlog.000002", 4), 0, null) { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }),
         new CaptureSnapshot(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 0, null)),
+        new CaptureSnapshot(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 3, "0-2-9") { Server = new SourceServer(2, null, "db2:3306") }),
         new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "WRONGTYPE", 20, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), new DateTime(2026, 1, 2, 0, 0, 0, DateTimeKind.Utc)),
         new DeadLetterStoreSnapshot([new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)]),
         DeadLetterAccepted.Instance,
@@ -70,6 +74,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         RetryDeadLetters.Instance,
         new DeadLettersRetrying(3),
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new DeadLetterResolved(77),
+        new DeadLetterStoreState(9, [new StoredDeadLetter(4, new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)), new StoredDeadLetter(9, new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch))]),
     };
 
     [Theory]
@@ -80,6 +86,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
         Assert.IsType<ReplicatorSerializer>(serializer);
         var manifest = ((ReplicatorSerializer)serializer).Manifest(message);
         Assert.InRange(manifest.Length, 2, 2);
+        Assert.DoesNotContain(manifest, new[] { "OC", "SN" });
         var copy = _system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
         Assert.Equal(Render(message), Render(copy));
     }
@@ -109,6 +116,39 @@ public sealed class ReplicatorSerializerTests : IDisposable
     }
 
     [Fact]
+    public void Offsets_are_written_as_the_binlog_case_of_the_versioned_offset_union()
+    {
+        var offset = new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42") { Server = new SourceServer(1, null, "db1:3306") };
+        var serializer = (ReplicatorSerializer)_system.Serialization.FindSerializerFor(new OffsetCommitted(offset));
+        Assert.Equal("OV", serializer.Manifest(new OffsetCommitted(offset)));
+        Assert.Equal("SV", serializer.Manifest(new CaptureSnapshot(offset)));
+        var proto = OffsetCommittedProto.Parser.ParseFrom(serializer.ToBinary(new OffsetCommitted(offset)));
+        Assert.Equal(CaptureOffsetProto.KindOneofCase.Binlog, proto.Offset.KindCase);
+        Assert.Equal(("mariadb-bin.000002", 1234L, 7, "0-1-42", 1u), (proto.Offset.Binlog.File, proto.Offset.Binlog.Position, proto.Offset.Binlog.SkipRows, proto.Offset.Binlog.Gtid, proto.Offset.Binlog.Server.ServerId));
+    }
+
+    [Fact]
+    public void An_offset_of_a_source_kind_this_release_does_not_know_is_refused_with_a_clear_error()
+    {
+        // Field 9 of the union: a kind a later release could add (a snapshot's progress, a stream id).
+        var offset = Encode(9, [0x0a, 0x02, 0x68, 0x69]);
+        var committed = Encode(1, offset);
+        var serializer = _system.Serialization.FindSerializerFor(new OffsetCommitted(new SourceOffset(new BinlogPosition("f.1", 4), 0, null)));
+        var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => _system.Serialization.Deserialize(committed, serializer.Identifier, "OV"));
+        Assert.Contains("source kind this release does not know", error.Message);
+
+        static byte[] Encode(int field, byte[] message)
+        {
+            using var buffer = new MemoryStream();
+            var output = new Google.Protobuf.CodedOutputStream(buffer);
+            output.WriteTag(field, Google.Protobuf.WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(Google.Protobuf.ByteString.CopyFrom(message));
+            output.Flush();
+            return buffer.ToArray();
+        }
+    }
+
+    [Fact]
     public void Local_only_messages_are_refused_with_a_clear_error()
     {
         var serializer = new ReplicatorSerializer((ExtendedActorSystem)_system);
@@ -124,6 +164,9 @@ public sealed class ReplicatorSerializerTests : IDisposable
         DeliveriesHeld f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
         DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
         DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
+        DeadLetterStoreState s => s.LastParkSequence + "|" + string.Join(";", s.Entries.Select(e => e.ParkSequence + ":" + Render(e.Letter))),
+        OffsetCommitted c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
+        CaptureSnapshot c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
         _ => message.ToString()!,
     };
 }
