@@ -68,6 +68,50 @@ public sealed partial class StatementDmlTests
         }
     }
 
+    [Fact]
+    public async Task A_truncate_of_a_captured_table_stops_it_loudly_until_its_keys_are_cleared_and_resynced_through_is_set()
+    {
+        var schema = Servers.UniqueSchema("it_trunc");
+        var prefix = schema + ":";
+        var data = Directory.CreateTempSubdirectory("replicator-trunc-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT)");
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7712));
+        using var redis = Servers.ConnectRedis();
+        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        try
+        {
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_20");
+            Assert.True((await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches && r.SourceRows == 20, TimeSpan.FromSeconds(30))).Matches);
+
+            await Servers.ExecuteAsync($"TRUNCATE TABLE {schema}.t");
+            var copiedAt = await BinlogEndAsync();
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (100, 100)");
+            var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
+            Assert.Equal("reading, table paused", paused.State);
+            Assert.Contains($"table {schema}.t is paused: it needs a resync: TRUNCATE emptied it", paused.LastError);
+            Assert.Contains($"{prefix}{schema}:t:*", paused.LastError!.Replace("<key-prefix>", prefix, StringComparison.Ordinal));
+            await node.StopAsync();
+
+            // The operator clears the table's keys, as the message says, and restarts past the TRUNCATE.
+            var server = redis.GetServers().Single();
+            foreach (var key in server.Keys(pattern: $"{prefix}{schema}:t:*"))
+            {
+                await redis.GetDatabase().KeyDeleteAsync(key);
+            }
+
+            node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7712, $"replicator.sources.it.resynced-through = \"{copiedAt}\""));
+            var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
+            Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
+            Assert.Equal(1, result.SourceRows);
+        }
+        finally
+        {
+            await node.StopAsync();
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [GeneratedRegex(@"at or after (?<position>\S+:\d+)")]
     private static partial Regex AtOrAfter();
 

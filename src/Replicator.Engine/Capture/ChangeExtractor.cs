@@ -376,32 +376,52 @@ public sealed partial class ChangeExtractor
     }
 
     /// <summary>
-    /// A statement that changes captured rows without row events. DML logged as a statement
-    /// (binlog_format STATEMENT or MIXED, set per session for a bulk load or globally) cannot be
-    /// turned into row changes: its effect is unknown here, so the table stops until it is
-    /// resynced, rather than drifting silently.
+    /// A statement that changes captured rows without row events. None of them can be turned into
+    /// row changes here, so each stops its table loudly until it is resynced (promise 7), rather
+    /// than leaving the sink to drift:
+    /// <list type="bullet">
+    /// <item>DML logged as a statement (binlog_format STATEMENT or MIXED, set per session for a bulk
+    /// load or globally): which rows it wrote is unknown.</item>
+    /// <item>TRUNCATE, DROP TABLE, DROP DATABASE: every row is gone, but the sink still holds them.
+    /// (Clearing the table's keys in the sinks, fenced by version, is the job's part to come; until
+    /// then the operator clears them.)</item>
+    /// <item>RENAME (RENAME TABLE, ALTER … RENAME): the rows now live under another name, which
+    /// the sink holds none of, and the old name's rows stay.</item>
+    /// <item>A primary-key change: later changes are keyed differently, and the rows the sink holds
+    /// under the old key are never deleted.</item>
+    /// <item>Partition drop, truncate, exchange, reorganize, tablespace discard/import: rows move
+    /// in or out wholesale, and which ones is unknown here.</item>
+    /// </list>
     /// </summary>
     private void HandleStatementEffects(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
     {
         foreach (var effect in StatementEffects.Of(query.Sql, query.Schema))
         {
-            if (effect.Table is null || !_filter.Includes(effect.Schema, effect.Table))
+            if (effect.Table is null ? !_filter.Includes(effect.Schema, "*") : !_filter.Includes(effect.Schema, effect.Table))
             {
                 continue;
             }
 
-            switch (effect.Kind)
+            var at = $"{_file}:{position}";
+            var sql = Abbreviate(query.Sql);
+            var clear = $"Clear {effect.Name}'s rows in the sinks (redis-cache: its keys <key-prefix>{effect.Schema}:{effect.Table ?? "*"}:*)";
+            var (reason, cause) = effect.Kind switch
             {
-                case StatementEffectKind.RowsByStatement:
-                    StopForResync(
-                        effect.Name,
-                        position,
-                        nextPosition,
-                        $"a statement changed its rows at {_file}:{position} without row events (binlog_format STATEMENT or MIXED in that session): {Abbreviate(query.Sql)}",
-                        "Set binlog_format=ROW on the source (SET GLOBAL binlog_format=ROW, and in every session that loads data)",
-                        output);
-                    break;
-            }
+                StatementEffectKind.RowsByStatement => (
+                    $"a statement changed its rows at {at} without row events (binlog_format STATEMENT or MIXED in that session): {sql}",
+                    "Set binlog_format=ROW on the source (SET GLOBAL binlog_format=ROW, and in every session that loads data)"),
+                StatementEffectKind.Truncated => ($"TRUNCATE emptied it at {at} without row events: {sql}", clear),
+                StatementEffectKind.Dropped => ($"DROP TABLE removed it at {at} without row events: {sql}", clear),
+                StatementEffectKind.DatabaseDropped => ($"DROP DATABASE removed its tables at {at} without row events: {sql}", clear),
+                StatementEffectKind.Renamed => (
+                    $"it was {effect.Detail} at {at}: the sinks hold its rows under the old name only: {sql}",
+                    $"{clear}, and those of the table's other name"),
+                StatementEffectKind.KeyChanged => (
+                    $"its primary key changed at {at}: later changes are keyed differently, and the sinks keep its rows under the old key: {sql}",
+                    clear),
+                _ => ($"a partition operation moved rows in or out of it at {at} without row events: {sql}", "Compare it with the source"),
+            };
+            StopForResync(effect.Name, position, nextPosition, reason, cause, output);
         }
     }
 
