@@ -149,4 +149,30 @@ public sealed class FailoverTests(ITestOutputHelper output)
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_capture_started_at_the_end_saves_the_servers_whole_gtid_position_every_domain_included()
+    {
+        await using var server = await ThrowawayMariaDb.StartAsync("--server-id=1", "--log-bin=binlog", "--gtid-strict-mode=ON", "--binlog-format=ROW", "--binlog-row-metadata=FULL");
+        await server.CreateUserAsync("cdc", "REPLICATION SLAVE, BINLOG MONITOR, SELECT");
+        var schema = Servers.UniqueSchema("it_domains");
+        var data = Directory.CreateTempSubdirectory("replicator-domains-").FullName;
+        try
+        {
+            // Domain 5 holds transactions from before the capture starts, and none after.
+            await server.RootExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL); SET SESSION gtid_domain_id = 5; INSERT INTO {schema}.t VALUES (1, 1), (2, 2)");
+            var node = await TestNode.StartAsync(TestNode.Config(data, schema, $"{schema}:", serverId: 7204, $"replicator.sources.it.connection-string = {System.Text.Json.JsonSerializer.Serialize(server.ConnectionString("cdc"))}"));
+            await using var stop = new StopOnDispose(node);
+            await server.RootExecuteAsync($"INSERT INTO {schema}.t VALUES (3, 3)");
+            var end = (string)(await server.RootQueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
+            var status = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Gtid == end, TimeSpan.FromSeconds(30));
+            output.WriteLine($"{end}: {status.PersistedOffset}");
+            Assert.Equal(end, status.PersistedOffset?.Gtid);
+            Assert.Contains("5-1-", end);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }
