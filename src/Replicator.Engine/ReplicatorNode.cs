@@ -64,6 +64,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
     {
         var settings = ReplicatorSettings.Create(config);
         var full = config
+            .WithFallback(settings.Capture.RemoteConfig(config))
             .WithFallback(PersistenceConfig(settings))
             .WithFallback(NodeDefaults)
             .WithFallback(ReplicatorSettings.Defaults)
@@ -113,6 +114,19 @@ public sealed class ReplicatorNode : IAsyncDisposable
         var regions = new Dictionary<string, IActorRef>();
         var deadLetterStores = new Dictionary<string, IActorRef>();
 
+        // One reader of current rows per source, shared by its definitions' buckets on this node.
+        var currentRows = new Dictionary<string, SourceCurrentRows>();
+        SourceCurrentRows CurrentRowsOf(string source)
+        {
+            if (!currentRows.TryGetValue(source, out var rows))
+            {
+                currentRows[source] = rows = new SourceCurrentRows(new SourceRowReader(settings.Source(source).ConnectionString));
+                owned.Add(rows);
+            }
+
+            return rows;
+        }
+
         foreach (var definition in settings.Definitions)
         {
             var storeName = "dead-letters-" + definition.Name;
@@ -126,17 +140,18 @@ public sealed class ReplicatorNode : IAsyncDisposable
             {
                 var job = JobFactory.Create(new JobContext(definition, settings, system, log));
                 owned.Add(job);
+                var rows = definition.Mode == DedupeMode.Row ? CurrentRowsOf(definition.Source) : null;
                 var shardingSettings = ClusterShardingSettings.Create(system).WithRole(WorkerRole);
                 regions[definition.Name] = await sharding.StartAsync(
                     definition.Name,
-                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store),
+                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store, rows),
                     shardingSettings,
                     extractor,
                     LiveRegionsAllocationStrategy.For(cluster, sharding.DefaultShardAllocationStrategy(shardingSettings)),
                     StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        DeadLetterStore.Props(definition.Name, regions[definition.Name]),
+                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name], definition.Mode), "store"),
                         PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
                     storeName);
@@ -161,7 +176,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                 owned.Add(schemaSource);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        CaptureActor.Props(settings, source, routes, schemaSource),
+                        Supervised(CaptureActor.Props(settings, source, routes, schemaSource), "capture", finalStop: message => message is StopCapture),
                         StopCapture.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(CaptureRole)),
                     name);
@@ -177,6 +192,19 @@ public sealed class ReplicatorNode : IAsyncDisposable
         log.Info("Replicator node up at {0} with roles [{1}]: {2} source(s), {3} definition(s), state in {4}",
             cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? Path.GetFullPath(settings.DataDirectory) : "MySQL");
         return node;
+    }
+
+    /// <summary>
+    /// A singleton's actor under a back-off supervisor, which passes it every message. When the actor
+    /// stops (a persistent actor stops when its journal fails a write or its recovery) it is started
+    /// again after 1 s, doubling up to 30 s (±20 %), for as long as it takes. A message that
+    /// <paramref name="finalStop"/> accepts (the capture's StopCapture, the singleton's hand-over) is
+    /// passed on, and the supervisor then stops with the actor instead of starting it again.
+    /// </summary>
+    public static Props Supervised(Props child, string childName, Func<object, bool>? finalStop = null)
+    {
+        var options = Akka.Pattern.Backoff.OnStop(child, childName, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1);
+        return Akka.Pattern.BackoffSupervisor.Props(finalStop is null ? options : options.WithFinalStopMessage(finalStop));
     }
 
     /// <summary>Asks the capture of a source (wherever its singleton runs) for its status.</summary>

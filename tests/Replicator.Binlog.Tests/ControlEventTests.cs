@@ -251,6 +251,56 @@ public sealed class ControlEventTests
     }
 
     [Fact]
+    public void Mariadb_gtid_of_an_xa_prepare_and_of_its_completion_carry_the_xid()
+    {
+        var b = new EventBuilder(serverVersion: "10.11.19-MariaDB-log");
+        var decoder = b.StartDecoder();
+        // MariaDB 10.11, XA START 'x1' ... XA PREPARE 'x1': GTID 0-1-12, flags2 FL_PREPARED_XA | FL_ALLOW_PARALLEL | FL_TRANSACTIONAL,
+        // then formatID 1, gtrid_length 2, bqual_length 0, "x1", then the extra flags (FL_EXTRA_MULTI_ENGINE) and their byte.
+        var prepare = Assert.IsType<MariaDbGtidEvent>(decoder.Decode(b.Event(BinlogEventType.MariaDbGtid, Hex("0c00000000000000 00000000 4c 01000000 02 00 7831 01 ff")), EventBuilder.File));
+        Assert.True(prepare.IsPreparedXa);
+        Assert.False(prepare.IsCompletedXa);
+        Assert.False(prepare.IsStandalone);
+        Assert.Equal("X'7831',X'',1", prepare.Xid!.ToString());
+
+        // XA ROLLBACK 'x1': GTID 0-1-13, FL_COMPLETED_XA | FL_ALLOW_PARALLEL | FL_TRANSACTIONAL | FL_STANDALONE.
+        var completed = Assert.IsType<MariaDbGtidEvent>(decoder.Decode(b.Event(BinlogEventType.MariaDbGtid, Hex("0d00000000000000 00000000 8d 01000000 02 00 7831")), EventBuilder.File));
+        Assert.True(completed.IsCompletedXa);
+        Assert.True(completed.IsStandalone);
+        Assert.Equal(prepare.Xid, completed.Xid);
+    }
+
+    [Fact]
+    public void Xa_prepare_reads_one_phase_and_the_xid()
+    {
+        var b = new EventBuilder(serverVersion: "10.11.19-MariaDB-log");
+        var decoder = b.StartDecoder();
+        // As MariaDB 10.11 writes XA PREPARE 'x1': one_phase 0, formatID 1, gtrid_length 2, bqual_length 0 (four bytes each), "x1".
+        var prepare = Assert.IsType<XaPrepareEvent>(decoder.Decode(b.Event(BinlogEventType.XaPrepare, Hex("00 01000000 02000000 00000000 7831")), EventBuilder.File));
+        Assert.False(prepare.OnePhase);
+        Assert.Equal("X'7831',X'',1", prepare.Xid.ToString());
+
+        // MySQL's XA COMMIT 'g','b',7 ONE PHASE.
+        var onePhase = Assert.IsType<XaPrepareEvent>(decoder.Decode(b.Event(BinlogEventType.XaPrepare, Concat([1], U32(7), U32(1), U32(1), Utf8("gb"))), EventBuilder.File));
+        Assert.True(onePhase.OnePhase);
+        Assert.Equal("X'67',X'62',7", onePhase.Xid.ToString());
+
+        var tooLong = Assert.Throws<BinlogFormatException>(() => decoder.Decode(b.Event(BinlogEventType.XaPrepare, Concat([0], U32(1), U32(65), U32(0), new byte[65])), EventBuilder.File));
+        Assert.Contains("XaPrepare", tooLong.Message);
+    }
+
+    [Theory]
+    [InlineData("X'7831',X'',1", "X'7831',X'',1")]
+    [InlineData("X'7831',X'',1 ONE PHASE", "X'7831',X'',1")]
+    [InlineData("'x1'", "X'7831',X'',1")]
+    [InlineData("'g', 'b', 7", "X'67',X'62',7")]
+    public void Xa_ids_parse_as_the_server_logs_them_and_as_clients_write_them(string text, string canonical)
+    {
+        Assert.True(XaId.TryParse(text, out var xid));
+        Assert.Equal(canonical, xid!.ToString());
+    }
+
+    [Fact]
     public void Mariadb_gtid_list_reads_each_domain()
     {
         var b = new EventBuilder(serverVersion: "10.11.6-MariaDB-log");

@@ -284,6 +284,8 @@ public sealed partial class BinlogEventDecoder
                 return new StopEvent(header, file);
             case BinlogEventType.Xid:
                 return new XidEvent(header, file, new ByteReader(body.Span).ReadUInt64());
+            case BinlogEventType.XaPrepare:
+                return DecodeXaPrepare(header, body.Span, file);
             case BinlogEventType.TableMap:
                 return DecodeTableMap(header, body.Span, file);
             case BinlogEventType.WriteRowsV0:
@@ -447,6 +449,30 @@ public sealed partial class BinlogEventDecoder
             ? Encoding.UTF8.GetString(MariaDbCompression.Decompress(statement, MaxEventSize))
             : Encoding.UTF8.GetString(statement);
         return new QueryEvent(header, file, threadId, executionTime, errorCode, schema, sql);
+    }
+
+    /// <summary>
+    /// XA_PREPARE_LOG_EVENT: one_phase(1) formatID(4) gtrid_length(4) bqual_length(4), then gtrid
+    /// and bqual. (MariaDB's page lists bqual_length as one byte; MariaDB 10.11 and MySQL write four,
+    /// as MySQL's XA_prepare_event reads them.)
+    /// https://mariadb.com/kb/en/xa_prepare_log_event/ and
+    /// https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1XA__prepare__event.html
+    /// </summary>
+    private static XaPrepareEvent DecodeXaPrepare(EventHeader header, ReadOnlySpan<byte> body, string file)
+    {
+        var reader = new ByteReader(body);
+        var onePhase = reader.ReadByte() != 0;
+        var formatId = reader.ReadUInt32();
+        var gtridLength = reader.ReadUInt32();
+        var bqualLength = reader.ReadUInt32();
+        if (gtridLength > XaId.MaxPartLength || bqualLength > XaId.MaxPartLength)
+        {
+            throw new FormatException($"An XA_PREPARE declares an XID of {gtridLength} + {bqualLength} bytes; at most {XaId.MaxPartLength} + {XaId.MaxPartLength} are allowed.");
+        }
+
+        var gtrid = reader.ReadBytes((int)gtridLength);
+        var bqual = reader.ReadBytes((int)bqualLength);
+        return new XaPrepareEvent(header, file, onePhase, new XaId(formatId, gtrid, bqual));
     }
 
     /// <summary>ROTATE_EVENT: position(8) then the next file's name to the end of the body.</summary>

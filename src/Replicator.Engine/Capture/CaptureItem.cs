@@ -41,3 +41,20 @@ public sealed record Positioned(BinlogPosition Position) : CaptureItem;
 /// offset must not pass that row until the table is fixed and the capture restarted.
 /// </summary>
 public sealed record TablePaused(long TransactionId, int RowOrdinal, string Table, string Reason) : CaptureItem;
+
+/// <summary>
+/// The <c>XA PREPARE</c> group of an XA transaction ended at <paramref name="NextPosition"/>. Its
+/// row changes are held, not emitted, until an <see cref="XaResolved"/> for it: the transaction
+/// must not settle before, so the offset stays at its restart point.
+/// </summary>
+public sealed record TransactionPrepared(long TransactionId, string Xid, BinlogPosition NextPosition, string? GtidAfter) : CaptureItem;
+
+/// <summary>
+/// The prepared XA transaction <paramref name="TransactionId"/> was committed (its held changes
+/// were emitted just before, as changes of that transaction) or rolled back (they were dropped).
+/// All its <paramref name="RowsSeen"/> row images are now handled once its emitted changes are finished.
+/// </summary>
+public sealed record XaResolved(long TransactionId, string Xid, bool Committed, int RowsSeen) : CaptureItem;
+
+/// <summary>Something in the stream the extractor handled in the safest way it knows, for the capture to log as a warning.</summary>
+public sealed record CaptureWarning(string Message) : CaptureItem;

@@ -16,6 +16,15 @@ namespace Replicator.Engine.Capture;
 /// Transactions are MariaDB/MySQL event groups: a GTID event (or BEGIN when the server writes no
 /// GTIDs) opens one; XID, COMMIT or ROLLBACK closes it; a DDL statement is a group of its own.
 /// Events of a MySQL 8 TRANSACTION_PAYLOAD are taken in order at the payload's position.
+/// <para>
+/// An XA transaction's <c>XA PREPARE</c> is a group of its own (MariaDB 10.5+: a GTID flagged
+/// FL_PREPARED_XA; MySQL 5.7.7+: <c>XA START</c>), ended by an XA_PREPARE event, and its outcome
+/// is a later group (<c>XA COMMIT</c> or <c>XA ROLLBACK</c>). Its row changes are held here, not
+/// emitted, until that outcome: emitted at the commit (still as rows of the prepare's
+/// transaction, so the offset stays at the prepare's restart point until they are finished), and
+/// dropped at the rollback. A restart before the outcome reads the prepare again and holds its
+/// rows again. <c>XA COMMIT … ONE PHASE</c> is one group that commits as it ends.
+/// </para>
 /// </remarks>
 public sealed partial class ChangeExtractor
 {
@@ -27,6 +36,7 @@ public sealed partial class ChangeExtractor
     private readonly bool _strictPartialJson;
     private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
+    private readonly Dictionary<XaId, Transaction> _prepared = new();
 
     private string _file = "";
     private long _fileSequence;
@@ -92,6 +102,9 @@ public sealed partial class ChangeExtractor
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
 
+    /// <summary>XA transactions prepared and not yet committed or rolled back, whose rows are held.</summary>
+    public int PreparedXaCount => _prepared.Count;
+
     /// <summary>Processes one event, appending what it means to <paramref name="output"/>.</summary>
     public void Process(BinlogEvent binlogEvent, List<CaptureItem> output)
     {
@@ -129,7 +142,15 @@ public sealed partial class ChangeExtractor
         switch (binlogEvent)
         {
             case MariaDbGtidEvent gtid:
-                _pendingStart = new PendingGroupStart(position, binlogEvent.Header.Timestamp, gtid.Gtid.ToString(), gtid.Gtid, gtid.IsStandalone);
+                if (_open is not null)
+                {
+                    Abandon(new BinlogPosition(_file, position), output);
+                }
+
+                _pendingStart = new PendingGroupStart(position, binlogEvent.Header.Timestamp, gtid.Gtid.ToString(), gtid.Gtid, gtid.IsStandalone)
+                {
+                    Xa = gtid.IsPreparedXa ? gtid.Xid : null,
+                };
                 if (!gtid.IsStandalone)
                 {
                     // A MariaDB GTID of a transactional group is followed by BEGIN; open the group here so
@@ -139,6 +160,11 @@ public sealed partial class ChangeExtractor
 
                 return;
             case MySqlGtidEvent gtid:
+                if (_open is not null)
+                {
+                    Abandon(new BinlogPosition(_file, position), output);
+                }
+
                 var commitTime = gtid.ImmediateCommitTimestamp is { } micros and > 0
                     ? DateTime.UnixEpoch.AddTicks((long)micros * 10)
                     : (DateTime?)null;
@@ -171,7 +197,80 @@ public sealed partial class ChangeExtractor
             case XidEvent:
                 Close(nextPosition, output);
                 return;
+            case XaPrepareEvent prepare:
+                HandleXaPrepare(prepare, position, nextPosition, output);
+                return;
         }
+    }
+
+    /// <summary>
+    /// The end of an XA transaction's prepare group. One phase: it commits here, with its rows.
+    /// Otherwise its rows stay held under its XID until the group that commits or rolls it back.
+    /// </summary>
+    private void HandleXaPrepare(XaPrepareEvent prepare, long position, long nextPosition, List<CaptureItem> output)
+    {
+        var tx = _open;
+        if (tx is null)
+        {
+            output.Add(new CaptureWarning($"An XA_PREPARE of XA {prepare.Xid} at {_file}:{position} ends no open event group; ignored."));
+            return;
+        }
+
+        if (prepare.OnePhase || tx.Xa is null)
+        {
+            // One phase, or a group read as a plain transaction: its rows are not held, it commits now.
+            Close(nextPosition, output);
+            return;
+        }
+
+        _open = null;
+        if (tx.MariaGtid is { } gtid)
+        {
+            _gtids = _gtids.With(gtid);
+        }
+
+        if (tx.IsResumed)
+        {
+            _resume = null;
+        }
+
+        if (_prepared.Remove(prepare.Xid, out var older))
+        {
+            // A server never prepares one XID twice; if the stream says so, the older one's outcome was missed.
+            output.Add(new CaptureWarning($"XA {prepare.Xid} is prepared again at {_file}:{position} while an earlier prepare of it is pending; the earlier one's held rows are dropped."));
+            output.Add(new XaResolved(older.Id, prepare.Xid.ToString(), Committed: false, older.RowsSeen));
+        }
+
+        _prepared[prepare.Xid] = tx;
+        output.Add(new TransactionPrepared(tx.Id, prepare.Xid.ToString(), new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString()));
+    }
+
+    /// <summary>
+    /// <c>XA COMMIT</c> or <c>XA ROLLBACK</c> of <paramref name="xid"/>, inside the group that
+    /// logs it: the held rows of its prepare are emitted (commit) or dropped (rollback), and the
+    /// prepare's transaction is released.
+    /// </summary>
+    private void ResolveXa(XaId xid, bool committed, long position, List<CaptureItem> output)
+    {
+        var outcome = committed ? "XA COMMIT" : "XA ROLLBACK";
+        if (!_prepared.Remove(xid, out var prepared))
+        {
+            output.Add(new CaptureWarning(
+                $"{outcome} of XA {xid} at {_file}:{position}, whose XA PREPARE was not read (it is older than where this capture started reading){(committed ? "; its rows were not captured: resync the tables it changed" : "")}."));
+            return;
+        }
+
+        if (committed)
+        {
+            var commitTime = _open!.CommitTime;
+            foreach (var held in prepared.Held)
+            {
+                output.Add(held with { Change = held.Change with { CommitTime = commitTime } });
+            }
+        }
+
+        prepared.Held.Clear();
+        output.Add(new XaResolved(prepared.Id, xid.ToString(), committed, prepared.RowsSeen));
     }
 
     private void HandleQuery(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
@@ -197,6 +296,12 @@ public sealed partial class ChangeExtractor
             return;
         }
 
+        if (XaStatement().Match(query.Sql) is { Success: true } xa)
+        {
+            HandleXaStatement(query, xa, position, nextPosition, output);
+            return;
+        }
+
         // Any other statement in row-based logging is DDL (or a statement on a non-transactional
         // table logged as a statement); it forms a group of its own unless inside BEGIN..COMMIT.
         if (_open is null)
@@ -213,6 +318,55 @@ public sealed partial class ChangeExtractor
         if (_open!.Standalone)
         {
             Close(nextPosition, output);
+        }
+    }
+
+    /// <summary>
+    /// XA statements as the server logs them: <c>XA START</c> opens MySQL's prepare group (MariaDB
+    /// says so in its GTID event), <c>XA END</c> is inside it, and <c>XA COMMIT</c> or
+    /// <c>XA ROLLBACK</c> forms a group of its own that decides a prepared XA's outcome.
+    /// </summary>
+    private void HandleXaStatement(QueryEvent query, Match xa, long position, long nextPosition, List<CaptureItem> output)
+    {
+        var verb = xa.Groups["verb"].Value.ToUpperInvariant();
+        if (!XaId.TryParse(xa.Groups["xid"].Value, out var xid))
+        {
+            output.Add(new CaptureWarning($"The XA statement at {_file}:{position} names an XID this reader cannot parse: {query.Sql}"));
+            xid = null;
+        }
+
+        switch (verb)
+        {
+            case "START" or "BEGIN":
+                if (_open is null)
+                {
+                    _pendingStart ??= new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: false);
+                    Open(output);
+                }
+
+                _open!.Xa ??= xid;
+                return;
+            case "COMMIT" or "ROLLBACK":
+                if (_open is null)
+                {
+                    _pendingStart = (_pendingStart ?? new PendingGroupStart(position, query.Header.Timestamp, null, null, Standalone: true)) with { Standalone = true };
+                    Open(output);
+                }
+
+                if (xid is not null)
+                {
+                    ResolveXa(xid, verb == "COMMIT", position, output);
+                }
+
+                if (_open!.Standalone)
+                {
+                    Close(nextPosition, output);
+                }
+
+                return;
+            default:
+                // XA END (and anything else an XA group carries) is part of the open group.
+                return;
         }
     }
 
@@ -251,7 +405,7 @@ public sealed partial class ChangeExtractor
             if (shape is null)
             {
                 tx.RowsSeen += rows.Rows.Count;
-                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                Count(tx, output);
                 return;
             }
         }
@@ -288,22 +442,22 @@ public sealed partial class ChangeExtractor
                 _paused[table.Schema + "." + table.Table] = e.Message;
                 output.Add(new TablePaused(tx.Id, ordinal, table.Schema + "." + table.Table, e.Message));
                 tx.RowsSeen += count - i - 1;
-                output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+                Count(tx, output);
                 return;
             }
 
             switch (rows.Kind)
             {
                 case RowsEventKind.Write:
-                    output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, shape!.KeyOf(after!, before), null, after, changePosition, version, tx.CommitTime)));
+                    Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, shape!.KeyOf(after!, before), null, after, changePosition, version, tx.CommitTime)), output);
                     break;
                 case RowsEventKind.Delete:
-                    output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)));
+                    Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, shape!.KeyOf(before!, null), before, null, changePosition, version, tx.CommitTime)), output);
                     break;
                 default:
                     if (shape!.SameKey(before!, after!))
                     {
-                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, shape.KeyOf(after!, before), before, after, changePosition, version, tx.CommitTime)));
+                        Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, shape.KeyOf(after!, before), before, after, changePosition, version, tx.CommitTime)), output);
                         break;
                     }
 
@@ -311,21 +465,41 @@ public sealed partial class ChangeExtractor
                     var newKey = shape.KeyOf(after!, before);
                     if (oldKey.Equals(newKey))
                     {
-                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, newKey, before, after, changePosition, version, tx.CommitTime)));
+                        Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Update, newKey, before, after, changePosition, version, tx.CommitTime)), output);
                     }
                     else
                     {
                         // A pk-changing UPDATE: the old row goes away and a new one appears, each routed by its own pk.
-                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, oldKey, before, null, changePosition, version, tx.CommitTime)));
-                        output.Add(new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, newKey, null, after, changePosition, version, tx.CommitTime)));
+                        Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Delete, oldKey, before, null, changePosition, version, tx.CommitTime)), output);
+                        Emit(tx, new ChangeCaptured(tx.Id, ordinal, Change(table, ChangeAction.Write, newKey, null, after, changePosition, version, tx.CommitTime)), output);
                     }
 
                     break;
             }
         }
 
-        output.Add(new RowsCounted(tx.Id, tx.RowsSeen));
+        Count(tx, output);
     }
+
+    /// <summary>A row change goes out, or, in an XA transaction's prepare group, is held until its outcome.</summary>
+    private static void Emit(Transaction tx, ChangeCaptured change, List<CaptureItem> output)
+    {
+        if (tx.Xa is null)
+        {
+            output.Add(change);
+        }
+        else
+        {
+            tx.Held.Add(change);
+        }
+    }
+
+    /// <summary>
+    /// Tells how many row images of the transaction are handled. In a prepare group, only those a
+    /// resume skips: the held ones are not handled until the outcome.
+    /// </summary>
+    private static void Count(Transaction tx, List<CaptureItem> output) =>
+        output.Add(new RowsCounted(tx.Id, tx.Xa is null ? tx.RowsSeen : Math.Min(tx.RowsSeen, tx.SkipRows)));
 
     /// <summary>
     /// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) carry a diff instead of
@@ -388,6 +562,11 @@ public sealed partial class ChangeExtractor
         var start = _pendingStart!;
         _pendingStart = null;
         var restart = new BinlogPosition(_file, start.Position);
+        if (_open is not null)
+        {
+            Abandon(restart, output);
+        }
+
         var resumed = _resume is not null && restart == _resume.Position;
         _open = new Transaction(
             _nextTransactionId++,
@@ -395,8 +574,36 @@ public sealed partial class ChangeExtractor
             start.MariaGtid,
             start.CommitTime ?? DateTime.UnixEpoch.AddSeconds(start.Timestamp),
             start.Standalone,
-            resumed);
+            resumed)
+        {
+            Xa = start.Xa,
+            SkipRows = resumed ? _resume!.SkipRows : 0,
+        };
         output.Add(new TransactionBegan(_open.Id, restart, _gtids.IsEmpty ? null : _gtids.ToString()));
+    }
+
+    /// <summary>
+    /// A new group starts while one is still open: the open one's end was not in the stream (a
+    /// server that crashed while writing it, or an end event this reader does not know). It is
+    /// closed where the new one starts, so that it never holds the offset, and said loudly. Its
+    /// emitted rows stand; the held rows of an XA whose prepare was never logged are dropped, as
+    /// the server rolls such a transaction back.
+    /// </summary>
+    private void Abandon(BinlogPosition next, List<CaptureItem> output)
+    {
+        var tx = _open!;
+        _open = null;
+        var dropped = tx.Held.Count;
+        tx.Held.Clear();
+        output.Add(new CaptureWarning(
+            $"The event group begun before {next} has no end in the binlog (no XID, COMMIT or XA PREPARE); it is closed where the next group starts"
+            + (dropped > 0 ? $", and the {dropped} held row changes of its unprepared XA transaction are dropped." : ".")));
+        if (tx.IsResumed)
+        {
+            _resume = null;
+        }
+
+        output.Add(new TransactionEnded(tx.Id, tx.RowsSeen, next, _gtids.IsEmpty ? null : _gtids.ToString()));
     }
 
     private void OpenImplicit(long position, uint timestamp, List<CaptureItem> output)
@@ -424,6 +631,9 @@ public sealed partial class ChangeExtractor
             _resume = null;
         }
 
+        // An XA group that commits as it ends (one phase, or an end read as a plain commit) lets its held rows go.
+        output.AddRange(tx.Held);
+        tx.Held.Clear();
         output.Add(new TransactionEnded(tx.Id, tx.RowsSeen, new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString()));
     }
 
@@ -518,6 +728,9 @@ public sealed partial class ChangeExtractor
 
     private const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
 
+    [GeneratedRegex(LeadingComments + @"XA\s+(?<verb>START|BEGIN|END|PREPARE|COMMIT|ROLLBACK|RECOVER)\b\s*(?<xid>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex XaStatement();
+
     [GeneratedRegex(LeadingComments + @"(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex DdlKeyword();
 
@@ -528,7 +741,11 @@ public sealed partial class ChangeExtractor
     [GeneratedRegex(@"^\s*,|\bRENAME\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex MultiTableOrRename();
 
-    private sealed record PendingGroupStart(long Position, uint Timestamp, string? Gtid, MariaDbGtid? MariaGtid, bool Standalone, DateTime? CommitTime = null);
+    private sealed record PendingGroupStart(long Position, uint Timestamp, string? Gtid, MariaDbGtid? MariaGtid, bool Standalone, DateTime? CommitTime = null)
+    {
+        /// <summary>The XA transaction a MariaDB prepare group belongs to (FL_PREPARED_XA).</summary>
+        public XaId? Xa { get; init; }
+    }
 
     private sealed class Transaction(long id, string? gtid, MariaDbGtid? mariaGtid, DateTime commitTime, bool standalone, bool isResumed)
     {
@@ -548,6 +765,15 @@ public sealed partial class ChangeExtractor
         public bool IsResumed { get; } = isResumed;
 
         public int RowsSeen { get; set; }
+
+        /// <summary>Row images a resume skips (already handled before the restart).</summary>
+        public int SkipRows { get; init; }
+
+        /// <summary>The XA transaction this group prepares; its row changes are held while set.</summary>
+        public XaId? Xa { get; set; }
+
+        /// <summary>Row changes held until the XA's outcome.</summary>
+        public List<ChangeCaptured> Held { get; } = [];
 
         /// <summary>The row's index among the rows at one position (one rows event, or one whole compressed payload).</summary>
         public int RowIndexAt(long position)

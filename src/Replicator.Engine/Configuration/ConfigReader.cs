@@ -132,6 +132,27 @@ internal sealed class ConfigReader
         return value < min || value > max ? throw Error(key, $"must be between {min} and {max}, not {value}.") : value;
     }
 
+    /// <summary>A size in bytes: a number with a unit such as 128000b, 256KiB or 4MiB.</summary>
+    public long ByteSize(string key, long min, long max)
+    {
+        long? value;
+        try
+        {
+            value = _config.GetByteSize(key);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
+        {
+            value = null;
+        }
+
+        if (value is null)
+        {
+            throw Error(key, $"must be a size such as 128000b, 256KiB or 4MiB, not '{String(key)}'.");
+        }
+
+        return value < min || value > max ? throw Error(key, $"must be between {CaptureSettings.Bytes(min)} and {CaptureSettings.Bytes(max)} bytes, not {CaptureSettings.Bytes(value.Value)}.") : value.Value;
+    }
+
     public IReadOnlyList<string> StringList(string key)
     {
         var value = Value(key);
@@ -162,7 +183,14 @@ internal sealed class ConfigReader
 
     public ConfigurationException Error(string key, string problem) => new($"{Path}.{key} {problem}");
 
-    private HoconValue? Value(string key) => _config.HasPath(key) ? _config.GetValue(key) : null;
+    /// <summary>
+    /// The value of <paramref name="key"/>. A key that holds a dot (a quoted <c>"schema.table"</c> as
+    /// <c>key-columns</c> uses) is one of this object's own items, which a path lookup would split.
+    /// </summary>
+    private HoconValue? Value(string key) =>
+        key.Contains('.', StringComparison.Ordinal) && !_config.IsEmpty && _config.Root.GetObject().Items.TryGetValue(key, out var item)
+            ? item
+            : _config.HasPath(key) ? _config.GetValue(key) : null;
 
     private static string Kebab(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

@@ -44,13 +44,23 @@ public sealed record DefinitionSettings(
             retryReader.Int("max-attempts", 1, 1_000_000),
             retryReader.Double("jitter", 0.0, 1.0));
 
+        var applyTimeout = reader.Duration("apply-timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         var jobReader = reader.Child("job");
         var type = jobReader.String("type", required: true);
         if (type is "redis-cache")
         {
             jobReader.RequireOnly(JobSettings.KnownKeys);
             jobReader.String("redis", required: true);
-            jobReader.Duration("tombstone-ttl", TimeSpan.FromSeconds(1), TimeSpan.FromDays(365));
+            var tombstone = jobReader.Duration("tombstone-ttl", TimeSpan.FromSeconds(1), TimeSpan.FromDays(365));
+            var horizon = retry.Horizon(applyTimeout);
+            if (tombstone < horizon)
+            {
+                // A delete's tombstone must outlive any older change of its row still being retried.
+                throw jobReader.Error(
+                    "tombstone-ttl",
+                    $"({Text(tombstone)}) is shorter than the {Text(horizon)} a change can spend in retries (retry.max-attempts, retry.max, apply-timeout): " +
+                    $"a delete's tombstone could expire while an older change of the row is retried, and bring the row back. Set tombstone-ttl to {Text(horizon)} or more, or shorten the retries.");
+            }
         }
 
         return new DefinitionSettings(
@@ -60,8 +70,16 @@ public sealed record DefinitionSettings(
             reader.Int("buckets", 1, 65536),
             reader.Enum<DedupeMode>("mode"),
             reader.Int("batch-size", 1, 100_000),
-            reader.Duration("apply-timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
+            applyTimeout,
             retry,
             new JobSettings(type, jobReader.HasAny ? jobReader.Config : Akka.Configuration.ConfigurationFactory.Empty, jobReader.Path));
+    }
+
+    /// <summary>A duration as 2h45m28s (whole seconds, rounded up).</summary>
+    private static string Text(TimeSpan duration)
+    {
+        var seconds = (long)Math.Ceiling(duration.TotalSeconds);
+        var text = (seconds / 3600 > 0 ? $"{seconds / 3600}h" : "") + (seconds % 3600 / 60 > 0 ? $"{seconds % 3600 / 60}m" : "") + (seconds % 60 > 0 || seconds == 0 ? $"{seconds % 60}s" : "");
+        return text;
     }
 }

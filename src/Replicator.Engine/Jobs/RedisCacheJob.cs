@@ -36,6 +36,9 @@ public sealed class RedisCacheJob : IReplicationJob
 {
     private const int RowsPerCall = 128;
 
+    /// <summary>How long pk mode waits before each read of a row: a commit becomes visible a moment after its binlog event.</summary>
+    private static readonly TimeSpan[] VisibilityRereads = [TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250)];
+
     // KEYS: the chunk's n row hashes, then their n version keys. ARGV[1] is the tombstone ttl in
     // ms, ARGV[2] the number of shapes; each shape is its count of columns to set, its count of
     // columns to remove, then those names. Then per row: its version, its op (shape * 4 + mode;
@@ -130,7 +133,7 @@ public sealed class RedisCacheJob : IReplicationJob
 
         _database = RedisConnections.Get(context.System).Connect(redis).GetDatabase();
         _prefix = config.GetString("key-prefix", "");
-        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(1)).TotalMilliseconds;
+        _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(24)).TotalMilliseconds;
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
         _ledger = ApplyLedger.Get(context.System);
@@ -147,12 +150,11 @@ public sealed class RedisCacheJob : IReplicationJob
     /// <summary>The key holding a row's source version (and a delete's tombstone).</summary>
     public static string VersionKeyOf(string prefix, string schema, string table, RowKey key) => $"{prefix}_v:{schema}:{table}:{key.Canonical}";
 
-    public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
-    {
-        var writes = _reader is null
-            ? WritesOf(batch)
-            : await CurrentRowWritesAsync(batch, cancellationToken).ConfigureAwait(false);
+    public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken) =>
+        _reader is null ? WriteAsync(batch, WritesOf(batch), cancellationToken) : ApplyCurrentRowsAsync(batch, cancellationToken);
 
+    private async Task<IReadOnlyList<ApplyResult>> WriteAsync(IReadOnlyList<JobItem> batch, RowWrite[] writes, CancellationToken cancellationToken)
+    {
         // One script call per chunk of rows: Lua's per-call cost, not the writes, bounds a
         // one-row-per-call job at a few tens of thousands of rows a second.
         var pending = new List<(int First, int Count, Task<RedisResult> Call)>();
@@ -229,7 +231,8 @@ public sealed class RedisCacheJob : IReplicationJob
                 var outcome = outcomes is not null && i < outcomes.Length ? outcomes[i] : null;
                 if (outcome is null || outcome.Resp2Type == ResultType.Error || outcome.Resp2Type == ResultType.BulkString)
                 {
-                    results[first + i] = ApplyResult.Failed(failure ?? $"redis: {outcome?.ToString() ?? "no result for this row"}");
+                    // A call that failed as a whole says the sink is unavailable; a row's own error, that the row is refused.
+                    results[first + i] = failure is not null ? ApplyResult.SinkUnavailable(failure) : ApplyResult.Failed($"redis: {outcome?.ToString() ?? "no result for this row"}");
                 }
                 else if ((int)outcome == 1)
                 {
@@ -260,53 +263,147 @@ public sealed class RedisCacheJob : IReplicationJob
     }
 
     /// <summary>
-    /// pk mode: reads the current rows of the batch's pks, one query per table, and writes each as
-    /// it is now (a row that is gone is deleted), fenced by the version of the newest change the
-    /// bucket holds for it.
+    /// pk mode (meepo's model): reads the current rows of the batch's pks from the source and writes
+    /// each, fenced by the version of the newest change the bucket holds for it. What is written at a
+    /// version must be the row as that change left it, or a later state (whose own change follows
+    /// and rewrites it), never an earlier one: the fence would keep that for ever. A read can see an
+    /// earlier state, since MariaDB writes the binlog before the engine commit is visible, so the
+    /// change is checked against the row read (see <see cref="CurrentRowWrite"/>). A change whose row
+    /// is not there to read and that carries no full image is read again shortly, then failed, so
+    /// its bucket retries it on its backoff.
     /// </summary>
-    private async Task<RowWrite[]> CurrentRowWritesAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ApplyResult>> ApplyCurrentRowsAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
-        var writes = new RowWrite[batch.Count];
-        foreach (var group in batch.Select((item, index) => (item, index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table)))
+        var writes = new RowWrite?[batch.Count];
+        IReadOnlyList<int> unread = Enumerable.Range(0, batch.Count).ToList();
+        foreach (var delay in VisibilityRereads)
         {
-            var (schema, table) = group.Key;
-            var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
-            var rows = await _reader!.ReadAsync(schema, table, keys, cancellationToken).ConfigureAwait(false);
-            var columns = await _reader.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
-            var names = columns.Names;
-            var roles = new ColumnRole[names.Count];
-            foreach (var (item, index) in group)
+            if (delay > TimeSpan.Zero)
             {
-                RedisValue version = item.Change.Version.ToString();
-                if (!rows.TryGetValue(item.Key.Canonical, out var row))
-                {
-                    Array.Fill(roles, ColumnRole.Set);
-                    writes[index] = new RowWrite(version, WriteMode.Delete, ShapeOf(names, roles), []);
-                    continue;
-                }
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
 
-                var set = 0;
-                for (var c = 0; c < names.Count; c++)
-                {
-                    roles[c] = row.Values[c] is null ? ColumnRole.Remove : ColumnRole.Set;
-                    set += row.Values[c] is null ? 0 : 1;
-                }
-
-                var values = new RedisValue[set];
-                set = 0;
-                for (var c = 0; c < names.Count; c++)
-                {
-                    if (row.Values[c] is { } value)
-                    {
-                        values[set++] = value is byte[] bytes ? (RedisValue)bytes : (string)value;
-                    }
-                }
-
-                writes[index] = new RowWrite(version, WriteMode.Replace, ShapeOf(names, roles), values);
+            await CurrentRowWritesAsync(batch, unread, writes, cancellationToken).ConfigureAwait(false);
+            unread = unread.Where(i => writes[i] is null).ToList();
+            if (unread.Count == 0)
+            {
+                return await WriteAsync(batch, writes.Select(w => w!.Value).ToArray(), cancellationToken).ConfigureAwait(false);
             }
         }
 
-        return writes;
+        var ready = Enumerable.Range(0, batch.Count).Where(i => writes[i] is not null).ToList();
+        var written = await WriteAsync(ready.Select(i => batch[i]).ToList(), ready.Select(i => writes[i]!.Value).ToArray(), cancellationToken).ConfigureAwait(false);
+        var results = new ApplyResult[batch.Count];
+        for (var r = 0; r < ready.Count; r++)
+        {
+            results[ready[r]] = written[r];
+        }
+
+        foreach (var i in unread)
+        {
+            var change = batch[i].Change;
+            results[i] = ApplyResult.Failed(
+                $"pk mode: {change.Schema}.{change.Table} pk {change.Key} is not on the source, yet its {change.Action.Name()} at {change.Version} says it is and carries only part of the row "
+                + "(binlog_row_image is not FULL): its commit is not visible yet (or a later delete is, whose change follows). Retrying.");
+        }
+
+        return results;
+    }
+
+    /// <summary>Reads the rows of the items at <paramref name="indices"/>, one query per table and key, and sets their writes (null: read again).</summary>
+    private async Task CurrentRowWritesAsync(IReadOnlyList<JobItem> batch, IReadOnlyList<int> indices, RowWrite?[] writes, CancellationToken cancellationToken)
+    {
+        // Read by the key's own columns in its own order (the primary key's, or configured key-columns).
+        foreach (var group in indices.Select(index => (item: batch[index], index)).GroupBy(x => (x.item.Change.Schema, x.item.Change.Table, string.Join('\u0001', x.item.Key.Names))))
+        {
+            var (schema, table, _) = group.Key;
+            var keys = group.Select(x => (IReadOnlyList<ColumnValue>)x.item.Key.Values).ToList();
+
+            // The newest change's columns tell a DDL since the table's columns were cached.
+            var newest = group.MaxBy(x => x.item.Change.Version).item.Change;
+            var read = await _reader!.ReadAsync(schema, table, group.First().item.Key.Names, keys, newest.Image?.Names, cancellationToken).ConfigureAwait(false);
+            var imageColumns = new Dictionary<IReadOnlyList<string>, int[]>(ReferenceEqualityComparer.Instance);
+            foreach (var (item, index) in group)
+            {
+                read.Rows.TryGetValue(item.Key.Canonical, out var row);
+                writes[index] = CurrentRowWrite(item.Change, read.Columns, row, imageColumns);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pk-mode write. A delete deletes, whatever the read shows: a row still there is one whose
+    /// delete is not visible yet, or one a later change wrote again and will write again. A row read
+    /// is written with the columns the change carries laid over it: the row as the change left it
+    /// whether the read saw the state before the change (its commit not visible yet), the change's
+    /// own, or a later one. A row that is not there is written as the change's image when the image
+    /// is full; a partial image cannot tell the rest of the row, so the row is read again (null).
+    /// A change without an image (a dead letter's retry by pk) is written as read.
+    /// </summary>
+    private RowWrite? CurrentRowWrite(RowChange change, SourceRowReader.TableColumns columns, SourceRowReader.Row? row, Dictionary<IReadOnlyList<string>, int[]> imageColumns)
+    {
+        RedisValue version = change.Version.ToString();
+        var names = columns.Names;
+        var image = change.Action == ChangeAction.Delete ? null : change.After;
+        if (change.Action == ChangeAction.Delete || (row is null && image is null))
+        {
+            Span<ColumnRole> all = names.Count <= 256 ? stackalloc ColumnRole[names.Count] : new ColumnRole[names.Count];
+            all.Fill(ColumnRole.Set);
+            return new RowWrite(version, WriteMode.Delete, ShapeOf(names, all), []);
+        }
+
+        if (row is null)
+        {
+            return image!.Values.Any(v => v.IsAbsent || v.Kind == ValueKind.JsonDiff) ? null : WriteOf(change);
+        }
+
+        // Which of the image's columns each of the table's columns is (-1: not carried).
+        int[]? carried = null;
+        if (image is not null && !imageColumns.TryGetValue(image.Names, out carried))
+        {
+            carried = new int[names.Count];
+            for (var c = 0; c < names.Count; c++)
+            {
+                carried[c] = -1;
+                for (var i = 0; i < image.Names.Count; i++)
+                {
+                    if (string.Equals(image.Names[i], names[c], StringComparison.OrdinalIgnoreCase))
+                    {
+                        carried[c] = i;
+                        break;
+                    }
+                }
+            }
+
+            imageColumns[image.Names] = carried;
+        }
+
+        Span<ColumnRole> roles = names.Count <= 256 ? stackalloc ColumnRole[names.Count] : new ColumnRole[names.Count];
+        var values = new List<RedisValue>(names.Count);
+        for (var c = 0; c < names.Count; c++)
+        {
+            var from = carried is null ? -1 : carried[c];
+            var value = from < 0 ? ColumnValue.Absent : image!.Values[from];
+            if (value.IsAbsent || value.Kind == ValueKind.JsonDiff)
+            {
+                var read = row.Values[c];
+                roles[c] = read is null ? ColumnRole.Remove : ColumnRole.Set;
+                if (read is not null)
+                {
+                    values.Add(read is byte[] bytes ? (RedisValue)bytes : (string)read);
+                }
+            }
+            else
+            {
+                roles[c] = value.IsNull ? ColumnRole.Remove : ColumnRole.Set;
+                if (!value.IsNull)
+                {
+                    values.Add(ValueOf(value));
+                }
+            }
+        }
+
+        return new RowWrite(version, WriteMode.Replace, ShapeOf(names, roles), [.. values]);
     }
 
     /// <summary>
@@ -348,18 +445,20 @@ public sealed class RedisCacheJob : IReplicationJob
                 continue;
             }
 
-            var value = row.Values[i];
-            values[set++] = value.Kind switch
-            {
-                ValueKind.Int64 => value.AsInt64(),
-                ValueKind.UInt64 => value.AsUInt64(),
-                ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => value.AsBytes(),
-                _ => value.ToString(),
-            };
+            values[set++] = ValueOf(row.Values[i]);
         }
 
         return new RowWrite(version, partial ? WriteMode.Merge : WriteMode.Replace, ShapeOf(row.Names, roles), values);
     }
+
+    /// <summary>A captured value as a hash field's value: integers as numbers, bytes as bytes, the rest as event-format text.</summary>
+    private static RedisValue ValueOf(ColumnValue value) => value.Kind switch
+    {
+        ValueKind.Int64 => value.AsInt64(),
+        ValueKind.UInt64 => value.AsUInt64(),
+        ValueKind.Bytes or ValueKind.Geometry or ValueKind.Vector => value.AsBytes(),
+        _ => value.ToString(),
+    };
 
     /// <summary>
     /// The shape of a row: which of its table's columns it sets and which it removes. Shapes of

@@ -67,6 +67,26 @@ public sealed class CommitTracker
         Settle();
     }
 
+    /// <summary>
+    /// An XA transaction's prepare group ended; its outcome is still to come. It does not settle
+    /// until <see cref="Resolved"/>, and its held rows count as not handled until then.
+    /// </summary>
+    public void Prepared(TransactionPrepared prepared)
+    {
+        var state = Get(prepared.TransactionId);
+        state.End = new TransactionEnded(prepared.TransactionId, state.RowsSeen, prepared.NextPosition, prepared.GtidAfter);
+        state.AwaitingOutcome = true;
+    }
+
+    /// <summary>A prepared XA transaction was committed (its changes were emitted before this) or rolled back.</summary>
+    public void Resolved(XaResolved resolved)
+    {
+        var state = Get(resolved.TransactionId);
+        state.AwaitingOutcome = false;
+        state.RowsSeen = Math.Max(state.RowsSeen, resolved.RowsSeen);
+        Settle();
+    }
+
     /// <summary>One delivery of a row image was applied or dead-lettered. Returns false if it was not outstanding (a duplicate ack).</summary>
     public bool Completed(long transactionId, int rowOrdinal)
     {
@@ -98,7 +118,7 @@ public sealed class CommitTracker
 
     private void Settle()
     {
-        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.IsEmpty)
+        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.IsEmpty && !first.Value.AwaitingOutcome)
         {
             _settled = new SourceOffset(end.NextPosition, 0, end.GtidAfter);
             _byId.Remove(first.Value.Began.TransactionId);
@@ -121,5 +141,8 @@ public sealed class CommitTracker
         public int RowsSeen { get; set; }
 
         public TransactionEnded? End { get; set; }
+
+        /// <summary>A prepared XA transaction whose commit or rollback is not read yet.</summary>
+        public bool AwaitingOutcome { get; set; }
     }
 }

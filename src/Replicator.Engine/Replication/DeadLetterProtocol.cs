@@ -13,8 +13,17 @@ public sealed record DeadLetterParked(
     DateTime FirstFailure,
     DateTime LastFailure) : IReplicatorWireMessage;
 
-/// <summary>The dead-letter store's whole state, as a snapshot.</summary>
+/// <summary>
+/// The dead-letter store's entries: the answer to <see cref="ListDeadLetters"/>. Also the store's
+/// snapshot as versions before park sequences wrote it (still read from snapshot stores).
+/// </summary>
 public sealed record DeadLetterStoreSnapshot(IReadOnlyList<DeadLetterParked> Entries) : IReplicatorWireMessage;
+
+/// <summary>The dead-letter store's whole state, as a snapshot: its entries with their park sequences, and the last sequence given.</summary>
+public sealed record DeadLetterStoreState(long LastParkSequence, IReadOnlyList<StoredDeadLetter> Entries) : IReplicatorWireMessage;
+
+/// <summary>An entry of the dead-letter store and the park sequence it was stored under.</summary>
+public sealed record StoredDeadLetter(long ParkSequence, DeadLetterParked Letter);
 
 /// <summary>The dead-letter store persisted a <see cref="DeadLetterParked"/>.</summary>
 public sealed record DeadLetterAccepted : IReplicatorWireMessage
@@ -46,5 +55,17 @@ public sealed record RetryDeadLetters : IReplicatorWireMessage
 /// <summary>How many dead letters a retry sent; each leaves the store once its bucket finished it.</summary>
 public sealed record DeadLettersRetrying(int Count) : IReplicatorWireMessage;
 
-/// <summary>Persisted: a retried dead letter was applied (or refused as stale) and leaves the store, unless it was parked again after <paramref name="RetriedAt"/>.</summary>
+/// <summary>
+/// Persisted by versions before park sequences: a retried dead letter was finished and left the
+/// store unless its failure time was after <paramref name="RetriedAt"/> (a comparison of two
+/// clocks). Still read from journals, and applied as it was then.
+/// </summary>
 public sealed record DeadLetterCleared(string Schema, string Table, string Pk, DateTime RetriedAt) : IReplicatorWireMessage;
+
+/// <summary>
+/// Persisted: a retried dead letter was finished by its bucket (applied, refused as stale, or
+/// parked again), so the entry stored under <paramref name="ParkSequence"/> leaves the store. An
+/// entry parked again since the retry sent it has a newer park sequence and stays: the store's own
+/// order decides, not a clock.
+/// </summary>
+public sealed record DeadLetterResolved(long ParkSequence) : IReplicatorWireMessage;

@@ -5,7 +5,7 @@ namespace Replicator.Engine.Replication;
 /// <summary>
 /// The pks a bucket has to apply. A pk that is already waiting is not queued again: in
 /// <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes its newest change replaces the
-/// waiting one, and the replaced delivery rides along to be acknowledged when the newer one is
+/// waiting one (in row mode keeping the columns a partial newer image leaves out), and the replaced delivery rides along to be acknowledged when the newer one is
 /// applied; in <see cref="DedupeMode.EveryChange"/> mode changes wait in order. At most one change
 /// per pk is in flight, so the changes of a pk are applied in source order. A failed pk waits out
 /// its backoff without holding back the other pks; after the last attempt it is parked.
@@ -13,8 +13,10 @@ namespace Replicator.Engine.Replication;
 /// <remarks>
 /// Mutable for speed, but pure: no I/O, no clock (callers pass <c>now</c>) and a seeded random for
 /// jitter, so tests can replay any interleaving of deliveries, batches, failures and duplicates.
-/// Rule for a parked pk: its change goes to the dead-letter store and is acknowledged; a later
-/// change of the same pk is applied normally, after it, as if the parked one had been applied.
+/// Rule for a parked pk: its change goes to the dead-letter store and is acknowledged once the
+/// store has confirmed it (<see cref="FinishParked"/>); until then its deliveries are held, so a
+/// redelivery is a duplicate, never "already finished". A later change of the same pk is applied
+/// normally, after it, as if the parked one had been applied.
 /// </remarks>
 public sealed class DedupeQueue
 {
@@ -47,6 +49,9 @@ public sealed class DedupeQueue
     /// <summary>Changes that were never applied because a newer change of the same pk replaced them.</summary>
     public long Coalesced { get; private set; }
 
+    /// <summary>Epochs whose finished deliveries are remembered.</summary>
+    public int Epochs => _finished.Count;
+
     /// <summary>When the next pk's backoff ends, or null when no pk is backing off.</summary>
     public DateTime? NextRetryAt => _backingOff.TryPeek(out _, out var due) ? due : null;
 
@@ -69,6 +74,7 @@ public sealed class DedupeQueue
         var state = slot ??= new PkState(delivery.Change.Key, key);
 
         _pending[delivery.Id] = state;
+        FinishedOf(delivery.Id.Epoch, create: true);
         var result = EnqueueResult.Queued;
         if (_mode == DedupeMode.EveryChange)
         {
@@ -79,10 +85,7 @@ public sealed class DedupeQueue
             // Coalesce: the newest change wins, the older one is acknowledged with it.
             var covered = waiting.Value.Covered;
             covered.Add(delivery.Id);
-            if (delivery.Change.Version >= waiting.Value.Latest.Change.Version)
-            {
-                waiting.Value = waiting.Value with { Latest = delivery };
-            }
+            waiting.Value = waiting.Value with { Latest = Newest(waiting.Value.Latest, delivery) };
 
             Coalesced++;
             result = EnqueueResult.Coalesced;
@@ -118,9 +121,14 @@ public sealed class DedupeQueue
 
     /// <summary>
     /// Records the outcome of an entry taken with <see cref="TakeBatch"/>. Returns the deliveries to
-    /// acknowledge now and, when the pk ran out of attempts, the dead letter to persist first.
+    /// acknowledge now or, when the pk ran out of attempts, the dead letter to persist (and nothing
+    /// to acknowledge until the store confirms it).
     /// </summary>
-    public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now)
+    /// <param name="sinkDownHold">
+    /// The sink counts as down (<see cref="SinkHealth"/>): a failure does not spend the pk's
+    /// attempt and is never parked; the pk waits this long and is tried again.
+    /// </param>
+    public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now, TimeSpan? sinkDownHold = null)
     {
         if (!_pks.TryGetValue(KeyOf(entry.Latest.Change), out var state) || !ReferenceEquals(state.InFlight, entry))
         {
@@ -133,18 +141,26 @@ public sealed class DedupeQueue
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
-            return Finish(state, entry, null, result.Stale);
+            return Finish(state, entry, result.Stale);
         }
 
-        var failedAttempts = entry.Attempt;
         var error = result.Error ?? "the job reported a failure without a message";
-        if (failedAttempts >= _retry.MaxAttempts)
+        var failedAttempts = sinkDownHold is null ? entry.Attempt : entry.Attempt - 1;
+        if (sinkDownHold is null && failedAttempts >= _retry.MaxAttempts)
         {
-            var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now);
+            // Parked, not finished: the deliveries stay held until the store has the letter.
+            var letter = new DeadLetter(entry.Latest.Change, error, failedAttempts, entry.FirstFailure ?? now, now, entry.Covered);
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
-            return Finish(state, entry, letter, stale: false);
+            if (_mode == DedupeMode.Row && state.Queue.First is { } next)
+            {
+                // The next change is applied as if the parked one had been: it carries its columns.
+                next.Value = next.Value with { Latest = Newest(entry.Latest, next.Value.Latest) };
+            }
+
+            Release(state);
+            return new Completion([], letter, RetryAt: null);
         }
 
         state.Attempts = failedAttempts;
@@ -155,14 +171,14 @@ public sealed class DedupeQueue
             // A newer image is waiting: it supersedes the failed one, which rides along with it.
             var covered = new List<DeliveryId>(entry.Covered);
             covered.AddRange(newer.Value.Covered);
-            newer.Value = newer.Value with { Covered = covered };
+            newer.Value = newer.Value with { Latest = Newest(entry.Latest, newer.Value.Latest), Covered = covered };
         }
         else
         {
             state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered)));
         }
 
-        var due = now + _retry.Backoff(failedAttempts, _random.NextDouble());
+        var due = now + (sinkDownHold ?? _retry.Backoff(failedAttempts, _random.NextDouble()));
         state.RetryAt = due;
         _backingOff.Enqueue(state, due);
         return new Completion([], null, RetryAt: due);
@@ -203,26 +219,52 @@ public sealed class DedupeQueue
         }
     }
 
-    /// <summary>Forgets everything about other epochs than <paramref name="current"/>: a new capture incarnation re-sends what is unfinished.</summary>
-    public void ForgetEpochsOtherThan(string current)
+    /// <summary>
+    /// Forgets the finished deliveries of <paramref name="epoch"/>: its sender moved on to a new
+    /// incarnation (which re-sends what is unfinished) or is gone. Deliveries of it still held are
+    /// applied as usual, but finishing them is no longer remembered.
+    /// </summary>
+    public void ForgetEpoch(string epoch)
     {
-        foreach (var epoch in _finished.Keys.Where(e => e != current).ToList())
-        {
-            _finished.Remove(epoch);
-        }
-
+        _finished.Remove(epoch);
         _lastEpoch = null;
         _lastFinished = null;
     }
 
-    private Completion Finish(PkState state, BatchEntry entry, DeadLetter? letter, bool stale)
+    /// <summary>
+    /// The dead-letter store confirmed <paramref name="letter"/>: its deliveries are finished. Returns
+    /// those to acknowledge now (none when it was confirmed before).
+    /// </summary>
+    public IReadOnlyList<DeliveryId> FinishParked(DeadLetter letter)
+    {
+        var finished = new List<DeliveryId>(letter.Covered.Count);
+        foreach (var id in letter.Covered)
+        {
+            if (_pending.Remove(id))
+            {
+                FinishedOf(id.Epoch, create: false)?.Add(id.Sequence);
+                finished.Add(id);
+            }
+        }
+
+        return finished;
+    }
+
+    private Completion Finish(PkState state, BatchEntry entry, bool stale)
     {
         foreach (var id in entry.Covered)
         {
             _pending.Remove(id);
-            FinishedOf(id.Epoch, create: true)!.Add(id.Sequence);
+            FinishedOf(id.Epoch, create: false)?.Add(id.Sequence);
         }
 
+        Release(state);
+        return new Completion(entry.Covered, null, RetryAt: null, Stale: stale);
+    }
+
+    /// <summary>The pk's in-flight entry is done: forget the pk if nothing else waits for it, or make its next change ready.</summary>
+    private void Release(PkState state)
+    {
         if (state.Queue.Count == 0)
         {
             _pks.Remove(state.TableKey);
@@ -231,8 +273,22 @@ public sealed class DedupeQueue
         {
             MakeReadyIfIdle(state);
         }
+    }
 
-        return new Completion(entry.Covered, letter, RetryAt: null, Stale: stale);
+    /// <summary>
+    /// Of two deliveries of one pk, the one to apply: the newer by source version, in row mode with
+    /// the columns a partial newer image leaves out taken from the older (<see cref="PartialImages"/>).
+    /// </summary>
+    private Delivery Newest(Delivery a, Delivery b)
+    {
+        var (older, newer) = b.Change.Version >= a.Change.Version ? (a, b) : (b, a);
+        if (_mode != DedupeMode.Row)
+        {
+            return newer;
+        }
+
+        var merged = PartialImages.Coalesce(older.Change, newer.Change);
+        return ReferenceEquals(merged, newer.Change) ? newer : newer with { Change = merged };
     }
 
     private void MakeReadyIfIdle(PkState state)
@@ -342,17 +398,29 @@ public sealed record BatchEntry(RowKey Key, Delivery Latest, IReadOnlyList<Deliv
 
 /// <summary>The outcome of applying one pk.</summary>
 /// <param name="Stale">The sink already held this version or a newer one and refused the write (a fenced duplicate).</param>
-public readonly record struct ApplyResult(bool Success, string? Error = null, bool Stale = false)
+/// <param name="Unavailable">
+/// The write failed because the sink could not take any write (unreachable, timing out, the job's
+/// credentials refused), not because of this row: evidence of a sink outage (<see cref="SinkHealth"/>).
+/// </param>
+public readonly record struct ApplyResult(bool Success, string? Error = null, bool Stale = false, bool Unavailable = false)
 {
     public static ApplyResult Applied { get; } = new(true);
 
     public static ApplyResult Refused { get; } = new(true, Stale: true);
 
+    /// <summary>The sink refused this row (a poison row: retried, then dead-lettered).</summary>
     public static ApplyResult Failed(string error) => new(false, error);
+
+    /// <summary>The sink could not take the write at all (see <see cref="Unavailable"/>).</summary>
+    public static ApplyResult SinkUnavailable(string error) => new(false, error, Unavailable: true);
 }
 
-/// <summary>What a completed batch entry means: deliveries to acknowledge, a dead letter to persist first, or when to retry.</summary>
+/// <summary>
+/// What a completed batch entry means: deliveries to acknowledge, a dead letter to persist (its
+/// deliveries are acknowledged once the store confirms it, through <see cref="DedupeQueue.FinishParked"/>),
+/// or when to retry.
+/// </summary>
 public sealed record Completion(IReadOnlyList<DeliveryId> Acknowledge, DeadLetter? DeadLetter, DateTime? RetryAt, bool Stale = false);
 
-/// <summary>A change parked after its last attempt failed: the change, the last error and the attempts.</summary>
-public sealed record DeadLetter(RowChange Change, string Error, int Attempts, DateTime FirstFailure, DateTime LastFailure);
+/// <summary>A change parked after its last attempt failed: the change, the last error, the attempts, and the deliveries it answers.</summary>
+public sealed record DeadLetter(RowChange Change, string Error, int Attempts, DateTime FirstFailure, DateTime LastFailure, IReadOnlyList<DeliveryId> Covered);

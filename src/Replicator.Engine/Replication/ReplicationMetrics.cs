@@ -41,6 +41,8 @@ public sealed class DefinitionCounters(string name)
     private long _failures;
     private long _deadLettered;
     private long _batches;
+    private long _pending;
+    private long _epochs;
 
     public string Name { get; } = name;
 
@@ -66,6 +68,15 @@ public sealed class DefinitionCounters(string name)
 
     public long Batches => Interlocked.Read(ref _batches);
 
+    /// <summary>Gauge: deliveries the buckets on this node hold (waiting, in flight, backing off or being parked).</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    /// <summary>Gauge: capture incarnations (epochs) whose finished deliveries the buckets on this node remember, summed over buckets.</summary>
+    public long Epochs => Interlocked.Read(ref _epochs);
+
+    /// <summary>Whether this definition's sink counts as down on this node (see <see cref="SinkHealth"/>), since when, and why.</summary>
+    public SinkHealth Sink { get; } = new();
+
     public void AddReceived(long n) => Interlocked.Add(ref _received, n);
 
     public void AddDuplicates(long n) => Interlocked.Add(ref _duplicates, n);
@@ -81,6 +92,10 @@ public sealed class DefinitionCounters(string name)
     public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
 
     public void AddBatch() => Interlocked.Increment(ref _batches);
+
+    public void AddPending(long delta) => Interlocked.Add(ref _pending, delta);
+
+    public void AddEpochs(long delta) => Interlocked.Add(ref _epochs, delta);
 }
 
 /// <summary>Counters of one source's capture on this node.</summary>

@@ -10,7 +10,10 @@ namespace Replicator.Engine.Replication;
 /// It queues the pks delivered to it (deduplicated by <see cref="DedupeQueue"/>), applies them in
 /// batches through the definition's job, one batch at a time, retries failed pks on their own
 /// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
-/// sent it once the change is applied, refused as stale, or parked.
+/// sent it once the change is applied, refused as stale, or parked (once the dead-letter store has
+/// confirmed it; a failed store write is tried again, never dropped). While the definition's sink
+/// counts as down (<see cref="SinkHealth"/>) failed pks are kept and tried again without spending
+/// their attempts, so a long outage parks nothing and the capture's backpressure takes over.
 /// </summary>
 /// <remarks>
 /// Its queue lives in memory only: if the entity or its node dies, the capture re-delivers what was
@@ -19,23 +22,32 @@ namespace Replicator.Engine.Replication;
 public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry";
+    private const string ParkTimerPrefix = "park-";
+    private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);  // storing a dead letter, and probing a sink that is down
 
     private readonly DefinitionSettings _definition;
     private readonly int _bucket;
     private readonly IReplicationJob _job;
     private readonly IActorRef? _deadLetters;
+    private readonly ICurrentRows? _currentRows;
+    private readonly HashSet<(string Schema, string Table)> _partialInserts = new();
     private readonly DedupeQueue _queue;
     private readonly DefinitionCounters _counters;
     private readonly Dictionary<string, IActorRef> _captures = new();
+    private readonly Dictionary<IActorRef, string> _epochOf = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _applying;
+    private long _parkings;
+    private long _reportedPending;
+    private long _reportedEpochs;
 
-    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters)
+    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows)
     {
         _definition = definition;
         _bucket = bucket;
         _job = job;
         _deadLetters = deadLetters;
+        _currentRows = currentRows;
         _queue = new DedupeQueue(definition.Mode, definition.Retry, seed: HashCode.Combine(definition.Name, bucket));
         _counters = ReplicationMetrics.Get(Context.System).Definition(definition.Name);
 
@@ -43,17 +55,79 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         Receive<BatchDone>(HandleBatchDone);
         Receive<RetryDue>(_ => TryApply());
         Receive<ParkDone>(HandleParkDone);
+        Receive<Parking>(Store);
         Receive<StopBucket>(_ => Release());
+        Receive<Terminated>(terminated =>
+        {
+            if (_epochOf.Remove(terminated.ActorRef, out var epoch))
+            {
+                ForgetEpoch(epoch);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Remembers who sends under <paramref name="epoch"/>, to acknowledge to. Each sender (a capture,
+    /// a dead-letter store) has one current epoch: its previous one, and one of a sender that is
+    /// gone, are forgotten, so the state kept per epoch stays bounded however often captures restart.
+    /// </summary>
+    private void NoteSender(string epoch)
+    {
+        if (!_epochOf.TryGetValue(Sender, out var previous))
+        {
+            if (!Sender.IsNobody())
+            {
+                Context.Watch(Sender);
+            }
+        }
+        else if (previous != epoch)
+        {
+            ForgetEpoch(previous);
+        }
+
+        _epochOf[Sender] = epoch;
+        _captures[epoch] = Sender;
+    }
+
+    private void ForgetEpoch(string epoch)
+    {
+        _captures.Remove(epoch);
+        _queue.ForgetEpoch(epoch);
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        ReportGauges();
+        return handled;
+    }
+
+    /// <summary>Keeps the node's gauges of this definition (held deliveries, remembered epochs) in step with this bucket.</summary>
+    private void ReportGauges()
+    {
+        long pending = _queue.PendingDeliveries, epochs = _queue.Epochs;
+        if (pending != _reportedPending)
+        {
+            _counters.AddPending(pending - _reportedPending);
+            _reportedPending = pending;
+        }
+
+        if (epochs != _reportedEpochs)
+        {
+            _counters.AddEpochs(epochs - _reportedEpochs);
+            _reportedEpochs = epochs;
+        }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters) =>
-        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters));
+    /// <param name="currentRows">Reads rows from the source for the changes that need it (see <see cref="ICurrentRows"/>); null writes every image as it is.</param>
+    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows = null) =>
+        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters, currentRows));
 
     private void HandleDeliver(DeliverChanges deliver)
     {
-        _captures[deliver.Epoch] = Sender;
+        NoteSender(deliver.Epoch);
         _counters.AddReceived(deliver.Changes.Count);
         List<long>? again = null, held = null;
         long duplicates = 0, coalesced = 0;
@@ -117,12 +191,56 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
         var job = _job;
         var timeout = _definition.ApplyTimeout;
-        RunJob(job, items, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
+        var reread = ToReread(batch, items);
+        var rows = _currentRows;
+        RunJob(job, items, reread, rows, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
     }
 
-    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, TimeSpan timeout)
+    /// <summary>
+    /// Row mode: the items to write as the row is now at the source rather than as their image says:
+    /// a retried dead letter, whose image may be days old (its row since deleted, and the delete's
+    /// tombstone expired in the sink), and an insert logged without its defaulted columns
+    /// (binlog_row_image = MINIMAL leaves out what the statement did not set, and the sink would
+    /// never get those columns).
+    /// </summary>
+    private List<int>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
+    {
+        if (_currentRows is null || _definition.Mode != DedupeMode.Row)
+        {
+            return null;
+        }
+
+        List<int>? reread = null;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var change = items[i].Change;
+            if (batch[i].Latest.Id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal))
+            {
+                (reread ??= []).Add(i);
+            }
+            else if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
+            {
+                (reread ??= []).Add(i);
+                if (_partialInserts.Add((change.Schema, change.Table)))
+                {
+                    _log.Warning(
+                        $"{_definition.Name}/{_bucket}: {change.Schema}.{change.Table}: an insert was logged without the columns it left to their defaults " +
+                        "(binlog_row_image = MINIMAL); such inserts are read back from the source and written whole. Set binlog_row_image = FULL on the source to spare the reads.");
+                }
+            }
+        }
+
+        return reread;
+    }
+
+    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<int>? reread, ICurrentRows? rows, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
+        if (reread is not null)
+        {
+            await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        }
+
         var results = await job.ApplyAsync(items, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
         if (results.Count != items.Length)
         {
@@ -132,23 +250,57 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         return results;
     }
 
+    /// <summary>
+    /// Replaces the image of each of these items by the row as it is now, keeping the change's
+    /// version as its fence: a sink that already holds something newer refuses it, and the
+    /// changes after it, which carry newer versions, still follow. A row that is gone is written
+    /// as a delete, so an old image can never bring it back, however late.
+    /// </summary>
+    private static async Task RereadAsync(JobItem[] items, List<int> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    {
+        foreach (var table in reread.GroupBy(i => (items[i].Change.Schema, items[i].Change.Table)))
+        {
+            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(i => items[i].Key).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var i in table)
+            {
+                var change = items[i].Change;
+                var now = current.TryGetValue(items[i].Key.Canonical, out var row)
+                    ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
+                    : change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
+                items[i] = items[i] with { Change = now };
+            }
+        }
+    }
+
     private void HandleBatchDone(BatchDone done)
     {
         _applying = false;
         var now = DateTime.UtcNow;
         var error = done.Error is null ? null : Describe(done.Error);
-        if (error is not null)
+        var results = new ApplyResult[done.Batch.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            // A batch that failed as a whole (the job threw or ran past apply-timeout) never reached the sink.
+            results[i] = done.Results?[i] ?? ApplyResult.SinkUnavailable(error!);
+        }
+
+        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now);
+        NoteSink(sink, results);
+        if (error is not null && !sink.Down)
         {
             _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole: {3}", _definition.Name, _bucket, done.Batch.Count, error);
         }
 
+        // While the sink is down, a failure says nothing about the pk: it waits and is tried again
+        // without spending its attempts, so nothing is parked and nothing is acknowledged.
+        TimeSpan? hold = sink.Down ? SinkDownBackoff(sink.FailedProbes) : null;
         var acks = new Dictionary<string, List<long>>();
         long applied = 0, failures = 0;
         for (var i = 0; i < done.Batch.Count; i++)
         {
             var entry = done.Batch[i];
-            var result = done.Results?[i] ?? ApplyResult.Failed(error!);
-            var completion = _queue.Complete(entry, result, now);
+            var result = results[i];
+            var completion = _queue.Complete(entry, result, now, hold);
             if (result.Success)
             {
                 applied += result.Stale ? 0 : 1;
@@ -156,7 +308,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             else
             {
                 failures++;
-                if (completion.DeadLetter is null && entry.Attempt == 1)
+                if (completion.DeadLetter is null && entry.Attempt == 1 && !sink.Down)
                 {
                     _log.Warning($"{_definition.Name}/{_bucket}: applying {entry.Latest.Change.Schema}.{entry.Latest.Change.Table} pk {entry.Key} failed, will retry: {result.Error}");
                 }
@@ -164,7 +316,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
             if (completion.DeadLetter is { } letter)
             {
-                Park(letter, completion.Acknowledge);
+                Park(letter);
                 continue;
             }
 
@@ -181,37 +333,88 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
         _counters.AddApplied(applied);
         _counters.AddFailures(failures);
+        if (applied > 0) CrashPoints.Get(Context.System).Reached(CrashPoint.AfterApply);
         Acknowledge(acks);
         TryApply();
     }
 
-    private void Park(DeadLetter letter, IReadOnlyList<DeliveryId> acknowledge)
+    private static string PkText(BatchEntry entry) => $"{entry.Latest.Change.Schema}.{entry.Latest.Change.Table}:{entry.Key.Canonical}";
+
+    /// <summary>Says once, on the bucket that saw it, that the definition's sink went down or came back.</summary>
+    private void NoteSink(SinkVerdict sink, ApplyResult[] results)
     {
-        _counters.AddDeadLettered(1);
+        if (sink.Transition == SinkTransition.Down)
+        {
+            var error = results.FirstOrDefault(r => !r.Success).Error;
+            _log.Error(
+                $"{_definition.Name}: the sink looks down: {SinkHealth.OutagePks} or more pks failed the same way with no success between (last: {error}). " +
+                "Their changes are kept and tried again with backoff without spending their attempts (nothing is dead-lettered), and the offset stays before them; " +
+                "the capture stops reading once max-in-flight changes wait. Check the sink and its credentials.");
+        }
+        else if (sink.Transition == SinkTransition.Up)
+        {
+            _log.Info($"{_definition.Name}: the sink answers again after {sink.Duration.TotalSeconds:0.#}s down; the changes held meanwhile follow.");
+        }
+    }
+
+    /// <summary>The wait before trying a pk again while the sink is down: the definition's backoff by failed batches since the outage began, capped at a minute so the sink's return is noticed soon.</summary>
+    private TimeSpan SinkDownBackoff(int failedProbes)
+    {
+        var backoff = _definition.Retry.Backoff(failedProbes, Random.Shared.NextDouble());
+        return backoff < MaxParkBackoff ? backoff : MaxParkBackoff;
+    }
+
+    private void Park(DeadLetter letter)
+    {
         var change = letter.Change;
         _log.Error($"{_definition.Name}/{_bucket}: {change.Schema}.{change.Table} pk {change.Key} failed {letter.Attempts} times and is dead-lettered: {letter.Error}");
-        var parked = new DeadLetterParked(_definition.Name, _bucket, change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
         if (_deadLetters is null)
         {
-            Acknowledge(Group(acknowledge));
+            _counters.AddDeadLettered(1);
+            Acknowledge(Group(_queue.FinishParked(letter)));
             return;
         }
 
-        // Acknowledge to the capture only once the store has persisted the letter.
-        _deadLetters.Ask<DeadLetterAccepted>(parked, TimeSpan.FromSeconds(30))
-            .PipeTo(Self, success: _ => new ParkDone(acknowledge, null), failure: e => new ParkDone(acknowledge, e.Message));
+        Store(new Parking(letter, ++_parkings, 1));
+    }
+
+    /// <summary>
+    /// Sends a letter to the store and waits for its confirmation (up to apply-timeout). The
+    /// deliveries it answers stay held meanwhile: acknowledged only once the store has it.
+    /// </summary>
+    private void Store(Parking parking)
+    {
+        var letter = parking.Letter;
+        var parked = new DeadLetterParked(_definition.Name, _bucket, letter.Change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
+        _deadLetters!.Ask<DeadLetterAccepted>(parked, _definition.ApplyTimeout)
+            .PipeTo(Self, success: _ => new ParkDone(parking, null), failure: e => new ParkDone(parking, Describe(e)));
     }
 
     private void HandleParkDone(ParkDone done)
     {
-        if (done.Error is not null)
+        var parking = done.Parking;
+        if (done.Error is null)
         {
-            // Not durably parked: do not acknowledge; the capture re-delivers it and it is tried again.
-            _log.Error("{0}/{1}: storing a dead letter failed ({2}); the change will be re-delivered.", _definition.Name, _bucket, done.Error);
+            _counters.AddDeadLettered(1);
+            Acknowledge(Group(_queue.FinishParked(parking.Letter)));
             return;
         }
 
-        Acknowledge(Group(done.Acknowledge));
+        // Not durably parked: neither dropped nor acknowledged. The write is tried again, with
+        // backoff, until the store confirms it; its deliveries stay held here meanwhile.
+        var delay = ParkBackoff(parking.Attempt);
+        var change = parking.Letter.Change;
+        _log.Error(
+            $"{_definition.Name}/{_bucket}: storing the dead letter of {change.Schema}.{change.Table} pk {change.Key} failed (attempt {parking.Attempt}: {done.Error}); " +
+            $"trying again in {delay.TotalSeconds:0.#}s. Its change stays unacknowledged until the store has it.");
+        Timers.StartSingleTimer(ParkTimerPrefix + parking.Id, parking with { Attempt = parking.Attempt + 1 }, delay);
+    }
+
+    /// <summary>The wait before storing a letter again: the definition's retry backoff, capped at a minute (the store is infrastructure, not a poison row).</summary>
+    private TimeSpan ParkBackoff(int failedAttempts)
+    {
+        var backoff = _definition.Retry.Backoff(failedAttempts, Random.Shared.NextDouble());
+        return backoff < MaxParkBackoff ? backoff : MaxParkBackoff;
     }
 
     private static Dictionary<string, List<long>> Group(IReadOnlyList<DeliveryId> ids) =>
@@ -224,6 +427,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             if (_captures.TryGetValue(epoch, out var capture))
             {
                 capture.Tell(new ChangesFinished(_definition.Name, _bucket, epoch, sequences));
+                CrashPoints.Get(Context.System).Reached(CrashPoint.AfterAck);
             }
         }
     }
@@ -239,6 +443,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     private static string Describe(Exception e) => e switch
     {
+        AskTimeoutException => "no answer within apply-timeout",
         TimeoutException or OperationCanceledException => "the job did not finish within apply-timeout",
         AggregateException { InnerException: { } inner } => $"{inner.GetType().Name}: {inner.Message}",
         _ => $"{e.GetType().Name}: {e.Message}",
@@ -261,6 +466,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _counters.AddPending(-_reportedPending);
+        _counters.AddEpochs(-_reportedEpochs);
+        _reportedPending = _reportedEpochs = 0;
         if (_queue.PendingDeliveries > 0)
         {
             _log.Info("{0}/{1} stopped with {2} deliveries unapplied; the capture will re-deliver them.", _definition.Name, _bucket, _queue.PendingDeliveries);
@@ -269,7 +477,10 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
 
     private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record ParkDone(IReadOnlyList<DeliveryId> Acknowledge, string? Error) : INoSerializationVerificationNeeded;
+    /// <summary>A dead letter on its way to the store: which try this is, and its timer's id.</summary>
+    private sealed record Parking(DeadLetter Letter, long Id, int Attempt) : INoSerializationVerificationNeeded;
+
+    private sealed record ParkDone(Parking Parking, string? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryDue : INoSerializationVerificationNeeded
     {

@@ -9,6 +9,29 @@ public sealed record RetryPolicy(TimeSpan Initial, double Factor, TimeSpan Max, 
 {
     public static RetryPolicy Default { get; } = new(TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromMinutes(15), 20, 0.2);
 
+    /// <summary>
+    /// The longest a change can spend between its first attempt and being parked: every backoff at
+    /// its longest (full jitter) and every attempt taking <paramref name="applyTimeout"/>. A sink's
+    /// record of a delete must outlive it, or a change retried that long could bring the row back.
+    /// </summary>
+    public TimeSpan Horizon(TimeSpan applyTimeout)
+    {
+        var total = applyTimeout * MaxAttempts;
+        for (var attempt = 1; attempt < MaxAttempts; attempt++)
+        {
+            var backoff = Backoff(attempt, 1.0);
+            total += backoff;
+            if (backoff >= Max)
+            {
+                // Every later backoff is the cap too.
+                total += Max * (MaxAttempts - 1 - attempt);
+                break;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>The wait after the <paramref name="failedAttempts"/>-th failure; <paramref name="unitSample"/> in [0,1) picks the jitter.</summary>
     public TimeSpan Backoff(int failedAttempts, double unitSample)
     {

@@ -31,6 +31,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string RetryDeadLettersManifest = "DR";
     private const string DeadLettersRetryingManifest = "DY";
     private const string DeadLetterClearedManifest = "DZ";
+    private const string DeadLetterStoreStateManifest = "DT";
+    private const string DeadLetterResolvedManifest = "DV";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
 
@@ -58,6 +60,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         RetryDeadLetters => RetryDeadLettersManifest,
         DeadLettersRetrying => DeadLettersRetryingManifest,
         DeadLetterCleared => DeadLetterClearedManifest,
+        DeadLetterStoreState => DeadLetterStoreStateManifest,
+        DeadLetterResolved => DeadLetterResolvedManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
@@ -121,6 +125,19 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 w.Write(cleared.Table);
                 w.Write(cleared.Pk);
                 w.Write(cleared.RetriedAt.Ticks);
+                return;
+            case DeadLetterResolved resolved:
+                w.Write(resolved.ParkSequence);
+                return;
+            case DeadLetterStoreState state:
+                w.Write(state.LastParkSequence);
+                w.Write7BitEncodedInt(state.Entries.Count);
+                foreach (var entry in state.Entries)
+                {
+                    w.Write(entry.ParkSequence);
+                    WriteDeadLetter(w, entry.Letter);
+                }
+
                 return;
             case DeadLettersPurged purged:
                 w.Write(purged.Count);
@@ -212,6 +229,20 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new DeadLettersRetrying(r.ReadInt32());
             case DeadLetterClearedManifest:
                 return new DeadLetterCleared(r.ReadString(), r.ReadString(), r.ReadString(), new DateTime(r.ReadInt64(), DateTimeKind.Utc));
+            case DeadLetterResolvedManifest:
+                return new DeadLetterResolved(r.ReadInt64());
+            case DeadLetterStoreStateManifest:
+            {
+                var last = r.ReadInt64();
+                var entries = new StoredDeadLetter[r.Read7BitEncodedInt()];
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = new StoredDeadLetter(r.ReadInt64(), ReadDeadLetter(r));
+                }
+
+                return new DeadLetterStoreState(last, entries);
+            }
+
             case CaptureStatusManifest:
                 return new CaptureStatus(
                     r.ReadString(),

@@ -1,182 +1,229 @@
-using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.Json;
-using Replicator.Engine;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Replicator.Host.Admin;
 
 /// <summary>
-/// A small HTTP endpoint on the node: <c>GET /status</c> (JSON: captures and definition counters),
-/// <c>GET /metrics</c> (Prometheus text), <c>GET /dead-letters/&lt;definition&gt;</c> and
-/// <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply them again) and
-/// <c>POST /dead-letters/&lt;definition&gt;/purge</c>. Bind it to a private address: it has no
-/// authentication. It shows no row data except in dead letters, and never a secret.
+/// The node's admin endpoint: minimal-API endpoints on Kestrel.
+/// <c>GET /status</c> (JSON: captures and definition counters), <c>GET /metrics</c> (Prometheus text),
+/// <c>GET /dead-letters/&lt;definition&gt;</c>, <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply
+/// them again) and <c>POST /dead-letters/&lt;definition&gt;/purge</c>. Who may call what is
+/// <see cref="AdminAccess"/>: the token for every mutating call, and for every call off loopback.
+/// A failing call answers 500 with an error id and logs the exception under that id; the response
+/// never carries exception text. Kestrel serves connections concurrently, so idle or slow clients
+/// hold nothing up; each has <see cref="RequestTimeout"/> to send its headers.
 /// </summary>
-internal sealed class AdminServer : IDisposable
+internal sealed class AdminServer : IAsyncDisposable
 {
-    private readonly ReplicatorNode _node;
-    private readonly AdminListener _listener;
+    public const int MaxHeaderBytes = 8 * 1024;
+    public const int MaxBodyBytes = 64 * 1024;
 
-    private AdminServer(ReplicatorNode node, IPEndPoint endpoint)
+    /// <summary>Connections served at once; more are refused until one ends (each idle one ends after <see cref="RequestTimeout"/>).</summary>
+    public const int MaxConnections = 1024;
+
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly WebApplication _app;
+
+    private AdminServer(WebApplication app, IPEndPoint endpoint)
     {
-        _node = node;
-        _listener = AdminListener.Start(endpoint, HandleAsync);
+        _app = app;
+        Endpoint = endpoint;
     }
 
-    /// <summary>Serves the node on <paramref name="endpoint"/>; throws a <see cref="System.Net.Sockets.SocketException"/> when it cannot be bound.</summary>
-    public static AdminServer Start(ReplicatorNode node, IPEndPoint endpoint) => new(node, endpoint);
+    /// <summary>The address and port bound (the real port when port 0 was asked for).</summary>
+    public IPEndPoint Endpoint { get; }
 
-    private async Task<AdminListener.Response> HandleAsync(AdminListener.Request request)
+    /// <summary>
+    /// Serves <paramref name="backend"/> on <paramref name="endpoint"/>. Throws an
+    /// <see cref="AdminEndpointException"/> naming the fix when the endpoint is off loopback and there
+    /// is no token, or when the address cannot be bound.
+    /// </summary>
+    public static async Task<AdminServer> StartAsync(IAdminBackend backend, IPEndPoint endpoint, AdminToken? token, ILoggerProvider? logs = null)
     {
+        var loopback = IPAddress.IsLoopback(endpoint.Address);
+        if (!loopback && token is null)
+        {
+            throw new AdminEndpointException(
+                $"--admin {endpoint}: an admin endpoint off loopback needs a token. Set {AdminToken.EnvironmentVariable} or give --admin-token-file, or bind to 127.0.0.1.");
+        }
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "replicator-admin" });
+        builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            });
+        }
+
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Replicator", LogLevel.Information);
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxHeaderBytes;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            kestrel.Limits.RequestHeadersTimeout = RequestTimeout;
+            kestrel.Limits.KeepAliveTimeout = RequestTimeout;
+            kestrel.Listen(endpoint);
+        });
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Replicator.Admin");
+        app.Use((context, next) => GuardAsync(context, next, loopback, token, log));
+        app.UseRouting();
+        Map(app, backend);
+
         try
         {
-            var path = request.Path.TrimEnd('/');
-            var (status, contentType, body) = path switch
-            {
-                "/status" => (200, "application/json", await StatusAsync().ConfigureAwait(false)),
-                "/metrics" => (200, "text/plain; version=0.0.4", Metrics()),
-                _ when path.StartsWith("/dead-letters/", StringComparison.Ordinal) => await DeadLettersAsync(path, request.Method).ConfigureAwait(false),
-                _ => (404, "text/plain", "not found\n"),
-            };
-            return new AdminListener.Response(status, contentType, body);
+            await app.StartAsync().ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (BindError(e, endpoint) is { } message)
         {
-            return new AdminListener.Response(500, null, e.GetType().Name + ": " + e.Message + "\n");
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new AdminEndpointException(message, e);
         }
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a).Port)
+            .First();
+        log.LogInformation("Admin endpoint on http://{Endpoint} ({Access})", new IPEndPoint(endpoint.Address, bound),
+            token is null ? "read-only: no token, retry and purge refused" : loopback ? "token required for retry and purge" : "token required for every call");
+        return new AdminServer(app, new IPEndPoint(endpoint.Address, bound));
     }
 
-    private async Task<string> StatusAsync()
+    /// <summary>Starts the endpoint of a running node.</summary>
+    public static Task<AdminServer> StartAsync(Engine.ReplicatorNode node, IPEndPoint endpoint, AdminToken? token) =>
+        StartAsync(new NodeAdminBackend(node), endpoint, token);
+
+    private static void Map(WebApplication app, IAdminBackend backend)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("sources");
-            foreach (var source in _node.Settings.Sources)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", source.Name);
-                try
-                {
-                    var status = await _node.GetCaptureStatusAsync(source.Name).ConfigureAwait(false);
-                    w.WriteString("state", status.State);
-                    w.WriteString("persisted_offset", status.PersistedOffset?.ToString());
-                    w.WriteString("current_offset", status.CurrentOffset?.ToString());
-                    w.WriteNumber("changes_captured", status.ChangesCaptured);
-                    w.WriteNumber("outstanding", status.Outstanding);
-                    w.WriteNumber("reconnects", status.Reconnects);
-                    w.WriteString("last_error", status.LastError);
-                    if (status.LastCommitUtc is { } commit)
-                    {
-                        w.WriteString("last_commit", commit.ToString("O", CultureInfo.InvariantCulture));
-                    }
-                }
-                catch (Exception e) when (e is TimeoutException or Akka.Actor.AskTimeoutException)
-                {
-                    w.WriteString("state", "unreachable");
-                }
+        var readOnly = new[] { "GET", "HEAD" };
+        app.MapMethods("/status", readOnly, async () => Results.Json(await backend.StatusAsync().ConfigureAwait(false), AdminJsonContext.Default.StatusDto));
+        app.MapMethods("/metrics", readOnly, () => Results.Text(backend.Metrics(), "text/plain; version=0.0.4"));
+        app.MapMethods("/dead-letters/{definition}", readOnly, async (string definition) =>
+            !backend.HasDefinition(definition)
+                ? NoDefinition(definition)
+                : Results.Json(await backend.ListDeadLettersAsync(definition).ConfigureAwait(false), AdminJsonContext.Default.IReadOnlyListDeadLetterDto));
+        app.MapPost("/dead-letters/{definition}/retry", async (string definition) =>
+            !backend.HasDefinition(definition)
+                ? NoDefinition(definition)
+                : Results.Json(new RetryingDto(await backend.RetryDeadLettersAsync(definition).ConfigureAwait(false)), AdminJsonContext.Default.RetryingDto));
+        app.MapPost("/dead-letters/{definition}/purge", async (string definition) =>
+            !backend.HasDefinition(definition)
+                ? NoDefinition(definition)
+                : Results.Json(new PurgedDto(await backend.PurgeDeadLettersAsync(definition).ConfigureAwait(false)), AdminJsonContext.Default.PurgedDto));
 
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("definitions");
-            foreach (var counters in _node.Metrics.Definitions)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", counters.Name);
-                w.WriteNumber("received", counters.Received);
-                w.WriteNumber("applied", counters.Applied);
-                w.WriteNumber("coalesced", counters.Coalesced);
-                w.WriteNumber("duplicates", counters.Duplicates);
-                w.WriteNumber("stale_refused", counters.StaleRefused);
-                w.WriteNumber("failures", counters.Failures);
-                w.WriteNumber("dead_lettered", counters.DeadLettered);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
+        static IResult NoDefinition(string definition) => Results.Text($"no definition named {definition}\n", "text/plain", statusCode: 404);
     }
 
-    private string Metrics()
+    /// <summary>Access rules first, then the endpoint; an exception is logged under an id and answered 500 with that id only.</summary>
+    private static async Task GuardAsync(HttpContext context, RequestDelegate next, bool loopback, AdminToken? token, ILogger log)
     {
-        var sb = new StringBuilder();
-        void Counter(string name, string help, IEnumerable<(string Label, long Value)> values)
+        var request = context.Request;
+        if (request.ContentLength > MaxBodyBytes)
         {
-            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(" counter\n");
-            foreach (var (label, value) in values)
-            {
-                sb.Append(name).Append(label).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            }
+            await WriteAsync(context, 413, $"the body exceeds {MaxBodyBytes} bytes").ConfigureAwait(false);
+            return;
         }
 
-        var definitions = _node.Metrics.Definitions;
-        var sources = _node.Metrics.Sources;
-        Counter("replicator_changes_captured_total", "Row changes read from the source's binlog.", sources.Select(s => ($"{{source=\"{s.Name}\"}}", s.Captured)));
-        Counter("replicator_capture_reconnects_total", "Times the capture reconnected to the source.", sources.Select(s => ($"{{source=\"{s.Name}\"}}", s.Reconnects)));
-        Counter("replicator_offset_commits_total", "Offsets persisted.", sources.Select(s => ($"{{source=\"{s.Name}\"}}", s.OffsetCommits)));
-        Counter("replicator_changes_received_total", "Deliveries received by buckets on this node.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Received)));
-        Counter("replicator_changes_applied_total", "Pk changes applied by jobs on this node.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Applied)));
-        Counter("replicator_changes_coalesced_total", "Changes replaced by a newer change of the same pk before being applied.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Coalesced)));
-        Counter("replicator_stale_writes_refused_total", "Writes the sink refused as no newer than what it held.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.StaleRefused)));
-        Counter("replicator_apply_failures_total", "Failed apply attempts.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Failures)));
-        Counter("replicator_dead_letters_total", "Changes dead-lettered.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.DeadLettered)));
-        return sb.ToString();
+        var refusal = AdminAccess.Check(
+            request.Method,
+            request.Headers.Host.Count == 1 ? request.Headers.Host.ToString() : null,
+            request.Headers.Origin.Count > 0 ? request.Headers.Origin.ToString() : null,
+            request.Headers["Sec-Fetch-Site"].Count > 0 ? request.Headers["Sec-Fetch-Site"].ToString() : null,
+            request.Headers.Authorization.Count == 1 ? request.Headers.Authorization.ToString() : null,
+            loopback,
+            token);
+        if (refusal is not null)
+        {
+            if (refusal.Status == 401)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+            }
+
+            if (refusal.Status != 400)
+            {
+                log.LogWarning("Admin endpoint refused {Method} {Path} from {Remote}: {Status} {Reason}",
+                    request.Method, request.Path.Value, context.Connection.RemoteIpAddress, refusal.Status, refusal.Reason);
+            }
+
+            await WriteAsync(context, refusal.Status, refusal.Reason).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            log.LogError(e, "Admin endpoint: {Method} {Path} failed (error id {ErrorId})", request.Method, request.Path.Value, id);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await WriteAsync(context, 500, $"internal error {id}; the node's log has the details under this id").ConfigureAwait(false);
+            }
+        }
     }
 
-    private async Task<(int, string, string)> DeadLettersAsync(string path, string method)
+    private static Task WriteAsync(HttpContext context, int status, string message)
     {
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var definition = parts.Length > 1 ? parts[1] : "";
-        if (!_node.Regions.ContainsKey(definition))
-        {
-            return (404, "text/plain", $"no definition named {definition}\n");
-        }
-
-        if (parts.Length == 3 && parts[2] == "retry" && method == "POST")
-        {
-            var retrying = await _node.RetryDeadLettersAsync(definition).ConfigureAwait(false);
-            return (200, "application/json", JsonSerializer.Serialize(new { retrying = retrying.Count }));
-        }
-
-        if (parts.Length == 3 && parts[2] == "purge" && method == "POST")
-        {
-            var purged = await _node.PurgeDeadLettersAsync(definition).ConfigureAwait(false);
-            return (200, "application/json", JsonSerializer.Serialize(new { purged = purged.Count }));
-        }
-
-        var letters = await _node.ListDeadLettersAsync(definition).ConfigureAwait(false);
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartArray();
-            foreach (var letter in letters.Entries)
-            {
-                w.WriteStartObject();
-                w.WriteString("schema", letter.Change.Schema);
-                w.WriteString("table", letter.Change.Table);
-                w.WriteString("pk", letter.Change.Key.Canonical);
-                w.WriteString("action", letter.Change.Action.ToString().ToLowerInvariant());
-                w.WriteString("version", letter.Change.Version.ToString());
-                w.WriteString("error", letter.Error);
-                w.WriteNumber("attempts", letter.Attempts);
-                w.WriteString("first_failure", letter.FirstFailure.ToString("O", CultureInfo.InvariantCulture));
-                w.WriteString("last_failure", letter.LastFailure.ToString("O", CultureInfo.InvariantCulture));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        }
-
-        return (200, "application/json", Encoding.UTF8.GetString(stream.ToArray()));
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n");
     }
 
-    public void Dispose() => _listener.Dispose();
+    private static string? BindError(Exception e, IPEndPoint endpoint)
+    {
+        var socket = e as SocketException ?? e.InnerException as SocketException ?? e.InnerException?.InnerException as SocketException;
+        if (e is AddressInUseException || e.InnerException is AddressInUseException || socket?.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return $"--admin {endpoint}: the address is already in use (another node or program listens on port {endpoint.Port}); stop it or give --admin a free port.";
+        }
+
+        return socket?.SocketErrorCode switch
+        {
+            SocketError.AddressNotAvailable =>
+                $"--admin {endpoint}: {endpoint.Address} is not an address of this machine; give --admin one of its addresses (e.g. 127.0.0.1:{endpoint.Port}).",
+            SocketError.AccessDenied =>
+                $"--admin {endpoint}: not allowed to listen on port {endpoint.Port} (ports below 1024 need privileges); give --admin a port from 1024 up.",
+            null => e is IOException ? $"--admin {endpoint}: cannot listen there: {e.Message}" : null,
+            _ => $"--admin {endpoint}: cannot listen there: {socket.Message}.",
+        };
+    }
+
+    /// <summary>Stops accepting and closes the open connections (in-flight calls get 2 s to finish).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
 }

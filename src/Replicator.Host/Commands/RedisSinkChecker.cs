@@ -26,17 +26,18 @@ public sealed class RedisSinkChecker
         _prefix = keyPrefix;
     }
 
-    public async Task<CheckResult> CheckAsync(string schema, string table, CancellationToken cancellationToken = default)
+    /// <summary>Compares one table, its rows keyed by <paramref name="keyColumns"/> (the source's key-columns for it) or by its primary key.</summary>
+    public async Task<CheckResult> CheckAsync(string schema, string table, CancellationToken cancellationToken = default, IReadOnlyList<string>? keyColumns = null)
     {
         await using var source = new SourceRowReader(_sourceConnectionString, maxConnections: 2);
         var columns = await source.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
-        if (columns.Key.Count == 0)
+        if (columns.Key.Count == 0 && keyColumns is not { Count: > 0 })
         {
             throw new ArgumentException($"Table {schema}.{table} has no primary key to compare by.");
         }
 
         var expected = new Dictionary<string, Dictionary<string, string>>();
-        foreach (var (pk, row) in await source.ReadAllAsync(schema, table, cancellationToken).ConfigureAwait(false))
+        foreach (var (pk, row) in await source.ReadAllAsync(schema, table, keyColumns, cancellationToken).ConfigureAwait(false))
         {
             var fields = new Dictionary<string, string>();
             for (var i = 0; i < columns.Names.Count; i++)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
 using Akka.Configuration;
 using Replicator.Engine;
 using Replicator.Engine.Configuration;
@@ -14,14 +13,48 @@ internal static class RunCommand
     public static Command Create()
     {
         var config = new Option<FileInfo>("--config") { Description = "HOCON file of this node (it may include hocon/replicator.conf).", Required = true };
-        var admin = new Option<string?>("--admin") { Description = "Serve /status, /metrics and /dead-letters over HTTP on this host:port (e.g. 127.0.0.1:9090)." };
-        var command = new Command("run", "Run a Replicator cluster node.") { config, admin };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(config)!, result.GetValue(admin), cancellationToken));
+        var admin = new Option<string?>("--admin")
+        {
+            Description = "Serve /status, /metrics and /dead-letters over HTTP on this host:port (e.g. 127.0.0.1:9090). "
+                + $"Retry and purge need the admin token (Authorization: Bearer <token>), from the {AdminToken.EnvironmentVariable} environment variable or --admin-token-file; "
+                + "off loopback every call needs it, and the node refuses to start there without one.",
+        };
+        var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = $"File holding the admin token (instead of {AdminToken.EnvironmentVariable}); at least {AdminToken.MinimumLength} characters." };
+        var command = new Command("run", "Run a Replicator cluster node.") { config, admin, tokenFile };
+        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(config)!, result.GetValue(admin), result.GetValue(tokenFile), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? adminEndpoint, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(FileInfo file, string? adminEndpoint, FileInfo? tokenFile, CancellationToken cancellationToken)
     {
+        IPEndPoint? endpoint = null;
+        AdminToken? token = null;
+        if (adminEndpoint is not null)
+        {
+            if (!IPEndPoint.TryParse(adminEndpoint, out endpoint))
+            {
+                return Errors.Report($"--admin '{adminEndpoint}' is not host:port (e.g. 127.0.0.1:9090).");
+            }
+
+            try
+            {
+                token = AdminToken.Resolve(tokenFile?.FullName, Environment.GetEnvironmentVariable);
+            }
+            catch (AdminEndpointException e)
+            {
+                return Errors.Report(e.Message);
+            }
+
+            if (!IPAddress.IsLoopback(endpoint.Address) && token is null)
+            {
+                return Errors.Report($"--admin {endpoint}: an admin endpoint off loopback needs a token. Set {AdminToken.EnvironmentVariable} or give --admin-token-file, or bind to 127.0.0.1.");
+            }
+        }
+        else if (tokenFile is not null)
+        {
+            return Errors.Report("--admin-token-file is given without --admin.");
+        }
+
         Config config;
         ReplicatorNode node;
         try
@@ -35,31 +68,16 @@ internal static class RunCommand
         }
 
         AdminServer? server = null;
-        if (adminEndpoint is not null)
+        if (endpoint is not null)
         {
-            if (!IPEndPoint.TryParse(adminEndpoint, out var endpoint))
-            {
-                await node.StopAsync().ConfigureAwait(false);
-                return Errors.Report($"--admin '{adminEndpoint}' is not host:port (e.g. 127.0.0.1:9090).");
-            }
-
             try
             {
-                server = AdminServer.Start(node, endpoint);
+                server = await AdminServer.StartAsync(node, endpoint, token).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (AdminEndpointException e)
             {
                 await node.StopAsync().ConfigureAwait(false);
-                return Errors.Report(e.SocketErrorCode switch
-                {
-                    SocketError.AddressAlreadyInUse =>
-                        $"--admin {endpoint}: the address is already in use (another node or program listens on port {endpoint.Port}); stop it or give --admin a free port.",
-                    SocketError.AddressNotAvailable =>
-                        $"--admin {endpoint}: {endpoint.Address} is not an address of this machine; give --admin one of its addresses (e.g. 127.0.0.1:{endpoint.Port}).",
-                    SocketError.AccessDenied =>
-                        $"--admin {endpoint}: not allowed to listen on port {endpoint.Port} (ports below 1024 need privileges); give --admin a port from 1024 up.",
-                    _ => $"--admin {endpoint}: cannot listen there: {e.Message}.",
-                });
+                return Errors.Report(e.Message);
             }
         }
 
@@ -77,7 +95,11 @@ internal static class RunCommand
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cancellationToken);
         await Task.WhenAny(node.WhenTerminated, Task.Delay(Timeout.Infinite, linked.Token).ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false);
-        server?.Dispose();
+        if (server is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (!node.WhenTerminated.IsCompleted)
         {
             await node.StopAsync().ConfigureAwait(false);

@@ -32,6 +32,8 @@ public sealed class DedupeQueuePropertyTests
         var delivered = new List<Delivery>();
         var acknowledged = new Dictionary<long, int>();
         var inFlight = new List<BatchEntry>();
+        var parking = new List<DeadLetter>();
+        var confirmed = new HashSet<DeadLetter>(ReferenceEqualityComparer.Instance);
         var lastAppliedVersion = new Dictionary<string, long>();
         long position = 0;
         var steps = 50 + random.Next(300);
@@ -61,9 +63,16 @@ public sealed class DedupeQueuePropertyTests
             {
                 // A re-delivery of something sent before.
                 var again = delivered[random.Next(delivered.Count)];
-                if (queue.Enqueue(again) == EnqueueResult.AlreadyFinished)
+                var result = queue.Enqueue(again);
+                if (result == EnqueueResult.AlreadyFinished)
                 {
                     Assert.True(acknowledged.ContainsKey(again.Id.Sequence));
+                }
+
+                if (parking.Any(l => !confirmed.Contains(l) && l.Covered.Contains(again.Id)))
+                {
+                    // Parked but not yet confirmed by the store: held, never acknowledged as finished.
+                    Assert.Equal(EnqueueResult.Duplicate, result);
                 }
             }
             else if (choice < 7)
@@ -89,7 +98,28 @@ public sealed class DedupeQueuePropertyTests
                     lastAppliedVersion[entry.Key.Canonical] = version;
                 }
 
+                if (completion.DeadLetter is { } letter)
+                {
+                    Assert.Empty(completion.Acknowledge);
+                    parking.Add(letter);
+                }
+
                 foreach (var id in completion.Acknowledge)
+                {
+                    acknowledged[id.Sequence] = acknowledged.GetValueOrDefault(id.Sequence) + 1;
+                }
+            }
+            else if (choice == 9 && parking.Count > 0)
+            {
+                // The store confirms a parked letter (in any order, and some more than once).
+                var letter = parking[random.Next(parking.Count)];
+                confirmed.Add(letter);
+                if (random.Next(4) != 0)
+                {
+                    parking.Remove(letter);
+                }
+
+                foreach (var id in queue.FinishParked(letter))
                 {
                     acknowledged[id.Sequence] = acknowledged.GetValueOrDefault(id.Sequence) + 1;
                 }

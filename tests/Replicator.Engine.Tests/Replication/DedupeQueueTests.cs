@@ -91,7 +91,8 @@ public sealed class DedupeQueueTests
 
         Assert.NotNull(last!.DeadLetter);
         Assert.Equal(3, last.DeadLetter!.Attempts);
-        Assert.Equal([1L], last.Acknowledge.Select(i => i.Sequence));
+        Assert.Empty(last.Acknowledge);
+        Assert.Equal([1L], queue.FinishParked(last.DeadLetter).Select(i => i.Sequence));
     }
 
     [Fact]
@@ -108,6 +109,51 @@ public sealed class DedupeQueueTests
     }
 
     [Fact]
+    public void A_parked_pk_is_held_not_finished_until_the_store_confirms_it()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry with { MaxAttempts = 1 });
+        var change = D(1, TestChanges.Write(1, 1, 100));
+        queue.Enqueue(change);
+        var parked = queue.Complete(Assert.Single(queue.TakeBatch(10, T0)), ApplyResult.Failed("boom"), T0);
+
+        Assert.NotNull(parked.DeadLetter);
+        Assert.Empty(parked.Acknowledge);
+        // A redelivery while the store write is slow (or after it failed) is held, never acknowledged as finished.
+        Assert.Equal(EnqueueResult.Duplicate, queue.Enqueue(change));
+        Assert.Equal([change.Id], queue.HeldDeliveries);
+
+        Assert.Equal([change.Id], queue.FinishParked(parked.DeadLetter!));
+        Assert.Equal(EnqueueResult.AlreadyFinished, queue.Enqueue(change));
+        Assert.Empty(queue.FinishParked(parked.DeadLetter!));
+        Assert.Equal(0, queue.PendingDeliveries);
+    }
+
+    [Fact]
+    public void While_the_sink_is_down_a_failing_pk_waits_and_is_tried_again_without_spending_its_attempts()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry with { MaxAttempts = 2 });
+        queue.Enqueue(D(1, TestChanges.Write(1, 1, 100)));
+        var first = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Null(queue.Complete(first, ApplyResult.Failed("redis down"), T0).DeadLetter);
+
+        var now = T0;
+        for (var i = 0; i < 10; i++)
+        {
+            now = queue.NextRetryAt!.Value;
+            var entry = Assert.Single(queue.TakeBatch(10, now));
+            Assert.Equal(2, entry.Attempt);
+            var held = queue.Complete(entry, ApplyResult.Failed("redis down"), now, sinkDownHold: TimeSpan.FromSeconds(30));
+            Assert.Null(held.DeadLetter);
+            Assert.Empty(held.Acknowledge);
+            Assert.Equal(now.AddSeconds(30), held.RetryAt);
+        }
+
+        // The sink is back but the pk still fails: its attempts are counted again, and it is parked.
+        now = queue.NextRetryAt!.Value;
+        Assert.NotNull(queue.Complete(Assert.Single(queue.TakeBatch(10, now)), ApplyResult.Failed("poison"), now).DeadLetter);
+    }
+
+    [Fact]
     public void A_redelivered_change_is_ignored_while_held_and_acknowledged_again_once_finished()
     {
         var queue = new DedupeQueue(DedupeMode.Row, FastRetry);
@@ -118,6 +164,25 @@ public sealed class DedupeQueueTests
         Assert.Equal(EnqueueResult.AlreadyFinished, queue.Enqueue(change));
         queue.ForgetFinishedBelow("e1", 2);
         Assert.Equal(EnqueueResult.Queued, queue.Enqueue(change));
+    }
+
+    [Fact]
+    public void A_forgotten_epoch_stays_forgotten_when_its_held_deliveries_finish()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, FastRetry);
+        queue.Enqueue(D(1, TestChanges.Write(1, 1, 100)));
+        queue.Enqueue(new Delivery(new DeliveryId("e2", 1), TestChanges.Write(2, 1, 200)));
+        Assert.Equal(2, queue.Epochs);
+
+        queue.ForgetEpoch("e1");
+        foreach (var entry in queue.TakeBatch(10, T0))
+        {
+            queue.Complete(entry, ApplyResult.Applied, T0);
+        }
+
+        Assert.Equal(1, queue.Epochs);
+        Assert.Equal(0, queue.PendingDeliveries);
+        Assert.Equal(EnqueueResult.AlreadyFinished, queue.Enqueue(new Delivery(new DeliveryId("e2", 1), TestChanges.Write(2, 1, 200))));
     }
 
     [Fact]

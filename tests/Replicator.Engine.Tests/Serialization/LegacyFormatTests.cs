@@ -45,6 +45,23 @@ public sealed class LegacyFormatTests : IDisposable
         Assert.Equal(("cache", 3, "WRONGTYPE", 20), (parked.Definition, parked.Bucket, parked.Error, parked.Attempts));
     }
 
+    [Fact]
+    public void A_cleared_dead_letter_journaled_before_park_sequences_still_reads()
+    {
+        var cleared = Assert.IsType<DeadLetterCleared>(Read("dead-letter-cleared.DZ.bin"));
+        Assert.Equal(new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)), cleared);
+    }
+
+    [Fact]
+    public void A_dead_letter_snapshot_saved_before_park_sequences_still_reads()
+    {
+        var snapshot = Assert.IsType<DeadLetterStoreSnapshot>(Read("dead-letter-store-snapshot.DS.bin"));
+        Assert.Equal(2, snapshot.Entries.Count);
+        Assert.Equal(ChangeJson.ToJson(TestChanges.Write(1, 2, 300)), ChangeJson.ToJson(snapshot.Entries[0].Change));
+        Assert.Equal(ChangeJson.ToJson(TestChanges.Delete(7, 8, 900)), ChangeJson.ToJson(snapshot.Entries[1].Change));
+        Assert.Equal(("cache", 5, "boom", 4, new DateTime(2026, 2, 2, 0, 0, 0, DateTimeKind.Utc)), (snapshot.Entries[1].Definition, snapshot.Entries[1].Bucket, snapshot.Entries[1].Error, snapshot.Entries[1].Attempts, snapshot.Entries[1].LastFailure));
+    }
+
     private object Read(string fixture)
     {
         var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Serialization", "Fixtures", fixture));

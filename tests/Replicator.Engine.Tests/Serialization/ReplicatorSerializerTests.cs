@@ -20,7 +20,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
 
     private static readonly string[] Names = ["id", "i", "u", "f", "d", "dec", "y", "date", "dt", "ts", "t", "s", "b", "bit", "e", "set", "j", "g", "n", "absent", "diff"];
 
-    private static RowChange EveryKind()
+    internal static RowChange EveryKind()
     {
         ColumnValue[] values =
         [
@@ -74,6 +74,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         RetryDeadLetters.Instance,
         new DeadLettersRetrying(3),
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new DeadLetterResolved(77),
+        new DeadLetterStoreState(9, [new StoredDeadLetter(4, new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)), new StoredDeadLetter(9, new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch))]),
     };
 
     [Theory]
@@ -176,6 +178,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
         DeliveriesHeld f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
         DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
         DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
+        DeadLetterStoreState s => s.LastParkSequence + "|" + string.Join(";", s.Entries.Select(e => e.ParkSequence + ":" + Render(e.Letter))),
         OffsetCommitted c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
         CaptureSnapshot c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
         _ => message.ToString()!,

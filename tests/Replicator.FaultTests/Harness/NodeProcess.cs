@@ -12,7 +12,10 @@ namespace Replicator.FaultTests.Harness;
 /// </summary>
 public sealed class NodeProcess
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(8) };
+    /// <summary>The admin token of every node of this run (retry and purge need it); passed in the environment, never on the command line.</summary>
+    public static readonly string AdminToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    private static readonly HttpClient Http = CreateHttp();
 
     private readonly string _evidence;
     private readonly Dictionary<string, long> _peakRssMb = new();
@@ -45,6 +48,38 @@ public sealed class NodeProcess
     public string LedgerPath => Path.Combine(_evidence, $"{Name}.ledger.tsv");
 
     public bool Running => _process is { HasExited: false };
+
+    /// <summary>The crash point the next incarnation is configured with (replicator.testing.crash-at), or null.</summary>
+    public NodeCrash? Crash { get; set; }
+
+    /// <summary>The exit code of the current incarnation once it has exited on its own (134 after a crash point's abort), else null.</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>Waits until the current incarnation exits on its own; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process)
+        {
+            return true;
+        }
+
+        using var waited = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(waited.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        ProcessRegistry.Forget(process);
+        return true;
+    }
+
+    /// <summary>True when this incarnation's log shows that it exited at <paramref name="point"/> (the abort message of replicator.testing.crash-at).</summary>
+    public bool LogShowsCrashAt(string point) =>
+        File.Exists(LogPath) && ReadShared(LogPath).Contains($"replicator.testing.crash-at: crashing at {point} ", StringComparison.Ordinal);
 
     public int? ProcessId => Running ? _process!.Id : null;
 
@@ -83,6 +118,7 @@ public sealed class NodeProcess
             ["DOTNET_gcServer"] = "0",
             ["DOTNET_GCHeapHardLimit"] = "0x20000000",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["REPLICATOR_ADMIN_TOKEN"] = AdminToken,
         };
         _process = Tools.Spawn(
             "dotnet",
@@ -156,6 +192,13 @@ public sealed class NodeProcess
         using var response = await Http.PostAsync($"http://127.0.0.1:{AdminPort}{path}", content: null);
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"POST {path} on {Name}: {(int)response.StatusCode} {body}");
+    }
+
+    private static HttpClient CreateHttp()
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(8) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        return http;
     }
 
     /// <summary>True when this incarnation's log says the capture singleton started reading here.</summary>

@@ -23,6 +23,12 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int MaxInFlight { get; init; } = 20_000;
 
+    /// <summary>Boot node2 only once node1 is up and node3 once node2 is: the nodes' age order, and so where the singletons go next, is node1, node2, node3.</summary>
+    public bool BootInOrder { get; init; }
+
+    /// <summary>Crash points the nodes boot with, by node name (replicator.testing.crash-at).</summary>
+    public IReadOnlyDictionary<string, NodeCrash> CrashAtBoot { get; init; } = new Dictionary<string, NodeCrash>();
+
     public TimeSpan RedeliveryTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The heartbeat period the capture asks of the source, and how long it lets the connection stay silent.</summary>

@@ -37,7 +37,8 @@ public static class Tools
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
+        // No core files: crash points abort a node on purpose (SIGABRT).
+        start.ArgumentList.Add("ulimit -c 0; exec \"$@\" </dev/null >>\"$0\" 2>&1");
         start.ArgumentList.Add(logPath);
         start.ArgumentList.Add(file);
         foreach (var argument in arguments)

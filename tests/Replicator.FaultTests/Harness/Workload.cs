@@ -42,6 +42,7 @@ public sealed class Workload
     private MySqlConnection? _connection;
     private int? _session;
     private long _noiseKey;
+    private volatile bool _stopRequested;
 
     public Workload(string connectionString, int seed, int keySpace)
     {
@@ -58,6 +59,9 @@ public sealed class Workload
     public long AckedChanges { get; private set; }
 
     public long AckedTransactions { get; private set; }
+
+    /// <summary>Row changes of <see cref="RangeStatementAsync"/> (part of <see cref="AckedChanges"/>; the generator's pace leaves them out).</summary>
+    public long RangeChanges { get; private set; }
 
     /// <summary>Transactions that failed (unknown outcome, resolved by reading the source back).</summary>
     public long FailedTransactions { get; private set; }
@@ -96,7 +100,8 @@ public sealed class Workload
     {
         var started = DateTime.UtcNow;
         var startCount = AckedChanges;
-        while (AckedChanges - startCount < changes)
+        var rangeStart = RangeChanges;
+        while (AckedChanges - startCount < changes && !_stopRequested)
         {
             cancellationToken.ThrowIfCancellationRequested();
             await _gate.WaitAsync(cancellationToken);
@@ -117,11 +122,28 @@ public sealed class Workload
                 _gate.Release();
             }
 
-            var due = started + TimeSpan.FromSeconds((AckedChanges - startCount) / changesPerSecond);
+            // F11's million-row statements are not the generator's load: they would hold it back for hours.
+            var due = started + TimeSpan.FromSeconds((AckedChanges - startCount - (RangeChanges - rangeStart)) / changesPerSecond);
             var wait = due - DateTime.UtcNow;
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Makes <see cref="RunAsync"/> return after the transaction it is writing (for a run that lasts until its scenario is done).</summary>
+    public void Stop() => _stopRequested = true;
+
+    /// <summary>Freezes <paramref name="pks"/>: the generator never writes them (only <see cref="TouchAsync"/> does).</summary>
+    public void Freeze(IEnumerable<long> pks)
+    {
+        lock (_stats)
+        {
+            foreach (var pk in pks)
+            {
+                _frozen.Add(pk);
+                RemoveFromPicks(pk);
             }
         }
     }
@@ -197,6 +219,69 @@ public sealed class Workload
             AckedTransactions++;
             LargestTransaction = Math.Max(LargestTransaction, rows);
             return rows;
+        }
+    }
+
+    /// <summary>
+    /// F11's statements, each one transaction over <paramref name="rows"/> rows of their own range
+    /// (pks <see cref="BigTransactionBase"/> + 1 … + rows, which the generator never picks):
+    /// <see cref="RangeStatement.Insert"/> <c>INSERT … SELECT … FROM seq_1_to_N</c> at ver 1,
+    /// <see cref="RangeStatement.Update"/> <c>UPDATE t SET v = v + 1, ver = ver + 1</c> of all of them,
+    /// <see cref="RangeStatement.Delete"/> a <c>DELETE</c> of all of them. Every row's change goes to
+    /// the ledger; the model is not kept for these rows (nothing else writes them). Returns the time the
+    /// statement and its commit took.
+    /// </summary>
+    public async Task<TimeSpan> RangeStatementAsync(RangeStatement statement, int rows, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var sql = statement switch
+            {
+                RangeStatement.Insert => $"INSERT INTO t (id, v, payload, ver) SELECT {BigTransactionBase} + seq, seq, 'x', 1 FROM seq_1_to_{rows}",
+                RangeStatement.Update => $"UPDATE t SET v = v + 1, ver = ver + 1 WHERE id > {BigTransactionBase} AND id <= {BigTransactionBase + rows}",
+                _ => $"DELETE FROM t WHERE id > {BigTransactionBase} AND id <= {BigTransactionBase + rows}",
+            };
+            var started = DateTime.UtcNow;
+            var connection = await ConnectAsync(cancellationToken);
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                await using var command = new MySqlCommand(sql, connection, transaction) { CommandTimeout = 600 };
+                var affected = await command.ExecuteNonQueryAsync(cancellationToken);
+                if (affected != rows)
+                {
+                    throw new InvalidOperationException($"{sql}: {affected} rows affected, not {rows}");
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            var took = DateTime.UtcNow - started;
+            var now = DateTime.UtcNow;
+            lock (_stats)
+            {
+                _ledger.EnsureCapacity(_ledger.Count + rows);
+                for (var i = 1; i <= rows; i++)
+                {
+                    _ledger.Add(statement switch
+                    {
+                        RangeStatement.Insert => new LedgerEntry(BigTransactionBase + i, 1, Deleted: false, now),
+                        RangeStatement.Update => new LedgerEntry(BigTransactionBase + i, 2, Deleted: false, now),
+                        _ => new LedgerEntry(BigTransactionBase + i, 2, Deleted: true, now),
+                    });
+                }
+
+                AckedChanges += rows;
+                RangeChanges += rows;
+                AckedTransactions++;
+                LargestTransaction = Math.Max(LargestTransaction, rows);
+            }
+
+            return took;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

@@ -12,7 +12,9 @@ internal static class MariaDbEvents
 
     /// <summary>
     /// GTID_EVENT (162): sequence(8) domain_id(4) flags2(1), then commit_id(8) when
-    /// FL_GROUP_COMMIT_ID is set. https://mariadb.com/kb/en/gtid_event/
+    /// FL_GROUP_COMMIT_ID is set, then (10.5+) the XID when FL_PREPARED_XA or FL_COMPLETED_XA is
+    /// set: formatID(4) gtrid_length(1) bqual_length(1) gtrid bqual. Extra flags may follow; they
+    /// are not needed here. https://mariadb.com/kb/en/gtid_event/
     /// </summary>
     public static MariaDbGtidEvent ReadGtid(EventHeader header, ReadOnlySpan<byte> body, string file)
     {
@@ -21,7 +23,16 @@ internal static class MariaDbEvents
         var domain = reader.ReadUInt32();
         var flags = reader.ReadByte();
         ulong? commitId = (flags & GroupCommitIdFlag) != 0 ? reader.ReadUInt64() : null;
-        return new MariaDbGtidEvent(header, file, domain, sequence, flags, commitId);
+        XaId? xid = null;
+        if ((flags & (MariaDbGtidEvent.PreparedXaFlag | MariaDbGtidEvent.CompletedXaFlag)) != 0)
+        {
+            var formatId = reader.ReadUInt32();
+            var gtridLength = reader.ReadByte();
+            var bqualLength = reader.ReadByte();
+            xid = new XaId(formatId, reader.ReadBytes(gtridLength), reader.ReadBytes(bqualLength));
+        }
+
+        return new MariaDbGtidEvent(header, file, domain, sequence, flags, commitId, xid);
     }
 
     /// <summary>

@@ -1,0 +1,20 @@
+namespace Replicator.Host.Admin;
+
+/// <summary>What the admin endpoint serves: a node (<see cref="NodeAdminBackend"/>), or a fake in tests.</summary>
+internal interface IAdminBackend
+{
+    Task<StatusDto> StatusAsync();
+
+    /// <summary>Prometheus text exposition (version 0.0.4).</summary>
+    string Metrics();
+
+    bool HasDefinition(string definition);
+
+    Task<IReadOnlyList<DeadLetterDto>> ListDeadLettersAsync(string definition);
+
+    /// <summary>Sends the definition's dead letters to their buckets again; returns how many.</summary>
+    Task<int> RetryDeadLettersAsync(string definition);
+
+    /// <summary>Deletes the definition's dead letters; returns how many.</summary>
+    Task<int> PurgeDeadLettersAsync(string definition);
+}

@@ -1,0 +1,235 @@
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Offsets;
+
+namespace Replicator.Engine.Tests.Capture;
+
+/// <summary>
+/// XA transactions as MariaDB 10.5+ and MySQL 5.7.7+ log them: the prepare is a group of its own,
+/// ended by XA_PREPARE; its outcome is another group. Events are laid out as the servers write
+/// them (checked against MariaDB 10.11's binlog with mariadb-binlog).
+/// </summary>
+public sealed class XaExtractionTests
+{
+    private const string File = "mariadb-bin.000003";
+
+    private static readonly XaId X1 = new(1, "x1"u8, []);
+
+    private static readonly TableSchema Orders = new(
+        "shop",
+        "orders",
+        [new ColumnDefinition("id", ColumnType.Long, 0, false), new ColumnDefinition("v", ColumnType.Long, 0, true)],
+        [0]);
+
+    private static EventHeader H(BinlogEventType type, long position, long size = 10) =>
+        new(1_767_225_600, type, 1, (uint)size, (uint)(position + size), 0);
+
+    private static RowsEvent Insert(long position, params long[] ids) =>
+        new(H(BinlogEventType.WriteRowsV1, position), File, RowsEventKind.Write, 42, Orders, 1,
+            ids.Select(id => new RowImage(null, [ColumnValue.FromInt64(id), ColumnValue.FromInt64(id)])).ToArray());
+
+    private static QueryEvent Query(long position, string sql) => new(H(BinlogEventType.Query, position), File, 1, 0, 0, "shop", sql);
+
+    /// <summary>MariaDB: GTID flagged FL_PREPARED_XA with the XID, rows, XA END, XA_PREPARE.</summary>
+    private static BinlogEvent[] MariaDbPrepare(long at, ulong sequence, XaId xid, params long[] ids) =>
+    [
+        new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, at), File, 0, sequence, 0x4c, null, xid),
+        Insert(at + 20, ids),
+        Query(at + 30, $"XA END {xid}"),
+        new XaPrepareEvent(H(BinlogEventType.XaPrepare, at + 40), File, OnePhase: false, xid),
+    ];
+
+    /// <summary>MariaDB: a standalone GTID flagged FL_COMPLETED_XA, then the XA COMMIT or XA ROLLBACK statement.</summary>
+    private static BinlogEvent[] MariaDbOutcome(long at, ulong sequence, XaId xid, bool commit) =>
+    [
+        new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, at), File, 0, sequence, 0x8d, null, xid),
+        Query(at + 10, $"XA {(commit ? "COMMIT" : "ROLLBACK")} {xid}"),
+    ];
+
+    private static BinlogEvent[] Plain(long at, ulong sequence, params long[] ids) =>
+    [
+        new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, at), File, 0, sequence, 0x0c, null),
+        Query(at + 10, "BEGIN"),
+        Insert(at + 20, ids),
+        new XidEvent(H(BinlogEventType.Xid, at + 30), File, 9),
+    ];
+
+    private static List<CaptureItem> Run(ChangeExtractor extractor, params BinlogEvent[][] groups)
+    {
+        var items = new List<CaptureItem>();
+        foreach (var e in groups.SelectMany(g => g))
+        {
+            extractor.Process(e, items);
+        }
+
+        return items;
+    }
+
+    /// <summary>Feeds items to a tracker as the capture does; acknowledges every change at once when <paramref name="ack"/>.</summary>
+    private static void Track(CommitTracker tracker, IEnumerable<CaptureItem> items, bool ack)
+    {
+        foreach (var item in items)
+        {
+            switch (item)
+            {
+                case TransactionBegan began:
+                    tracker.Began(began);
+                    break;
+                case ChangeCaptured captured:
+                    tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
+                    if (ack)
+                    {
+                        tracker.Completed(captured.TransactionId, captured.RowOrdinal);
+                    }
+
+                    break;
+                case RowsCounted counted:
+                    tracker.RowsSeen(counted.TransactionId, counted.RowsSeen);
+                    break;
+                case TransactionEnded ended:
+                    tracker.Ended(ended);
+                    break;
+                case TransactionPrepared prepared:
+                    tracker.Prepared(prepared);
+                    break;
+                case XaResolved resolved:
+                    tracker.Resolved(resolved);
+                    break;
+            }
+        }
+    }
+
+    private static List<string> Pks(IEnumerable<CaptureItem> items) => items.OfType<ChangeCaptured>().Select(c => c.Change.Key.Canonical).ToList();
+
+    [Fact]
+    public void A_prepared_xa_holds_its_rows_until_its_commit_and_they_go_out_as_rows_of_the_prepare()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var prepare = Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2));
+        Assert.Empty(prepare.OfType<ChangeCaptured>());
+        Assert.IsType<TransactionPrepared>(prepare[^1]);
+        Assert.False(extractor.InTransaction);
+        Assert.Equal(1, extractor.PreparedXaCount);
+        var prepareId = Assert.IsType<TransactionBegan>(prepare[0]).TransactionId;
+
+        var between = Run(extractor, Plain(200, 6, 3));
+        Assert.Equal(["3"], Pks(between));
+
+        var commit = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        var released = commit.OfType<ChangeCaptured>().ToList();
+        Assert.Equal(["1", "2"], released.Select(c => c.Change.Key.Canonical));
+        Assert.All(released, c => Assert.Equal(prepareId, c.TransactionId));
+        Assert.Equal([0, 1], released.Select(c => c.RowOrdinal));
+        var resolved = Assert.Single(commit.OfType<XaResolved>());
+        Assert.True(resolved.Committed);
+        Assert.Equal(2, resolved.RowsSeen);
+        Assert.IsType<TransactionEnded>(commit[^1]);
+        Assert.Equal(0, extractor.PreparedXaCount);
+    }
+
+    [Fact]
+    public void A_rolled_back_xa_emits_nothing_and_the_offset_moves_to_the_end()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        var items = Run(extractor, MariaDbPrepare(100, 5, X1, 1), MariaDbOutcome(300, 6, X1, commit: false));
+        Assert.Empty(items.OfType<ChangeCaptured>());
+        Assert.False(Assert.Single(items.OfType<XaResolved>()).Committed);
+        Track(tracker, items, ack: true);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 320), 0, "0-1-6"), tracker.Offset);
+        Assert.Equal(0, tracker.OpenTransactions);
+    }
+
+    [Fact]
+    public void The_offset_stays_at_a_pending_prepare_until_its_commit_is_read_and_its_rows_are_finished()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        Track(tracker, Run(extractor, Plain(20, 4, 9)), ack: true);
+        Track(tracker, Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2)), ack: true);
+        Track(tracker, Run(extractor, Plain(200, 6, 3)), ack: true);
+        var atPrepare = new SourceOffset(new BinlogPosition(File, 100), 0, "0-1-4");
+        Assert.Equal(atPrepare, tracker.Offset);
+
+        var commit = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        Track(tracker, commit, ack: false);
+        Assert.Equal(atPrepare, tracker.Offset);
+        var released = commit.OfType<ChangeCaptured>().ToList();
+        tracker.Completed(released[0].TransactionId, released[0].RowOrdinal);
+        Assert.Equal(atPrepare with { SkipRows = 1 }, tracker.Offset);
+        tracker.Completed(released[1].TransactionId, released[1].RowOrdinal);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 320), 0, "0-1-7"), tracker.Offset);
+    }
+
+    [Fact]
+    public void A_restart_at_a_pending_prepare_holds_its_rows_again_and_emits_them_at_the_commit()
+    {
+        // Stopped after the prepare and a later transaction: the offset is the prepare's start.
+        var extractor = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(new BinlogPosition(File, 100), 0), gtids: MariaDbGtidPosition.Parse("0-1-4"));
+        var items = Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2), Plain(200, 6, 3), MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Equal(["3", "1", "2"], Pks(items));
+
+        // Stopped after one of its released rows was finished: that one is not emitted again.
+        var resumed = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(new BinlogPosition(File, 100), 1));
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 100), 1, null));
+        var again = Run(resumed, MariaDbPrepare(100, 5, X1, 1, 2));
+        Track(tracker, again, ack: true);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 1, null), tracker.Offset);
+        Assert.Equal(["3", "2"], Pks(Run(resumed, Plain(200, 6, 3), MariaDbOutcome(300, 7, X1, commit: true))));
+    }
+
+    [Fact]
+    public void Mysql_logs_xa_start_as_a_statement_and_commits_one_phase_at_its_xa_prepare_event()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var xid = new XaId(1, "g"u8, "b"u8);
+        BinlogEvent Gtid(long at) => new MySqlGtidEvent(H(BinlogEventType.Gtid, at), File, Guid.Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562"), at, null, 0, 0, 0, null, null);
+        var prepare = Run(extractor,
+        [
+            Gtid(100),
+            Query(110, $"XA START {xid}"),
+            Insert(120, 1),
+            Query(130, $"XA END {xid}"),
+            new XaPrepareEvent(H(BinlogEventType.XaPrepare, 140), File, OnePhase: false, xid),
+        ]);
+        Assert.Empty(prepare.OfType<ChangeCaptured>());
+        Assert.IsType<TransactionPrepared>(prepare[^1]);
+
+        var onePhase = Run(extractor,
+        [
+            Gtid(200),
+            Query(210, "XA START X'6f6e65',X'',1"),
+            Insert(220, 5),
+            Query(230, "XA END X'6f6e65',X'',1"),
+            new XaPrepareEvent(H(BinlogEventType.XaPrepare, 240), File, OnePhase: true, new XaId(1, "one"u8, [])),
+        ]);
+        Assert.Equal(["5"], Pks(onePhase));
+        Assert.IsType<TransactionEnded>(onePhase[^1]);
+
+        var commit = Run(extractor, [Gtid(300), Query(310, $"XA COMMIT {xid}")]);
+        Assert.Equal(["1"], Pks(commit));
+        Assert.IsType<TransactionEnded>(commit[^1]);
+        Assert.False(extractor.InTransaction);
+    }
+
+    [Fact]
+    public void An_outcome_whose_prepare_was_not_read_is_said_and_an_unended_group_never_holds_the_offset()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var outcome = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Contains("was not read", Assert.Single(outcome.OfType<CaptureWarning>()).Message);
+        Assert.IsType<TransactionEnded>(outcome[^1]);
+
+        // A group whose end never comes (an end event this reader does not know): the next group closes it.
+        var tracker = new CommitTracker(null);
+        var items = Run(extractor,
+            [new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, 400), File, 0, 8, 0x0c, null), Query(410, "BEGIN"), Insert(420, 1)],
+            Plain(500, 9, 2));
+        Assert.Contains("has no end", Assert.Single(items.OfType<CaptureWarning>()).Message);
+        Assert.Equal(["1", "2"], Pks(items));
+        Track(tracker, items, ack: true);
+        Assert.Equal(new BinlogPosition(File, 540), tracker.Offset!.Position);
+    }
+}

@@ -1,0 +1,149 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using Replicator.Engine.Configuration;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Replication;
+
+namespace Replicator.Engine.Tests.Replication;
+
+/// <summary>A bucket with a fake job and a probe for the dead-letter store; the test actor is the capture.</summary>
+public sealed class ReplicatorEntityTests : TestKit
+{
+    private const string Epoch = "src-0123456789ab";
+
+    private static DefinitionSettings Definition(DedupeMode mode = DedupeMode.Row, int maxAttempts = 1, TimeSpan? applyTimeout = null) => new(
+        "cache",
+        "src",
+        ["*"],
+        1,
+        mode,
+        50,
+        applyTimeout ?? TimeSpan.FromSeconds(5),
+        new RetryPolicy(TimeSpan.FromMilliseconds(50), 2, TimeSpan.FromMilliseconds(200), maxAttempts, 0),
+        new JobSettings("fake", ConfigurationFactory.Empty, "replicator.definitions.cache.job"));
+
+    private static DeliverChanges Deliver(params (long Sequence, Model.RowChange Change)[] changes) =>
+        new("cache", 0, Epoch, 0, changes.Select(c => new SequencedChange(c.Sequence, c.Change)).ToList());
+
+    [Fact]
+    public void A_parked_change_is_acknowledged_only_once_the_store_confirmed_it_and_a_failed_store_write_is_tried_again()
+    {
+        var store = CreateTestProbe("store");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(applyTimeout: TimeSpan.FromSeconds(1)), 0, new FailingJob(), store.Ref));
+        var delivery = Deliver((1, TestChanges.Write(1, 1, 100)));
+
+        bucket.Tell(delivery);
+        var parked = store.ExpectMsg<DeadLetterParked>();
+        Assert.Equal("1", parked.Change.Key.Canonical);
+
+        // The store has not answered: a redelivery is held, not acknowledged as finished.
+        bucket.Tell(delivery);
+        var held = ExpectMsg<DeliveriesHeld>();
+        Assert.Equal([1L], held.Sequences);
+
+        // No answer within apply-timeout: the write is tried again, and still nothing is acknowledged.
+        // (The store answers this second write well within its 1 s wait, even on a loaded machine:
+        // with 300 ms, a late answer went to an Ask that had already given up.)
+        store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(5));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        store.Reply(DeadLetterAccepted.Instance);
+
+        var finished = ExpectMsg<ChangesFinished>();
+        Assert.Equal([1L], finished.Sequences);
+        bucket.Tell(delivery);
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
+    }
+
+    [Fact]
+    public void A_retried_dead_letter_is_written_as_its_row_is_now_at_the_source_and_as_a_delete_when_the_row_is_gone()
+    {
+        var job = new RecordingJob();
+        var rows = new FakeCurrentRows { ["2"] = TestChanges.Row(2, 22) };
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(), 0, job, CreateTestProbe().Ref, rows));
+
+        // Letters of pks 1 (deleted since) and 2 (changed since), and a change of the stream (pk 3).
+        bucket.Tell(new DeliverChanges("cache", 0, DeadLetterStore.RetryEpochPrefix + "0123456789ab", 0, [new SequencedChange(1, TestChanges.Write(1, 1, 100)), new SequencedChange(2, TestChanges.Update(2, 1, 2, 110))]));
+        ExpectMsg<ChangesFinished>();
+        bucket.Tell(Deliver((3, TestChanges.Write(3, 3, 120))));
+        ExpectMsg<ChangesFinished>();
+
+        var applied = job.Applied.ToDictionary(i => i.Key.Canonical, i => i.Change);
+        Assert.Equal(Model.ChangeAction.Delete, applied["1"].Action);
+        Assert.Equal(100, applied["1"].Version.Position);
+        Assert.Equal(22, applied["2"].After!["v"].AsInt64());
+        Assert.Equal(110, applied["2"].Version.Position);
+        Assert.Equal(3, applied["3"].After!["v"].AsInt64());
+        Assert.Equal(["1", "2"], rows.Asked.Order());
+    }
+
+    [Fact]
+    public void A_bucket_remembers_the_state_of_a_senders_current_epoch_only_and_forgets_a_sender_that_is_gone()
+    {
+        var counters = ReplicationMetrics.Get(Sys).Definition("cache");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(), 0, new RecordingJob(), CreateTestProbe().Ref));
+
+        // Fifty incarnations of one capture (a reader restarted fifty times), each delivering a change.
+        for (var epoch = 0; epoch < 50; epoch++)
+        {
+            bucket.Tell(new DeliverChanges("cache", 0, $"src-{epoch:D12}", 0, [new SequencedChange(1, TestChanges.Write(epoch, 1, 100 + epoch))]));
+            ExpectMsg<ChangesFinished>();
+        }
+
+        AwaitAssert(() => Assert.Equal(1, counters.Epochs));
+
+        // A second sender (the dead-letter store retrying), which then stops: its epoch is forgotten too.
+        var store = CreateTestProbe("store");
+        bucket.Tell(new DeliverChanges("cache", 0, DeadLetterStore.RetryEpochPrefix + "0123456789ab", 0, [new SequencedChange(1, TestChanges.Write(99, 1, 999))]), store.Ref);
+        store.ExpectMsg<ChangesFinished>();
+        AwaitAssert(() => Assert.Equal(2, counters.Epochs));
+        Sys.Stop(store.Ref);
+        AwaitAssert(() => Assert.Equal(1, counters.Epochs));
+        Assert.Equal(0, counters.Pending);
+
+        // The current epoch still answers a redelivery as finished.
+        bucket.Tell(new DeliverChanges("cache", 0, "src-000000000049", 0, [new SequencedChange(1, TestChanges.Write(49, 1, 149))]));
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
+    }
+
+    private sealed class RecordingJob : IReplicationJob
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<JobItem> Applied { get; } = new();
+
+        public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+        {
+            foreach (var item in batch)
+            {
+                Applied.Enqueue(item);
+            }
+
+            return Task.FromResult<IReadOnlyList<ApplyResult>>(batch.Select(_ => ApplyResult.Applied).ToList());
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class FakeCurrentRows : Dictionary<string, Model.RowData>, ICurrentRows
+    {
+        public System.Collections.Concurrent.ConcurrentBag<string> Asked { get; } = new();
+
+        public Task<IReadOnlyDictionary<string, Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Model.RowKey> keys, CancellationToken cancellationToken)
+        {
+            foreach (var key in keys)
+            {
+                Asked.Add(key.Canonical);
+            }
+
+            return Task.FromResult<IReadOnlyDictionary<string, Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
+        }
+    }
+
+    /// <summary>A job whose every item fails.</summary>
+    private sealed class FailingJob : IReplicationJob
+    {
+        public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<ApplyResult>>(batch.Select(_ => ApplyResult.Failed("the sink refuses this row")).ToList());
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
