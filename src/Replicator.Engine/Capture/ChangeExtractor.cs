@@ -45,6 +45,8 @@ public sealed partial class ChangeExtractor
     private PendingGroupStart? _pendingStart;
     private MariaDbGtidPosition _gtids;
     private ResumePoint? _resume;
+    private long _rankOf;
+    private ulong _rank;
 
     // The table of the last rows event while no table is paused, whether it is captured, and its shape.
     private TableSchema? _lastTable;
@@ -516,7 +518,7 @@ public sealed partial class ChangeExtractor
             }
 
             var row = images[i];
-            var version = new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
+            var version = tx.MariaGtid is { } mariaGtid ? SourceVersion.OfGtid(GtidRankOf(tx.Id, mariaGtid), ordinal) : new SourceVersion(_fileSequence, position, tx.RowIndexAt(position));
             changePosition ??= new ChangePosition(_file, position, gtid);
             var before = row.Before is null ? null : new RowData(shape!.Names, row.Before);
             RowData? after;
@@ -629,6 +631,17 @@ public sealed partial class ChangeExtractor
         }
 
         return whole ?? after;
+    }
+
+    /// <summary>The GTID rank of a transaction's version (see <see cref="SourceVersion"/>), worked out once per transaction.</summary>
+    private ulong GtidRankOf(long transactionId, MariaDbGtid gtid)
+    {
+        if (_rankOf != transactionId)
+        {
+            (_rankOf, _rank) = (transactionId, SourceVersion.GtidRank(_gtids, gtid));
+        }
+
+        return _rank;
     }
 
     private RowChange Change(TableSchema table, ChangeAction action, RowKey key, RowData? before, RowData? after, ChangePosition position, SourceVersion version, DateTime commitTime) =>
