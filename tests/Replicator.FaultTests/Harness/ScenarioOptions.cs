@@ -23,6 +23,9 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int MaxInFlight { get; init; } = 20_000;
 
+    /// <summary>Run each node in a network namespace of its own on its own address (F5's partitions); needs root.</summary>
+    public bool NetworkNamespaces { get; init; }
+
     /// <summary>Boot node2 only once node1 is up and node3 once node2 is: the nodes' age order, and so where the singletons go next, is node1, node2, node3.</summary>
     public bool BootInOrder { get; init; }
 
