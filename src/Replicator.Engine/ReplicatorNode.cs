@@ -64,6 +64,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
     {
         var settings = ReplicatorSettings.Create(config);
         var full = config
+            .WithFallback(settings.Capture.RemoteConfig(config))
             .WithFallback(PersistenceConfig(settings))
             .WithFallback(NodeDefaults)
             .WithFallback(ReplicatorSettings.Defaults)

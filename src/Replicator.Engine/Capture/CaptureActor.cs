@@ -5,9 +5,11 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Network;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Configuration;
+using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Routing;
+using Replicator.Engine.Serialization;
 
 namespace Replicator.Engine.Capture;
 
@@ -45,7 +47,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly Random? _chaos;
     private readonly Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> _lateDuplicates = new();
 
+    // Tables paused because a change of theirs is too large for any delivery (see HoldOversized).
+    private readonly HashSet<(string Schema, string Table)> _oversized = new();
+
     private SourceOffset? _persisted;
+    private SourceServer? _server;
+    private BinlogPosition? _foreignPosition;
     private CommitTracker _tracker = new(null);
     private FlowControl _credits;
     private CancellationTokenSource? _readerCancellation;
@@ -68,7 +75,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _schemaSource = schemaSource;
         _filter = new TableFilter(source.Tables);
         _counters = ReplicationMetrics.Get(Context.System).Source(source.Name);
-        _credits = new FlowControl(settings.Capture.MaxInFlight);
+        _credits = new FlowControl(settings.Capture.MaxInFlight, settings.Capture.MaxInFlightBytes);
         _chaos = settings.Testing.ChaosEnabled ? new Random(settings.Testing.Seed) : null;
         PersistenceId = "capture-" + source.Name;
         for (var r = 0; r < routes.Count; r++)
@@ -81,12 +88,14 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is CaptureSnapshot snapshot)
             {
                 _persisted = snapshot.Offset;
+                _server = snapshot.Offset.Server;
             }
         });
-        Recover<OffsetCommitted>(committed => _persisted = committed.Offset);
+        Recover<OffsetCommitted>(committed => (_persisted, _server) = (committed.Offset, committed.Offset.Server));
         Recover<RecoveryCompleted>(_ => Self.Tell(StartReading.Instance));
 
         Command<StartReading>(_ => Start());
+        Command<ServerIdentified>(HandleServerIdentified);
         Command<ReaderItems>(HandleItems);
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
@@ -131,7 +140,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _epoch = $"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)];
         _sequence = 0;
         _outstanding.Clear();
-        _credits = new FlowControl(_settings.Capture.MaxInFlight);
+        _credits = new FlowControl(_settings.Capture.MaxInFlight, _settings.Capture.MaxInFlightBytes);
+        _oversized.Clear();
         _tracker = new CommitTracker(_persisted);
         _state = "reading";
 
@@ -141,7 +151,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         var args = new ReaderArgs(
             _source.ConnectionString,
-            _persisted?.Position,
+            _persisted,
+            start,
             _log,
             _source.ClientOptions(start) with { SchemaSource = _schemaSource },
             _source.Name,
@@ -152,6 +163,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _schemaSource,
             _credits,
             _settings.Capture.MaxInFlight,
+            _settings.Capture.MaxInFlightBytes,
             _generation);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
@@ -172,14 +184,24 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     {
         // Checks the source first: a setting or privilege problem, or a purged saved position, is
         // one clear error rather than a failed dump.
-        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, args.SavedPosition, cancellationToken).ConfigureAwait(false))
+        // The saved position is checked by PlanResumeAsync, once it knows the position is this server's.
+        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, null, cancellationToken).ConfigureAwait(false))
         {
             args.Log.Warning("Capture {0}: {1}", args.Source, warning);
         }
 
+        var plan = await SourcePreflight.PlanResumeAsync(args.ConnectionString, args.Source, args.Saved, args.Start, cancellationToken).ConfigureAwait(false);
+        foreach (var warning in plan.Warnings)
+        {
+            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
+        }
+
+        self.Tell(new ServerIdentified(args.Generation, plan.Server, plan.ServerChanged));
         await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
-        await using var client = new BinlogClient(args.Client);
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, args.Resume, args.Gtids, pauseUnmappable: true, strictPartialJson: true);
+        await using var client = new BinlogClient(args.Client with { Start = plan.Start });
+
+        // On another server the saved restart point is not where its transaction is: its rows are read again rather than skipped.
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true);
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -210,17 +232,27 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Gives the items to the actor in chunks of at most max-in-flight changes, taking credits for
-    /// each chunk first: a rows event can hold thousands of rows, and none of them is handed over
-    /// while the pool is empty.
+    /// Gives the items to the actor in chunks of at most max-in-flight changes and max-in-flight-bytes
+    /// of their estimated wire size, taking credits for each chunk first: a rows event can hold
+    /// thousands of rows, or rows of megabytes, and none of them is handed over while a pool is empty.
     /// </summary>
     private static async Task HandOverAsync(List<CaptureItem> items, int changes, ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
     {
-        if (changes <= args.MaxInFlight)
+        var sizes = new long[items.Count];
+        long bytes = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is ChangeCaptured captured)
+            {
+                bytes += sizes[i] = WireFormat.EstimatedSize(captured.Change);
+            }
+        }
+
+        if (changes <= args.MaxInFlight && bytes <= args.MaxInFlightBytes)
         {
             if (changes > 0)
             {
-                await args.Credits.AcquireAsync(changes, cancellationToken).ConfigureAwait(false);
+                await args.Credits.AcquireAsync(changes, bytes, cancellationToken).ConfigureAwait(false);
             }
 
             self.Tell(new ReaderItems(args.Generation, items));
@@ -229,26 +261,63 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         var chunk = new List<CaptureItem>();
         var inChunk = 0;
-        foreach (var item in items)
+        long chunkBytes = 0;
+        for (var i = 0; i < items.Count; i++)
         {
-            if (item is ChangeCaptured && inChunk == args.MaxInFlight)
+            var item = items[i];
+            if (item is ChangeCaptured && inChunk > 0 && (inChunk == args.MaxInFlight || chunkBytes + sizes[i] > args.MaxInFlightBytes))
             {
-                await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+                await args.Credits.AcquireAsync(inChunk, chunkBytes, cancellationToken).ConfigureAwait(false);
                 self.Tell(new ReaderItems(args.Generation, chunk));
                 chunk = [];
                 inChunk = 0;
+                chunkBytes = 0;
             }
 
             chunk.Add(item);
-            inChunk += item is ChangeCaptured ? 1 : 0;
+            if (item is ChangeCaptured)
+            {
+                inChunk++;
+                chunkBytes += sizes[i];
+            }
         }
 
         if (inChunk > 0)
         {
-            await args.Credits.AcquireAsync(inChunk, cancellationToken).ConfigureAwait(false);
+            await args.Credits.AcquireAsync(inChunk, chunkBytes, cancellationToken).ConfigureAwait(false);
         }
 
         self.Tell(new ReaderItems(args.Generation, chunk));
+    }
+
+    /// <summary>
+    /// The reader knows which server it reads: offsets saved from now on name it (an offset saved
+    /// before servers were recorded adopts it). On another server, reached by GTID, the saved
+    /// position is that other server's and is never saved again under this one's name.
+    /// </summary>
+    private void HandleServerIdentified(ServerIdentified identified)
+    {
+        if (identified.Generation != _generation)
+        {
+            return;
+        }
+
+        if (identified.Changed)
+        {
+            _log.Warning(
+                "Capture {0}: the source is now {1}; the offset was saved on {2}. Resuming after its GTID position {3}; offsets from now on refer to the binlog of {1}.",
+                _source.Name,
+                identified.Server,
+                _persisted?.Server,
+                _persisted?.Gtid);
+        }
+        else if (_server is null)
+        {
+            _log.Info("Capture {0}: the saved offset names no server; it is {1} from now on", _source.Name, identified.Server);
+        }
+
+        _server = identified.Server;
+        _foreignPosition = identified.Changed ? _persisted?.Position : null;
     }
 
     private void HandleItems(ReaderItems message)
@@ -308,13 +377,19 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var change = captured.Change;
         _lastCommitUtc = change.CommitTime;
         Outstanding? first = null;
-        var ticket = new ChangeTicket();
+        var ticket = new ChangeTicket(WireFormat.EstimatedSize(change));
         for (var r = 0; r < _routes.Count; r++)
         {
             var route = _routes[r];
             if (!route.Matcher.Matches(change.Topic))
             {
                 continue;
+            }
+
+            if (ticket.Bytes > _settings.Capture.MaxChangeBytes || (_oversized.Count > 0 && _oversized.Contains((change.Schema, change.Table))))
+            {
+                HoldOversized(captured, ticket.Bytes);
+                break;
             }
 
             var sequence = ++_sequence;
@@ -333,21 +408,64 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         if (first is null)
         {
-            _credits.Release(1);
+            _credits.Release(1, ticket.Bytes);
         }
     }
 
+    /// <summary>
+    /// A change too large for any message between nodes can never reach a bucket on another node.
+    /// Its table pauses, as one whose rows cannot be mapped does: the change counts as emitted and
+    /// never finishes, so the offset stays before it, loudly; the table's later changes are left
+    /// here (a restart re-reads them from that offset) so none of them overtakes it; the other
+    /// tables go on.
+    /// </summary>
+    private void HoldOversized(ChangeCaptured captured, long size)
+    {
+        var change = captured.Change;
+        if (!_oversized.Add((change.Schema, change.Table)))
+        {
+            return;
+        }
+
+        var capture = _settings.Capture;
+        _tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
+        _state = "reading, table paused";
+        _lastError = $"table {change.Schema}.{change.Table} is paused: the {change.Action.Name()} of pk {change.Key} at {change.Position.File}:{change.Position.Position} "
+            + $"takes {CaptureSettings.Bytes(size)} bytes in a delivery, more than a message between nodes carries ({CaptureSettings.Bytes(capture.MaxChangeBytes)} bytes "
+            + $"within replicator.capture.max-frame-size = {CaptureSettings.Bytes(capture.MaxFrameSize)} bytes). Raise replicator.capture.max-frame-size above "
+            + $"{CaptureSettings.Bytes(size + CaptureSettings.DeliveryOverhead)} bytes on every node and restart them; until then the offset stays before this row.";
+        _log.Error("Capture {0}: {1} The table's later changes are held back with it; the other tables go on.", _source.Name, _lastError);
+    }
+
+    /// <summary>
+    /// Sends each bucket its changes in order, in deliveries cut at max-changes-per-delivery changes
+    /// or max-delivery-bytes of their estimated wire size, whichever comes first, so no delivery is
+    /// larger than a remoting frame (which would drop it, and every re-send of it, without a word).
+    /// A change larger than max-delivery-bytes goes alone; none is larger than a frame (see <see cref="HoldOversized"/>).
+    /// </summary>
     private void Send(Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
     {
         var settledBelow = LowestOutstanding();
         var max = _settings.Capture.MaxChangesPerDelivery;
+        var maxBytes = _settings.Capture.MaxDeliveryBytes;
         foreach (var ((routeIndex, bucket), ordered) in outgoing)
         {
             var route = _routes[routeIndex];
             var changes = _chaos is null ? ordered : Scramble((routeIndex, bucket), ordered);
-            for (var offset = 0; offset < changes.Count; offset += max)
+            if (changes.Count == 0)
             {
-                var chunk = offset == 0 && changes.Count <= max ? changes : changes.GetRange(offset, Math.Min(max, changes.Count - offset));
+                continue;
+            }
+
+            var sizes = new long[changes.Count];
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                sizes[i] = _outstanding.TryGet(changes[i].Sequence, out var outstanding) ? outstanding.Ticket.Bytes : WireFormat.EstimatedSize(changes[i].Change);
+            }
+
+            foreach (var (start, count) in DeliveryCuts.Of(sizes, max, maxBytes))
+            {
+                var chunk = count == changes.Count ? changes : changes.GetRange(start, count);
                 route.Region.Tell(new DeliverChanges(route.Definition.Name, bucket, _epoch, settledBelow, chunk), Self);
             }
         }
@@ -413,7 +531,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _tracker.Completed(outstanding.Captured.TransactionId, outstanding.Captured.RowOrdinal);
             if (--outstanding.Ticket.Remaining == 0)
             {
-                _credits.Release(1);
+                _credits.Release(1, outstanding.Ticket.Bytes);
             }
         }
     }
@@ -502,8 +620,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private void Commit(Action? then = null)
     {
-        var offset = _tracker.Offset;
-        if (offset is null || offset == _persisted)
+        var offset = _tracker.Offset is { } tracked ? tracked with { Server = _server } : null;
+        if (offset is null || offset == _persisted || offset.Position == _foreignPosition)
         {
             then?.Invoke();
             return;
@@ -613,7 +731,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private sealed record ReaderArgs(
         string ConnectionString,
-        BinlogPosition? SavedPosition,
+        SourceOffset? Saved,
+        StartPosition Start,
         ILoggingAdapter Log,
         BinlogClientOptions Client,
         string Source,
@@ -624,9 +743,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         ITableSchemaSource? SchemaSource,
         FlowControl Credits,
         int MaxInFlight,
+        long MaxInFlightBytes,
         int Generation);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
+
+    private sealed record ServerIdentified(int Generation, SourceServer Server, bool Changed) : INoSerializationVerificationNeeded;
 
     private sealed record ReaderFailed(int Generation, Exception Error) : INoSerializationVerificationNeeded;
 

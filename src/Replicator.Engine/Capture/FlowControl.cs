@@ -1,23 +1,29 @@
 namespace Replicator.Engine.Capture;
 
 /// <summary>
-/// Credits for changes in flight, shared by a capture and its reader task: the reader takes credits
-/// before handing changes over and waits when none are left, so the binlog is read no faster than
-/// changes are applied; the capture gives credits back as changes finish. The only state the two
-/// share, and safe across threads.
+/// Credits for changes in flight, counted in changes and in their estimated wire bytes, shared by a
+/// capture and its reader task: the reader takes credits before handing changes over and waits when
+/// either pool is short, so the binlog is read no faster than changes are applied and wide rows
+/// cannot fill memory; the capture gives credits back as changes finish. The only state the two
+/// share, and safe across threads. One task waits at a time (the reader).
 /// </summary>
 public sealed class FlowControl
 {
     private readonly object _gate = new();
     private readonly long _capacity;
+    private readonly long _byteCapacity;
     private long _available;
+    private long _availableBytes;
     private TaskCompletionSource? _waiter;
     private long _wanted;
+    private long _wantedBytes;
 
-    public FlowControl(long capacity)
+    public FlowControl(long capacity, long byteCapacity)
     {
         _capacity = capacity;
+        _byteCapacity = byteCapacity;
         _available = capacity;
+        _availableBytes = byteCapacity;
     }
 
     public long Available
@@ -31,21 +37,38 @@ public sealed class FlowControl
         }
     }
 
-    /// <summary>Takes <paramref name="count"/> credits, waiting until enough are free. A count above capacity waits for a full pool.</summary>
-    public async ValueTask AcquireAsync(long count, CancellationToken cancellationToken)
+    public long AvailableBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _availableBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="count"/> change credits and <paramref name="bytes"/> byte credits, waiting
+    /// until enough of both are free. More than a pool holds waits for that pool to be full.
+    /// </summary>
+    public async ValueTask AcquireAsync(long count, long bytes, CancellationToken cancellationToken)
     {
         var needed = Math.Min(count, _capacity);
+        var neededBytes = Math.Min(bytes, _byteCapacity);
         Task wait;
         lock (_gate)
         {
-            if (_available >= needed)
+            if (_available >= needed && _availableBytes >= neededBytes)
             {
                 _available -= count;
+                _availableBytes -= bytes;
                 return;
             }
 
             _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _wanted = needed;
+            _wantedBytes = neededBytes;
             wait = _waiter.Task;
         }
 
@@ -53,16 +76,18 @@ public sealed class FlowControl
         lock (_gate)
         {
             _available -= count;
+            _availableBytes -= bytes;
         }
     }
 
-    public void Release(long count)
+    public void Release(long count, long bytes)
     {
         TaskCompletionSource? wake = null;
         lock (_gate)
         {
             _available += count;
-            if (_waiter is not null && _available >= _wanted)
+            _availableBytes += bytes;
+            if (_waiter is not null && _available >= _wanted && _availableBytes >= _wantedBytes)
             {
                 wake = _waiter;
                 _waiter = null;

@@ -31,6 +31,8 @@ internal sealed class OutstandingDeliveries
 
     public bool TryFinish(long sequence, out Outstanding outstanding) => _bySequence.Remove(sequence, out outstanding!);
 
+    public bool TryGet(long sequence, out Outstanding outstanding) => _bySequence.TryGetValue(sequence, out outstanding!);
+
     /// <summary>Forgets every delivery (a new epoch starts over from the safe offset); bucket homes stay true.</summary>
     public void Clear()
     {
@@ -138,10 +140,13 @@ internal sealed class OutstandingDeliveries
     }
 }
 
-/// <summary>How many routes still have to finish a captured change before its flow-control credit returns.</summary>
-internal sealed class ChangeTicket
+/// <summary>How many routes still have to finish a captured change before its flow-control credits return, and its estimated wire bytes.</summary>
+internal sealed class ChangeTicket(long bytes)
 {
     public int Remaining { get; set; }
+
+    /// <summary>The change's estimated size in a delivery (<see cref="Serialization.WireFormat.EstimatedSize"/>): its byte credits, and what deliveries are cut by.</summary>
+    public long Bytes { get; } = bytes;
 }
 
 /// <summary>One delivery of a captured change to one bucket of one route.</summary>

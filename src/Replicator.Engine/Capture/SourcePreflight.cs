@@ -107,29 +107,35 @@ public static partial class SourcePreflight
 
         if (savedPosition is { } saved)
         {
-            var files = new List<(string Name, long Size)>();
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SHOW BINARY LOGS";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                files.Add((reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
-            }
-
-            var file = files.FindIndex(f => f.Name == saved.File);
-            if (file < 0)
-            {
-                var oldest = files.Count > 0 ? files[0].Name : "none";
-                throw new PreflightException($"The saved position {saved} is gone from the source at {where}: {saved.File} was purged (oldest binlog now: {oldest}). Changes after the saved position are lost to the binlog; re-seed the sinks and reset the capture's offset, or restore the binlog files.");
-            }
-
-            if (saved.Position > files[file].Size)
-            {
-                throw new PreflightException($"The saved position {saved} is past the end of {saved.File} ({files[file].Size} bytes) on the source at {where}: the offset was not written by this server's binlog (a different server, or a restored data directory). Reset the capture's offset to a position of this server.");
-            }
+            await CheckSavedPositionAsync(connection, where, saved, cancellationToken).ConfigureAwait(false);
         }
 
         return warnings;
+    }
+
+    /// <summary>Refuses a saved position whose file is gone (purged) or that lies past the end of its file.</summary>
+    internal static async Task CheckSavedPositionAsync(MySqlConnection connection, string where, BinlogPosition saved, CancellationToken cancellationToken)
+    {
+        var files = new List<(string Name, long Size)>();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW BINARY LOGS";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            files.Add((reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var file = files.FindIndex(f => f.Name == saved.File);
+        if (file < 0)
+        {
+            var oldest = files.Count > 0 ? files[0].Name : "none";
+            throw new PreflightException($"The saved position {saved} is gone from the source at {where}: {saved.File} was purged (oldest binlog now: {oldest}). Changes after the saved position are lost to the binlog; re-seed the sinks and reset the capture's offset, or restore the binlog files.");
+        }
+
+        if (saved.Position > files[file].Size)
+        {
+            throw new PreflightException($"The saved position {saved} is past the end of {saved.File} ({files[file].Size} bytes) on the source at {where}: the offset was not written by this server's binlog (a different server, or a restored data directory). Reset the capture's offset to a position of this server.");
+        }
     }
 
     /// <summary>The privileges granted ON *.* (upper case, one per entry), from SHOW GRANTS lines.</summary>

@@ -132,6 +132,27 @@ internal sealed class ConfigReader
         return value < min || value > max ? throw Error(key, $"must be between {min} and {max}, not {value}.") : value;
     }
 
+    /// <summary>A size in bytes: a number with a unit such as 128000b, 256KiB or 4MiB.</summary>
+    public long ByteSize(string key, long min, long max)
+    {
+        long? value;
+        try
+        {
+            value = _config.GetByteSize(key);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
+        {
+            value = null;
+        }
+
+        if (value is null)
+        {
+            throw Error(key, $"must be a size such as 128000b, 256KiB or 4MiB, not '{String(key)}'.");
+        }
+
+        return value < min || value > max ? throw Error(key, $"must be between {CaptureSettings.Bytes(min)} and {CaptureSettings.Bytes(max)} bytes, not {CaptureSettings.Bytes(value.Value)}.") : value.Value;
+    }
+
     public IReadOnlyList<string> StringList(string key)
     {
         var value = Value(key);

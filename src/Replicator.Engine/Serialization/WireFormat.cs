@@ -38,6 +38,68 @@ internal static class WireFormat
         w.Write(change.CommitTime.Ticks);
     }
 
+    /// <summary>
+    /// An upper bound of the bytes a change takes in a delivery: what <see cref="WriteChange"/> writes
+    /// for it, plus its sequence number. Long strings count their UTF-8 length, short ones 3 bytes a
+    /// char, and every length prefix its largest (5 bytes), so the bound holds for any content;
+    /// deliveries are cut by it.
+    /// </summary>
+    public static long EstimatedSize(RowChange change)
+    {
+        var size = 8 + SizeOf(change.Source) + SizeOf(change.Schema) + SizeOf(change.Table) + 1;
+        size += SizeOf(change.Key.Names) + SizeOf(change.Key.Values);
+        size += 1 + SizeOf(change.Before?.Names ?? change.After!.Names);
+        if (change.Before is not null && change.After is not null && !ReferenceEquals(change.Before.Names, change.After.Names))
+        {
+            size += SizeOf(change.After.Names);
+        }
+
+        size += 1 + (change.Before is null ? 0 : SizeOf(change.Before.Values));
+        size += 1 + (change.After is null ? 0 : SizeOf(change.After.Values));
+        size += SizeOf(change.Position.File) + 8 + 1 + (change.Position.Gtid is null ? 0 : SizeOf(change.Position.Gtid));
+        return size + 8 + 8 + 4 + 8;
+    }
+
+    // A UTF-16 char is at most 3 UTF-8 bytes (a surrogate pair, 2 chars, is 4): short strings (names,
+    // most values) are bounded without reading them, long ones counted exactly.
+    private static long SizeOf(string text) => 5 + (text.Length <= 64 ? text.Length * 3 : System.Text.Encoding.UTF8.GetByteCount(text));
+
+    private static long SizeOf(IReadOnlyList<string> names)
+    {
+        long size = 5;
+        foreach (var name in names)
+        {
+            size += SizeOf(name);
+        }
+
+        return size;
+    }
+
+    private static long SizeOf(ColumnValue[] values)
+    {
+        long size = 5;
+        foreach (var value in values)
+        {
+            size += 1 + value.Kind switch
+            {
+                ValueKind.Absent or ValueKind.Null => 0,
+                ValueKind.Int64 or ValueKind.Year or ValueKind.UInt64 or ValueKind.Float or ValueKind.Double => 8,
+                ValueKind.Decimal or ValueKind.String or ValueKind.Json => SizeOf(value.AsString()!),
+                ValueKind.Date => 6,
+                ValueKind.DateTime => 14,
+                ValueKind.Timestamp => 13,
+                ValueKind.Time or ValueKind.Bit => 9,
+                ValueKind.Bytes or ValueKind.Vector => 5 + value.AsBytes()!.Length,
+                ValueKind.Geometry => 9 + value.AsBytes()!.Length,
+                ValueKind.Enum or ValueKind.Set => 9 + (value.AsString() is { } name ? SizeOf(name) : 0),
+                ValueKind.JsonDiff => 5 + value.AsJsonDiff()!.Sum(d => 2 + SizeOf(d.Path) + (d.ValueJson is null ? 0 : SizeOf(d.ValueJson))),
+                _ => throw new NotSupportedException($"No wire encoding for column values of kind {value.Kind}."),
+            };
+        }
+
+        return size;
+    }
+
     public static RowChange ReadChange(BinaryReader r)
     {
         var source = r.ReadString();

@@ -17,7 +17,7 @@ public sealed class OutstandingDeliveriesTests
         foreach (var (sequence, bucket) in deliveries)
         {
             var captured = new ChangeCaptured(1, (int)sequence, TestChanges.Write(sequence, 1, 100 + sequence));
-            outstanding.Add(sequence, new Outstanding(0, bucket, captured, new ChangeTicket { Remaining = 1 }, T0));
+            outstanding.Add(sequence, new Outstanding(0, bucket, captured, new ChangeTicket(100) { Remaining = 1 }, T0));
         }
 
         return outstanding;

@@ -25,6 +25,10 @@ public sealed class ReplicatorSettingsTests
         Assert.False(settings.Insecure);
         Assert.Equal(ZeroDateHandling.Literal, settings.ZeroDates);
         Assert.Equal(20_000, settings.Capture.MaxInFlight);
+        Assert.Equal(128L << 20, settings.Capture.MaxInFlightBytes);
+        Assert.Equal(200, settings.Capture.MaxChangesPerDelivery);
+        Assert.Equal(256L << 10, settings.Capture.MaxDeliveryBytes);
+        Assert.Equal(4L << 20, settings.Capture.MaxFrameSize);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.Capture.OffsetCommitInterval);
         Assert.Equal(PersistenceProvider.Sqlite, settings.Persistence);
         var source = Assert.Single(settings.Sources);
@@ -63,6 +67,10 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.testing.crash-at-occurrence = 0", "replicator.testing.crash-at-occurrence must be between 1 and")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
+    [InlineData("replicator.capture.max-frame-size = huge", "replicator.capture.max-frame-size must be a size such as 128000b, 256KiB or 4MiB, not 'huge'.")]
+    [InlineData("replicator.capture.max-frame-size = 1GiB", "replicator.capture.max-frame-size must be between 32,768 and 268,435,456 bytes, not 1,073,741,824.")]
+    [InlineData("replicator.capture.max-frame-size = 128KiB", "replicator.capture.max-delivery-bytes (262,144 bytes) must leave 4,096 bytes of max-frame-size (131,072 bytes)")]
+    [InlineData("replicator.capture.max-in-flight-bytes = 2MiB", "replicator.capture.max-in-flight-bytes (2,097,152 bytes) must be at least max-frame-size (4,194,304 bytes)")]
     [InlineData("replicator.definitions.cache.job.tombstone-ttl = 1h", "replicator.definitions.cache.job.tombstone-ttl (1h) is shorter than the 2h45m28s a change can spend in retries")]
     [InlineData("replicator.definitions.cache.job.tombstone-ttl = 10s\nreplicator.definitions.cache.retry { max-attempts = 3, initial = 1s, max = 4s }", "replicator.definitions.cache.job.tombstone-ttl (10s) is shorter than the 1m34s a change can spend in retries")]
     public void A_bad_setting_fails_with_its_key_path_and_never_the_password(string line, string expected)
@@ -112,6 +120,22 @@ public sealed class ReplicatorSettingsTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void The_frame_size_sets_Akkas_frame_and_buffers_and_a_node_config_that_disagrees_is_refused()
+    {
+        var capture = Parse(Source + "\nreplicator.capture.max-frame-size = 1MiB\nreplicator.definitions.cache.topics = [\"*\"]").Capture;
+        var remote = capture.RemoteConfig(ConfigurationFactory.Empty);
+        Assert.Equal(1L << 20, remote.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.Equal(2L << 20, remote.GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
+        Assert.Equal(2L << 20, remote.GetByteSize("akka.remote.dot-netty.tcp.receive-buffer-size"));
+        Assert.Equal(1L << 20, capture.RemoteConfig(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.maximum-frame-size = 1MiB")).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+
+        var frame = Assert.Throws<ConfigurationException>(() => capture.RemoteConfig(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.maximum-frame-size = 128000b")));
+        Assert.Contains("akka.remote.dot-netty.tcp.maximum-frame-size (128,000 bytes) differs from replicator.capture.max-frame-size (1,048,576 bytes)", frame.Message);
+        var buffer = Assert.Throws<ConfigurationException>(() => capture.RemoteConfig(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.receive-buffer-size = 256000b")));
+        Assert.Contains("akka.remote.dot-netty.tcp.receive-buffer-size (256,000 bytes) is smaller than replicator.capture.max-frame-size", buffer.Message);
     }
 
     [Fact]

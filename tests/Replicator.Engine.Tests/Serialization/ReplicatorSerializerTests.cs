@@ -20,7 +20,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
 
     private static readonly string[] Names = ["id", "i", "u", "f", "d", "dec", "y", "date", "dt", "ts", "t", "s", "b", "bit", "e", "set", "j", "g", "n", "absent", "diff"];
 
-    private static RowChange EveryKind()
+    internal static RowChange EveryKind()
     {
         ColumnValue[] values =
         [
