@@ -279,6 +279,7 @@ public sealed class FaultRun : IAsyncDisposable
                 {{Definition}} {
                   topics = ["*"]
                   buckets = {{o.Buckets}}
+                  mode = {{o.Mode}}
                   batch-size = 200
                   retry {
                     initial = {{(int)o.Retry.Initial.TotalMilliseconds}}ms

@@ -18,6 +18,9 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int Buckets { get; init; } = 32;
 
+    /// <summary>The definition's mode: row (the default), or pk (meepo's: the job reads each pk's current row from the source).</summary>
+    public string Mode { get; init; } = "row";
+
     /// <summary>Nodes configured beside the three that boot, for a scenario to start later (node4, ...).</summary>
     public int SpareNodes { get; init; }
 
