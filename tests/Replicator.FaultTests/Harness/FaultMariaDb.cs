@@ -50,6 +50,7 @@ public sealed class FaultMariaDb : IAsyncDisposable
         $"Server={Socket};Protocol=Unix;User ID=root;Pooling=false;Allow User Variables=true;Default Command Timeout=120";
 
     /// <summary>Copies the template data directory to <paramref name="directory"/> and starts the server with <paramref name="options"/>.</summary>
+    /// <remarks>A <c>--bind-address</c> in <paramref name="options"/> replaces the default 127.0.0.1 (the last one given wins).</remarks>
     public static async Task<FaultMariaDb> StartAsync(string name, string directory, params string[] options)
     {
         var mariadbd = Tools.Require("mariadbd", "mariadb-server");

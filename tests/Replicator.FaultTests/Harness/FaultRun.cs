@@ -65,13 +65,19 @@ public sealed class FaultRun : IAsyncDisposable
 
     public BinlogReaderMonitor Readers { get; private set; } = null!;
 
+    /// <summary>The nodes' network namespaces (ScenarioOptions.NetworkNamespaces), or null when the nodes run on 127.0.0.1.</summary>
+    public NetworkNamespaces? Network { get; private set; }
+
+    /// <summary>Where the nodes reach the servers: 127.0.0.1, or the bridge's address when they run in namespaces.</summary>
+    public string ServerHost => Network?.ServerAddress ?? "127.0.0.1";
+
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <summary>When the cluster was up and the capture reading (before the workload).</summary>
     public DateTime ReadyUtc { get; private set; }
 
-    public string SourceCdcConnectionString => $"Server=127.0.0.1;Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
+    public string SourceCdcConnectionString => $"Server={ServerHost};Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
 
     /// <summary>Starts services and nodes; <paramref name="beforeNodes"/> runs once the servers are up and the schema exists.</summary>
     public static async Task<FaultRun> StartAsync(ScenarioOptions options, ITestOutputHelper output, Func<FaultRun, Task>? beforeNodes = null)
@@ -79,6 +85,12 @@ public sealed class FaultRun : IAsyncDisposable
         var run = new FaultRun(options, output, FaultRunDirectory.ForServers(options.Scenario), FaultRunDirectory.ForEvidence(options.Scenario));
         try
         {
+            if (options.NetworkNamespaces)
+            {
+                run.Network = await NetworkNamespaces.CreateAsync(3 + options.SpareNodes);
+                run.Mark($"network namespaces up: servers on {run.ServerHost}, nodes on {string.Join(", ", Enumerable.Range(1, 3 + options.SpareNodes).Select(run.Network.NodeAddress))}");
+            }
+
             await run.StartServicesAsync();
             if (beforeNodes is not null)
             {
@@ -103,6 +115,7 @@ public sealed class FaultRun : IAsyncDisposable
 
     private async Task StartServicesAsync()
     {
+        var bind = "--bind-address=" + (Network is null ? "127.0.0.1" : "127.0.0.1," + Network.ServerAddress);
         var sourceTask = FaultMariaDb.StartAsync(
             "source",
             Path.Combine(ServersDirectory, "source"),
@@ -114,22 +127,25 @@ public sealed class FaultRun : IAsyncDisposable
             "--max-binlog-size=1M",
             "--sync-binlog=1",
             "--innodb-flush-log-at-trx-commit=1",
-            "--gtid-strict-mode=ON");
-        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2");
-        var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"));
+            "--gtid-strict-mode=ON",
+            bind);
+        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2", bind);
+        var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"), Network is null ? [] : [Network.ServerAddress]);
         Source = await sourceTask;
         Journal = await journalTask;
         Redis = await redisTask;
 
         await Source.ExecuteAsync(Workload.Schema);
+        // The nodes connect from 127.0.0.1, or from their namespaces' addresses.
+        var clients = Network is null ? "127.0.0.1" : "10.201.%";
         await Source.ExecuteAsync($"""
-            CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY '{_cdcPassword}';
-            GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'127.0.0.1';
+            CREATE USER 'cdc'@'{clients}' IDENTIFIED BY '{_cdcPassword}';
+            GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'{clients}';
             """);
         await Journal.ExecuteAsync($"""
             CREATE DATABASE journal;
-            CREATE USER 'journal'@'127.0.0.1' IDENTIFIED BY '{_journalPassword}';
-            GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'127.0.0.1';
+            CREATE USER 'journal'@'{clients}' IDENTIFIED BY '{_journalPassword}';
+            GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'{clients}';
             """);
         _redisClient = await Redis.ClientAsync();
         Mark($"services up: source :{Source.Port} (pid {Source.ProcessId}), journal :{Journal.Port}, redis :{Redis.Port} (pid {Redis.ProcessId})");
@@ -144,7 +160,12 @@ public sealed class FaultRun : IAsyncDisposable
         {
             var name = $"node{i + 1}";
             var config = Path.Combine(ServersDirectory, name + ".conf");
-            nodes.Add(new NodeProcess(name, ports[i], ports[count + i], config, Evidence) { Crash = Options.CrashAtBoot.GetValueOrDefault(name) });
+            var n = i + 1;
+            var node = Network is { } network
+                ? new NodeProcess(name, ports[i], ports[count + i], config, Evidence, network.NodeAddress(n), (file, arguments) => network.Inside(n, file, arguments))
+                : new NodeProcess(name, ports[i], ports[count + i], config, Evidence);
+            node.Crash = Options.CrashAtBoot.GetValueOrDefault(name);
+            nodes.Add(node);
         }
 
         Nodes = nodes;
@@ -213,7 +234,7 @@ public sealed class FaultRun : IAsyncDisposable
         var seeds = string.Join(", ", Nodes.Take(2).Select(n => Q(n.Address)));
         var o = Options;
         var include = Path.Combine(RepoPaths.Root, "hocon", "replicator.conf");
-        var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
+        var journal = $"Server={ServerHost};Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             include {{Q(include)}}
 
@@ -222,7 +243,7 @@ public sealed class FaultRun : IAsyncDisposable
               log-dead-letters = on
               log-dead-letters-during-shutdown = off
               remote.dot-netty.tcp {
-                hostname = 127.0.0.1
+                hostname = {{node.Host}}
                 port = {{node.AkkaPort}}
               }
               cluster {
@@ -258,6 +279,7 @@ public sealed class FaultRun : IAsyncDisposable
                 {{Definition}} {
                   topics = ["*"]
                   buckets = {{o.Buckets}}
+                  mode = {{o.Mode}}
                   batch-size = 200
                   retry {
                     initial = {{(int)o.Retry.Initial.TotalMilliseconds}}ms
@@ -266,7 +288,7 @@ public sealed class FaultRun : IAsyncDisposable
                   }
                   job {
                     type = redis-cache
-                    redis = {{Q(Redis.Configuration)}}
+                    redis = {{Q($"{ServerHost}:{Redis.Port}")}}
                     key-prefix = {{Q(o.KeyPrefix)}}
                   }
                 }
@@ -834,6 +856,11 @@ public sealed class FaultRun : IAsyncDisposable
         if (Journal is not null)
         {
             await Journal.DisposeAsync();
+        }
+
+        if (Network is not null)
+        {
+            await Network.DisposeAsync();
         }
 
         lock (_timeline)

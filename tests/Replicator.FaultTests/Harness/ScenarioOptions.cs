@@ -18,10 +18,16 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int Buckets { get; init; } = 32;
 
+    /// <summary>The definition's mode: row (the default), or pk (meepo's: the job reads each pk's current row from the source).</summary>
+    public string Mode { get; init; } = "row";
+
     /// <summary>Nodes configured beside the three that boot, for a scenario to start later (node4, ...).</summary>
     public int SpareNodes { get; init; }
 
     public int MaxInFlight { get; init; } = 20_000;
+
+    /// <summary>Run each node in a network namespace of its own on its own address (F5's partitions); needs root.</summary>
+    public bool NetworkNamespaces { get; init; }
 
     /// <summary>Boot node2 only once node1 is up and node3 once node2 is: the nodes' age order, and so where the singletons go next, is node1, node2, node3.</summary>
     public bool BootInOrder { get; init; }

@@ -17,6 +17,11 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     [Fact]
     public Task F1b_a_worker_killed_and_left_down_loses_nothing_and_the_two_left_take_its_buckets() => KillWorkerAsync("F1b", restartAfter: null);
 
+    /// <summary>F1pk: F1 with the definition in pk mode (meepo's model: the job reads each pk's row from the source as it is now).</summary>
+    [Fact]
+    public Task F1pk_kill_9_of_a_worker_node_in_pk_mode_loses_nothing_and_the_sink_converges() =>
+        KillWorkerAsync("F1pk", restartAfter: TimeSpan.FromSeconds(15), options => options with { Mode = "pk", Changes = 60_000 });
+
     /// <summary>
     /// F1c: node4 joins mid-stream; the moment the coordinator starts moving buckets to it, a worker
     /// is killed, so hand-offs in flight wait on a node that never answers and the buckets moving
@@ -92,8 +97,8 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     private static bool IsRebalance(string line) =>
         line.Contains("Starting rebalance for shards [", StringComparison.Ordinal) && !line.Contains("shards []", StringComparison.Ordinal);
 
-    private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter) =>
-        RunAsync(new ScenarioOptions(scenario), async run =>
+    private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter, Func<ScenarioOptions, ScenarioOptions>? shape = null) =>
+        RunAsync(shape?.Invoke(new ScenarioOptions(scenario)) ?? new ScenarioOptions(scenario), async run =>
         {
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
