@@ -56,7 +56,7 @@ echo "== waiting until Redis matches MariaDB"
 matched=""
 for _ in $(seq 1 240); do
   kill -0 $node_pid 2>/dev/null || { echo "the node exited; its log:"; tail -30 .local/demo-node.log; exit 1; }
-  if out=$("${replicator[@]}" check --source "$REPLICATOR_MARIADB_CDC" --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: --quiet 2>&1); then
+  if out=$("${replicator[@]}" check --source-env REPLICATOR_MARIADB_CDC --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: --quiet 2>&1); then
     matched="$out"; break
   fi
   sleep 0.5
@@ -80,5 +80,5 @@ if [ -n "$matched" ]; then
   exit 0
 fi
 echo "Comparison: Redis did not match MariaDB within 120 s:"
-"${replicator[@]}" check --source "$REPLICATOR_MARIADB_CDC" --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: || true
+"${replicator[@]}" check --source-env REPLICATOR_MARIADB_CDC --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: || true
 exit 1

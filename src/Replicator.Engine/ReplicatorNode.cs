@@ -76,6 +76,13 @@ public sealed class ReplicatorNode : IAsyncDisposable
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(ClusterSingleton.DefaultConfig());
 
+        if (full.GetBoolean("akka.log-config-on-start", false))
+        {
+            throw new ConfigurationException(
+                "akka.log-config-on-start = on would print the whole configuration, connection strings and their passwords included. Set it off: the node logs its cluster, "
+                + "sources and journal at start without secrets.");
+        }
+
         CheckEmbeddedJournal(settings, full);
         Directory.CreateDirectory(settings.DataDirectory);
         if (settings.Persistence == PersistenceProvider.MySql && settings.PersistenceAutoInitialize)
