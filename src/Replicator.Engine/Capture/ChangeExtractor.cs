@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
+using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Model;
 
@@ -112,7 +113,29 @@ public sealed partial class ChangeExtractor
     public int PreparedXaCount => _prepared.Count;
 
     /// <summary>Processes one event, appending what it means to <paramref name="output"/>.</summary>
+    /// <exception cref="BinlogFormatException">
+    /// Processing failed unexpectedly (a bug): the exception names the event's type, file and
+    /// position, and the event is not skipped. A table that cannot be mapped fails with
+    /// <see cref="TableMappingException"/> or <see cref="MissingKeyException"/> instead.
+    /// </exception>
     public void Process(BinlogEvent binlogEvent, List<CaptureItem> output)
+    {
+        try
+        {
+            ProcessEvent(binlogEvent, output);
+        }
+        catch (Exception e) when (e is not (TableMappingException or MissingKeyException or BinlogFormatException or OperationCanceledException))
+        {
+            var file = binlogEvent.File.Length > 0 ? binlogEvent.File : _file;
+            throw new BinlogFormatException(
+                $"Processing the {binlogEvent.Type} event failed unexpectedly ({e.GetType().Name}: {e.Message}). It is a bug in Replicator, not in the source: the capture stops here rather than skip the event; report it with this file and position",
+                file,
+                binlogEvent.Header.Position,
+                e);
+        }
+    }
+
+    private void ProcessEvent(BinlogEvent binlogEvent, List<CaptureItem> output)
     {
         switch (binlogEvent)
         {

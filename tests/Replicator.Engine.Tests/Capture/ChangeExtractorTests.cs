@@ -276,4 +276,16 @@ public sealed class ChangeExtractorTests
         var other = Run(new ChangeExtractor("src", new TableFilter(["shop.orders"]), pauseUnmappable: true), [new QueryEvent(H(BinlogEventType.Query, 110), File, 1, 0, 0, "shop", sql.Replace("orders", "items", StringComparison.Ordinal))]);
         Assert.Empty(other.OfType<TablePaused>());
     }
+
+    [Fact]
+    public void An_unexpected_failure_while_processing_an_event_names_its_type_file_and_position_and_skips_nothing()
+    {
+        // A rows event whose image holds fewer values than its table's columns: no decoder makes one, so it stands for a bug.
+        var broken = new RowsEvent(H(BinlogEventType.WriteRowsV1, 120), File, RowsEventKind.Write, 42, Orders, 1, [new RowImage(null, [])]);
+        var error = Assert.Throws<Binlog.Parsers.BinlogFormatException>(() => Run(new ChangeExtractor("src", TableFilter.All), Transaction(100, 1, broken)));
+        Assert.Equal(File, error.File);
+        Assert.Equal(120, error.Position);
+        Assert.Contains("WriteRowsV1 event failed unexpectedly", error.Message);
+        Assert.Contains("rather than skip the event", error.Message);
+    }
 }
