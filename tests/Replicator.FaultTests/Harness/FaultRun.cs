@@ -65,6 +65,9 @@ public sealed class FaultRun : IAsyncDisposable
 
     public BinlogReaderMonitor Readers { get; private set; } = null!;
 
+    /// <summary>The wide-table generator (ScenarioOptions.WideRows), or null.</summary>
+    public WideRows? Wide { get; private set; }
+
     /// <summary>The nodes' network namespaces (ScenarioOptions.NetworkNamespaces), or null when the nodes run on 127.0.0.1.</summary>
     public NetworkNamespaces? Network { get; private set; }
 
@@ -101,6 +104,7 @@ public sealed class FaultRun : IAsyncDisposable
             run.Readers = new BinlogReaderMonitor(run.Source.RootConnectionString);
             run._sampler = Task.Run(run.SampleLoopAsync);
             run.Workload = new Workload(run.Source.RootConnectionString, options.Seed, options.KeySpace);
+            run.Wide = options.WideRows ? new WideRows(run.Source.RootConnectionString, options.Seed) : null;
             run.ReadyUtc = DateTime.UtcNow;
             run.Mark($"ready: 3 nodes up, capture reading on {run.CaptureNodeOrNull()?.Name ?? "?"}");
             return run;
@@ -136,6 +140,11 @@ public sealed class FaultRun : IAsyncDisposable
         Redis = await redisTask;
 
         await Source.ExecuteAsync(Workload.Schema);
+        if (Options.WideRows)
+        {
+            await Source.ExecuteAsync(WideRows.Schema);
+        }
+
         // The nodes connect from 127.0.0.1, or from their namespaces' addresses.
         var clients = Network is null ? "127.0.0.1" : "10.201.%";
         await Source.ExecuteAsync($"""
@@ -248,7 +257,7 @@ public sealed class FaultRun : IAsyncDisposable
               }
               cluster {
                 seed-nodes = [{{seeds}}]
-                roles = [capture, worker]
+                roles = {{o.Roles.GetValueOrDefault(node.Name, "[capture, worker]")}}
                 failure-detector.acceptable-heartbeat-pause = 3s
                 down-removal-margin = 7s
                 split-brain-resolver.stable-after = 7s
@@ -268,7 +277,7 @@ public sealed class FaultRun : IAsyncDisposable
                 {{SourceName}} {
                   connection-string = {{Q(SourceCdcConnectionString)}}
                   server-id = {{ReaderServerId}}
-                  tables = ["src.t"]
+                  tables = {{(o.WideRows ? "[\"src.t\", \"src.w\"]" : "[\"src.t\"]")}}
                   start = {{Q(SourceStart)}}
                   heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
                   read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
