@@ -27,7 +27,7 @@ export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
 echo "== resetting the demo schema, its Redis keys and the node's state"
 sql -e "DROP DATABASE IF EXISTS replicator_demo; CREATE DATABASE replicator_demo CHARACTER SET utf8mb4;"
 redis-cli -h 127.0.0.1 -p "$redis_port" --scan --pattern 'demo:*' | xargs -r -n 500 redis-cli -h 127.0.0.1 -p "$redis_port" DEL >/dev/null
-rm -rf data/demo
+rm -rf .local/demo-node data/demo
 mkdir -p .local
 
 if curl -fsS "127.0.0.1:$admin_port/status" >/dev/null 2>&1; then

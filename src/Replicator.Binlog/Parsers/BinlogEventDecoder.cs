@@ -278,6 +278,10 @@ public sealed partial class BinlogEventDecoder
                 return DecodeQuery(header, body.Span, file, compressed: false);
             case BinlogEventType.QueryCompressed:
                 return DecodeQuery(header, body.Span, file, compressed: true);
+            case BinlogEventType.ExecuteLoadQuery:
+                // LOAD DATA logged as a statement: a QUERY event with 13 more post-header bytes
+                // (file_id, start_pos, end_pos, dup_handling), skipped by the post-header length.
+                return DecodeQuery(header, body.Span, file, compressed: false);
             case BinlogEventType.Rotate:
                 return DecodeRotate(header, body.Span, file);
             case BinlogEventType.Stop:
@@ -429,7 +433,7 @@ public sealed partial class BinlogEventDecoder
     /// </summary>
     private QueryEvent DecodeQuery(EventHeader header, ReadOnlySpan<byte> body, string file, bool compressed)
     {
-        var postHeader = PostHeaderLength(header.Type, 13);
+        var postHeader = PostHeaderLength(header.Type, header.Type == BinlogEventType.ExecuteLoadQuery ? 26 : 13);
         var reader = new ByteReader(body);
         var threadId = reader.ReadUInt32();
         var executionTime = reader.ReadUInt32();

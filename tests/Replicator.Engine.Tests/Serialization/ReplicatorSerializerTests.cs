@@ -4,6 +4,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
@@ -76,6 +77,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
         new DeadLetterResolved(77),
         new DeadLetterStoreState(9, [new StoredDeadLetter(4, new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)), new StoredDeadLetter(9, new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch))]),
+        new MemberFacts("replicator", "0123456789abcdef", "mysql:db1:3306/journal"),
+        new MemberFacts("staging", "fedcba9876543210", "sqlite:host:/var/lib/replicator/replicator.db", Answer: true),
     };
 
     [Theory]
@@ -146,6 +149,20 @@ public sealed class ReplicatorSerializerTests : IDisposable
             output.Flush();
             return buffer.ToArray();
         }
+    }
+
+    [Theory]
+    [InlineData(0UL, 0)]
+    [InlineData(123_456_789UL, 4)]
+    [InlineData(ulong.MaxValue, int.MaxValue)]
+    public void A_change_keeps_its_gtid_version(ulong rank, int row)
+    {
+        var change = TestChanges.Write(1, 2, 300) with { Version = SourceVersion.OfGtid(rank, row) };
+        var serializer = _system.Serialization.FindSerializerFor(new DeliverChanges("d", 0, "e", 0, []));
+        var message = new DeliverChanges("d", 0, "e", 0, [new SequencedChange(1, change)]);
+        var copy = (DeliverChanges)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, "DC");
+        Assert.Equal(change.Version, copy.Changes[0].Change.Version);
+        Assert.Equal(SourceVersionKind.Gtid, copy.Changes[0].Change.Version.Kind);
     }
 
     [Fact]
