@@ -181,6 +181,12 @@ public sealed class FaultRun : IAsyncDisposable
         await BootAsync();
     }
 
+    /// <summary>The tables the source captures: src.t, src.w with ScenarioOptions.WideRows, and ScenarioOptions.ExtraTables.</summary>
+    public IReadOnlyList<string> Tables => ["src.t", .. Options.WideRows ? ["src.w"] : Array.Empty<string>(), .. Options.ExtraTables];
+
+    /// <summary>replicator.sources.src.resynced-through ("file:position", or empty): set by a scenario that resynced stopped tables, for the next boot.</summary>
+    public string ResyncedThrough { get; set; } = "";
+
     /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
     public string SourceStart { get; set; } = "end";
 
@@ -277,7 +283,8 @@ public sealed class FaultRun : IAsyncDisposable
                 {{SourceName}} {
                   connection-string = {{Q(SourceCdcConnectionString)}}
                   server-id = {{ReaderServerId}}
-                  tables = {{(o.WideRows ? "[\"src.t\", \"src.w\"]" : "[\"src.t\"]")}}
+                  tables = [{{string.Join(", ", Tables.Select(Q))}}]
+                  resynced-through = {{Q(ResyncedThrough)}}
                   start = {{Q(SourceStart)}}
                   heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
                   read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
@@ -464,16 +471,23 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
+    /// True when an offset the status shows is past the probe: at or past the binlog's end as it was
+    /// after the probe, or at or past the probe's GTID (an end that holds events after the probe's
+    /// transaction which no offset covers, such as a Binlog_checkpoint written after a rotation).
+    /// </summary>
+    private static bool PastProbe(string? offset, (BinlogPoint End, long Sequence) probe) =>
+        (BinlogPoint.Parse(offset) is { } point && point >= probe.End) || BinlogPoint.GtidSequence(offset) >= probe.Sequence;
+
+    /// <summary>
     /// Quiescence (FAULTS.md §4.1 step 1): the generator has stopped; write a probe row, then wait
-    /// (bounded) until the capture's current and persisted offsets are at or past the binlog's end
-    /// and nothing is outstanding. Returns how long it took.
+    /// (bounded) until the capture's current and persisted offsets are past it (the binlog's end,
+    /// or the probe's GTID) and nothing is outstanding. Returns how long it took.
     /// </summary>
     public async Task<TimeSpan> QuiesceAsync(TimeSpan? bound = null)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         var deadline = started + (bound ?? TimeSpan.FromSeconds(120));
         NodeStatus? last = null;
         while (DateTime.UtcNow < deadline)
@@ -488,8 +502,8 @@ public sealed class FaultRun : IAsyncDisposable
 
                 last = status;
                 if (status.CaptureState == "reading"
-                    && BinlogPoint.Parse(status.CurrentOffset) is { } current && current >= end
-                    && BinlogPoint.Parse(status.PersistedOffset) is { } persisted && persisted >= end
+                    && PastProbe(status.CurrentOffset, probe)
+                    && PastProbe(status.PersistedOffset, probe)
                     && status.Outstanding == 0)
                 {
                     var took = DateTime.UtcNow - started;
@@ -503,7 +517,7 @@ public sealed class FaultRun : IAsyncDisposable
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end}, last status {last?.Json}\n{Diagnostics()}");
+        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end} (probe gtid 0-1-{probe.Sequence}), last status {last?.Json}\n{Diagnostics()}");
     }
 
     /// <summary>
@@ -514,14 +528,13 @@ public sealed class FaultRun : IAsyncDisposable
     public async Task<TimeSpan> WaitForPersistedPastEndAsync(TimeSpan bound)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         NodeStatus? last = null;
         while (DateTime.UtcNow - started < bound)
         {
             last = await CaptureStatusAsync() ?? last;
-            if (BinlogPoint.Parse(last?.PersistedOffset) is { } persisted && persisted >= end)
+            if (PastProbe(last?.PersistedOffset, probe))
             {
                 return DateTime.UtcNow - started;
             }

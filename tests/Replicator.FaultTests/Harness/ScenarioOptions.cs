@@ -29,6 +29,9 @@ public sealed record ScenarioOptions(string Scenario)
     /// <summary>Capture src.w too, the wide table of <see cref="Harness.WideRows"/> (its generator is the scenario's to run).</summary>
     public bool WideRows { get; init; }
 
+    /// <summary>More tables the source captures beside src.t (and src.w), which the scenario creates and writes.</summary>
+    public IReadOnlyList<string> ExtraTables { get; init; } = [];
+
     /// <summary>Cluster roles by node name, where they differ from [capture, worker].</summary>
     public IReadOnlyDictionary<string, string> Roles { get; init; } = new Dictionary<string, string>();
 
