@@ -170,7 +170,6 @@ public sealed class FaultMariaDb : IAsyncDisposable
         return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The end of the binlog (SHOW MASTER STATUS): file and position.</summary>
     /// <summary>
     /// Inserts a row into src.probe (an uncaptured table) and returns the binlog's end and the
     /// probe transaction's GTID sequence number (domain 0) right after it.
@@ -190,6 +189,7 @@ public sealed class FaultMariaDb : IAsyncDisposable
         return (new BinlogPoint(file, position, 0), long.Parse(gtid[(gtid.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The end of the binlog (SHOW MASTER STATUS): file and position.</summary>
     public async Task<(string File, long Position)> MasterStatusAsync()
     {
         await using var connection = new MySqlConnection(RootConnectionString);

@@ -53,7 +53,30 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>artifacts/faults/&lt;scenario&gt;: node logs, ledgers, servers' error logs.</summary>
     public string Evidence { get; }
 
+    /// <summary>The source the nodes capture and the generator writes: the first server, or the replica promoted by <see cref="FailOverToAsync"/>.</summary>
     public FaultMariaDb Source { get; private set; } = null!;
+
+    /// <summary>The source's replica (ScenarioOptions.Replica), or null.</summary>
+    public FaultMariaDb? Replica { get; private set; }
+
+    /// <summary>Servers and reader monitors of sources failed over from (kept for the report, stopped at the end).</summary>
+    private readonly List<(FaultMariaDb Server, BinlogReaderMonitor Readers)> _formerSources = [];
+
+    /// <summary>The binlog reader monitors of the sources failed over from.</summary>
+    public IEnumerable<BinlogReaderMonitor> FormerReaders => _formerSources.Select(f => f.Readers);
+
+    /// <summary>
+    /// Makes <paramref name="replica"/> the source (the caller promoted it and holds the generator
+    /// paused): the generator writes to it, the checker and the monitors read it, and the nodes'
+    /// configs point at it from their next boot.
+    /// </summary>
+    public async Task FailOverToAsync(FaultMariaDb replica)
+    {
+        _formerSources.Add((Source, Readers));
+        Source = replica;
+        Readers = new BinlogReaderMonitor(replica.RootConnectionString);
+        await Workload.RetargetAsync(replica.RootConnectionString);
+    }
 
     public FaultMariaDb Journal { get; private set; } = null!;
 
@@ -156,8 +179,66 @@ public sealed class FaultRun : IAsyncDisposable
             CREATE USER 'journal'@'{clients}' IDENTIFIED BY '{_journalPassword}';
             GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'{clients}';
             """);
+        if (Options.Replica)
+        {
+            await StartReplicaAsync(bind);
+        }
+
         _redisClient = await Redis.ClientAsync();
         Mark($"services up: source :{Source.Port} (pid {Source.ProcessId}), journal :{Journal.Port}, redis :{Redis.Port} (pid {Redis.ProcessId})");
+    }
+
+    /// <summary>
+    /// Starts the replica and lets it catch up with the source from its first transaction. The
+    /// source's binlog moves on by four files first, so the replica's file numbers stay below the
+    /// source's: versions by file position would make every change on the replica look older.
+    /// </summary>
+    private async Task StartReplicaAsync(string bind)
+    {
+        var password = "repl-" + Guid.NewGuid().ToString("N")[..12];
+        await Source.ExecuteAsync($"""
+            CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '{password}';
+            GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+            FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS;
+            """);
+        var directory = Path.Combine(ServersDirectory, "replica");
+        Replica = await FaultMariaDb.StartAsync(
+            "replica",
+            directory,
+            "--server-id=3",
+            "--log-bin=" + Path.Combine(directory, "data", "mariadb-bin"),
+            "--log-slave-updates",
+            "--binlog-format=ROW",
+            "--binlog-row-image=FULL",
+            "--binlog-row-metadata=FULL",
+            "--max-binlog-size=1M",
+            "--sync-binlog=1",
+            "--innodb-flush-log-at-trx-commit=1",
+            "--gtid-strict-mode=ON",
+            bind);
+        await Replica.ExecuteAsync($"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {Source.Port}, MASTER_USER = 'repl', MASTER_PASSWORD = '{password}', MASTER_USE_GTID = slave_pos; START SLAVE");
+        await WaitForReplicaAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until the replica has applied everything the source has logged (its gtid_slave_pos is the source's gtid_binlog_pos); returns that position.</summary>
+    public async Task<string> WaitForReplicaAsync(TimeSpan timeout)
+    {
+        var replica = Replica ?? throw new InvalidOperationException("This scenario has no replica.");
+        var position = await Source.ScalarAsync<string>("SELECT @@gtid_binlog_pos");
+        var deadline = DateTime.UtcNow + timeout;
+        string? applied = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            applied = await replica.ScalarAsync<string>("SELECT @@gtid_slave_pos");
+            if (applied == position)
+            {
+                return position;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The replica applied {applied}, not the source's {position}, within {timeout.TotalSeconds:0} s:\n{Tools.Tail(replica.ErrorLog, 20)}");
     }
 
     private async Task StartNodesAsync()
@@ -285,6 +366,7 @@ public sealed class FaultRun : IAsyncDisposable
                   server-id = {{ReaderServerId}}
                   tables = [{{string.Join(", ", Tables.Select(Q))}}]
                   resynced-through = {{Q(ResyncedThrough)}}
+                  resume-by = {{o.ResumeBy}}
                   start = {{Q(SourceStart)}}
                   heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
                   read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
@@ -867,6 +949,19 @@ public sealed class FaultRun : IAsyncDisposable
         if (Redis is not null)
         {
             await Redis.DisposeAsync();
+        }
+
+        if (Replica is not null && Replica != Source)
+        {
+            CopyIfExists(Replica.ErrorLog, Path.Combine(Evidence, "replica-error.log"));
+            await Replica.DisposeAsync();
+        }
+
+        foreach (var (server, readers) in _formerSources)
+        {
+            await readers.DisposeAsync();
+            CopyIfExists(server.ErrorLog, Path.Combine(Evidence, $"{server.Name}-error.log"));
+            await server.DisposeAsync();
         }
 
         if (Source is not null)
