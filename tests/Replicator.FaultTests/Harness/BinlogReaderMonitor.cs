@@ -4,7 +4,8 @@ namespace Replicator.FaultTests.Harness;
 
 /// <summary>
 /// Counts binlog readers on the source every 200 ms (SHOW PROCESSLIST commands "Binlog Dump" and
-/// "Binlog Dump GTID"), for the promise that each binlog has one reader at any time. Polls fail
+/// "Binlog Dump GTID" of the capture's user, cdc: a replica's dump thread is not a capture), for the
+/// promise that each binlog has one reader at any time. Polls fail
 /// quietly while the source is down.
 /// </summary>
 public sealed class BinlogReaderMonitor : IAsyncDisposable
@@ -69,7 +70,7 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
                 }
 
                 await using var command = new MySqlCommand(
-                    "SELECT ID, USER, HOST, COMMAND, TIME, STATE FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+                    "SELECT ID, USER, HOST, COMMAND, TIME, STATE FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND USER = 'cdc'",
                     connection);
                 var threads = new List<string>();
                 var now = DateTime.UtcNow;

@@ -170,6 +170,25 @@ public sealed class FaultMariaDb : IAsyncDisposable
         return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Inserts a row into src.probe (an uncaptured table) and returns the binlog's end and the
+    /// probe transaction's GTID sequence number (domain 0) right after it.
+    /// </summary>
+    public async Task<(BinlogPoint End, long Sequence)> ProbeAsync()
+    {
+        await using var connection = new MySqlConnection(RootConnectionString);
+        await connection.OpenAsync();
+        await using (var insert = new MySqlCommand("INSERT INTO src.probe (at) VALUES (NOW(6))", connection))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new MySqlCommand("SELECT @@last_gtid", connection);
+        var gtid = (string)(await command.ExecuteScalarAsync())!;
+        var (file, position) = await MasterStatusAsync();
+        return (new BinlogPoint(file, position, 0), long.Parse(gtid[(gtid.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The end of the binlog (SHOW MASTER STATUS): file and position.</summary>
     public async Task<(string File, long Position)> MasterStatusAsync()
     {

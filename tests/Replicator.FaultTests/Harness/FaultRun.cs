@@ -53,7 +53,30 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>artifacts/faults/&lt;scenario&gt;: node logs, ledgers, servers' error logs.</summary>
     public string Evidence { get; }
 
+    /// <summary>The source the nodes capture and the generator writes: the first server, or the replica promoted by <see cref="FailOverToAsync"/>.</summary>
     public FaultMariaDb Source { get; private set; } = null!;
+
+    /// <summary>The source's replica (ScenarioOptions.Replica), or null.</summary>
+    public FaultMariaDb? Replica { get; private set; }
+
+    /// <summary>Servers and reader monitors of sources failed over from (kept for the report, stopped at the end).</summary>
+    private readonly List<(FaultMariaDb Server, BinlogReaderMonitor Readers)> _formerSources = [];
+
+    /// <summary>The binlog reader monitors of the sources failed over from.</summary>
+    public IEnumerable<BinlogReaderMonitor> FormerReaders => _formerSources.Select(f => f.Readers);
+
+    /// <summary>
+    /// Makes <paramref name="replica"/> the source (the caller promoted it and holds the generator
+    /// paused): the generator writes to it, the checker and the monitors read it, and the nodes'
+    /// configs point at it from their next boot.
+    /// </summary>
+    public async Task FailOverToAsync(FaultMariaDb replica)
+    {
+        _formerSources.Add((Source, Readers));
+        Source = replica;
+        Readers = new BinlogReaderMonitor(replica.RootConnectionString);
+        await Workload.RetargetAsync(replica.RootConnectionString);
+    }
 
     public FaultMariaDb Journal { get; private set; } = null!;
 
@@ -64,6 +87,9 @@ public sealed class FaultRun : IAsyncDisposable
     public Workload Workload { get; private set; } = null!;
 
     public BinlogReaderMonitor Readers { get; private set; } = null!;
+
+    /// <summary>The wide-table generator (ScenarioOptions.WideRows), or null.</summary>
+    public WideRows? Wide { get; private set; }
 
     /// <summary>The nodes' network namespaces (ScenarioOptions.NetworkNamespaces), or null when the nodes run on 127.0.0.1.</summary>
     public NetworkNamespaces? Network { get; private set; }
@@ -101,6 +127,7 @@ public sealed class FaultRun : IAsyncDisposable
             run.Readers = new BinlogReaderMonitor(run.Source.RootConnectionString);
             run._sampler = Task.Run(run.SampleLoopAsync);
             run.Workload = new Workload(run.Source.RootConnectionString, options.Seed, options.KeySpace);
+            run.Wide = options.WideRows ? new WideRows(run.Source.RootConnectionString, options.Seed) : null;
             run.ReadyUtc = DateTime.UtcNow;
             run.Mark($"ready: 3 nodes up, capture reading on {run.CaptureNodeOrNull()?.Name ?? "?"}");
             return run;
@@ -136,6 +163,11 @@ public sealed class FaultRun : IAsyncDisposable
         Redis = await redisTask;
 
         await Source.ExecuteAsync(Workload.Schema);
+        if (Options.WideRows)
+        {
+            await Source.ExecuteAsync(WideRows.Schema);
+        }
+
         // The nodes connect from 127.0.0.1, or from their namespaces' addresses.
         var clients = Network is null ? "127.0.0.1" : "10.201.%";
         await Source.ExecuteAsync($"""
@@ -147,8 +179,66 @@ public sealed class FaultRun : IAsyncDisposable
             CREATE USER 'journal'@'{clients}' IDENTIFIED BY '{_journalPassword}';
             GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'{clients}';
             """);
+        if (Options.Replica)
+        {
+            await StartReplicaAsync(bind);
+        }
+
         _redisClient = await Redis.ClientAsync();
         Mark($"services up: source :{Source.Port} (pid {Source.ProcessId}), journal :{Journal.Port}, redis :{Redis.Port} (pid {Redis.ProcessId})");
+    }
+
+    /// <summary>
+    /// Starts the replica and lets it catch up with the source from its first transaction. The
+    /// source's binlog moves on by four files first, so the replica's file numbers stay below the
+    /// source's: versions by file position would make every change on the replica look older.
+    /// </summary>
+    private async Task StartReplicaAsync(string bind)
+    {
+        var password = "repl-" + Guid.NewGuid().ToString("N")[..12];
+        await Source.ExecuteAsync($"""
+            CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '{password}';
+            GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+            FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS;
+            """);
+        var directory = Path.Combine(ServersDirectory, "replica");
+        Replica = await FaultMariaDb.StartAsync(
+            "replica",
+            directory,
+            "--server-id=3",
+            "--log-bin=" + Path.Combine(directory, "data", "mariadb-bin"),
+            "--log-slave-updates",
+            "--binlog-format=ROW",
+            "--binlog-row-image=FULL",
+            "--binlog-row-metadata=FULL",
+            "--max-binlog-size=1M",
+            "--sync-binlog=1",
+            "--innodb-flush-log-at-trx-commit=1",
+            "--gtid-strict-mode=ON",
+            bind);
+        await Replica.ExecuteAsync($"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {Source.Port}, MASTER_USER = 'repl', MASTER_PASSWORD = '{password}', MASTER_USE_GTID = slave_pos; START SLAVE");
+        await WaitForReplicaAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until the replica has applied everything the source has logged (its gtid_slave_pos is the source's gtid_binlog_pos); returns that position.</summary>
+    public async Task<string> WaitForReplicaAsync(TimeSpan timeout)
+    {
+        var replica = Replica ?? throw new InvalidOperationException("This scenario has no replica.");
+        var position = await Source.ScalarAsync<string>("SELECT @@gtid_binlog_pos");
+        var deadline = DateTime.UtcNow + timeout;
+        string? applied = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            applied = await replica.ScalarAsync<string>("SELECT @@gtid_slave_pos");
+            if (applied == position)
+            {
+                return position;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The replica applied {applied}, not the source's {position}, within {timeout.TotalSeconds:0} s:\n{Tools.Tail(replica.ErrorLog, 20)}");
     }
 
     private async Task StartNodesAsync()
@@ -171,6 +261,12 @@ public sealed class FaultRun : IAsyncDisposable
         Nodes = nodes;
         await BootAsync();
     }
+
+    /// <summary>The tables the source captures: src.t, src.w with ScenarioOptions.WideRows, and ScenarioOptions.ExtraTables.</summary>
+    public IReadOnlyList<string> Tables => ["src.t", .. Options.WideRows ? ["src.w"] : Array.Empty<string>(), .. Options.ExtraTables];
+
+    /// <summary>replicator.sources.src.resynced-through ("file:position", or empty): set by a scenario that resynced stopped tables, for the next boot.</summary>
+    public string ResyncedThrough { get; set; } = "";
 
     /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
     public string SourceStart { get; set; } = "end";
@@ -248,7 +344,7 @@ public sealed class FaultRun : IAsyncDisposable
               }
               cluster {
                 seed-nodes = [{{seeds}}]
-                roles = [capture, worker]
+                roles = {{o.Roles.GetValueOrDefault(node.Name, "[capture, worker]")}}
                 failure-detector.acceptable-heartbeat-pause = 3s
                 down-removal-margin = 7s
                 split-brain-resolver.stable-after = 7s
@@ -268,7 +364,9 @@ public sealed class FaultRun : IAsyncDisposable
                 {{SourceName}} {
                   connection-string = {{Q(SourceCdcConnectionString)}}
                   server-id = {{ReaderServerId}}
-                  tables = ["src.t"]
+                  tables = [{{string.Join(", ", Tables.Select(Q))}}]
+                  resynced-through = {{Q(ResyncedThrough)}}
+                  resume-by = {{o.ResumeBy}}
                   start = {{Q(SourceStart)}}
                   heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
                   read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
@@ -455,16 +553,23 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
+    /// True when an offset the status shows is past the probe: at or past the binlog's end as it was
+    /// after the probe, or at or past the probe's GTID (an end that holds events after the probe's
+    /// transaction which no offset covers, such as a Binlog_checkpoint written after a rotation).
+    /// </summary>
+    private static bool PastProbe(string? offset, (BinlogPoint End, long Sequence) probe) =>
+        (BinlogPoint.Parse(offset) is { } point && point >= probe.End) || BinlogPoint.GtidSequence(offset) >= probe.Sequence;
+
+    /// <summary>
     /// Quiescence (FAULTS.md §4.1 step 1): the generator has stopped; write a probe row, then wait
-    /// (bounded) until the capture's current and persisted offsets are at or past the binlog's end
-    /// and nothing is outstanding. Returns how long it took.
+    /// (bounded) until the capture's current and persisted offsets are past it (the binlog's end,
+    /// or the probe's GTID) and nothing is outstanding. Returns how long it took.
     /// </summary>
     public async Task<TimeSpan> QuiesceAsync(TimeSpan? bound = null)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         var deadline = started + (bound ?? TimeSpan.FromSeconds(120));
         NodeStatus? last = null;
         while (DateTime.UtcNow < deadline)
@@ -479,8 +584,8 @@ public sealed class FaultRun : IAsyncDisposable
 
                 last = status;
                 if (status.CaptureState == "reading"
-                    && BinlogPoint.Parse(status.CurrentOffset) is { } current && current >= end
-                    && BinlogPoint.Parse(status.PersistedOffset) is { } persisted && persisted >= end
+                    && PastProbe(status.CurrentOffset, probe)
+                    && PastProbe(status.PersistedOffset, probe)
                     && status.Outstanding == 0)
                 {
                     var took = DateTime.UtcNow - started;
@@ -494,7 +599,7 @@ public sealed class FaultRun : IAsyncDisposable
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end}, last status {last?.Json}\n{Diagnostics()}");
+        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end} (probe gtid 0-1-{probe.Sequence}), last status {last?.Json}\n{Diagnostics()}");
     }
 
     /// <summary>
@@ -505,14 +610,13 @@ public sealed class FaultRun : IAsyncDisposable
     public async Task<TimeSpan> WaitForPersistedPastEndAsync(TimeSpan bound)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         NodeStatus? last = null;
         while (DateTime.UtcNow - started < bound)
         {
             last = await CaptureStatusAsync() ?? last;
-            if (BinlogPoint.Parse(last?.PersistedOffset) is { } persisted && persisted >= end)
+            if (PastProbe(last?.PersistedOffset, probe))
             {
                 return DateTime.UtcNow - started;
             }
@@ -845,6 +949,19 @@ public sealed class FaultRun : IAsyncDisposable
         if (Redis is not null)
         {
             await Redis.DisposeAsync();
+        }
+
+        if (Replica is not null && Replica != Source)
+        {
+            CopyIfExists(Replica.ErrorLog, Path.Combine(Evidence, "replica-error.log"));
+            await Replica.DisposeAsync();
+        }
+
+        foreach (var (server, readers) in _formerSources)
+        {
+            await readers.DisposeAsync();
+            CopyIfExists(server.ErrorLog, Path.Combine(Evidence, $"{server.Name}-error.log"));
+            await server.DisposeAsync();
         }
 
         if (Source is not null)

@@ -26,6 +26,21 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int MaxInFlight { get; init; } = 20_000;
 
+    /// <summary>Capture src.w too, the wide table of <see cref="Harness.WideRows"/> (its generator is the scenario's to run).</summary>
+    public bool WideRows { get; init; }
+
+    /// <summary>More tables the source captures beside src.t (and src.w), which the scenario creates and writes.</summary>
+    public IReadOnlyList<string> ExtraTables { get; init; } = [];
+
+    /// <summary>Start a replica of the source (FaultRun.Replica: GTIDs, strict mode, log-slave-updates, its binlog files numbered below the source's).</summary>
+    public bool Replica { get; init; }
+
+    /// <summary>replicator.sources.src.resume-by: position (the default) or gtid.</summary>
+    public string ResumeBy { get; init; } = "position";
+
+    /// <summary>Cluster roles by node name, where they differ from [capture, worker].</summary>
+    public IReadOnlyDictionary<string, string> Roles { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Run each node in a network namespace of its own on its own address (F5's partitions); needs root.</summary>
     public bool NetworkNamespaces { get; init; }
 
