@@ -85,7 +85,8 @@ public sealed class DedupeQueue
             // Coalesce: the newest change wins, the older one is acknowledged with it.
             var covered = waiting.Value.Covered;
             covered.Add(delivery.Id);
-            waiting.Value = waiting.Value with { Latest = Newest(waiting.Value.Latest, delivery) };
+            var (latest, merge) = Newest(waiting.Value.Latest, waiting.Value.Merge, delivery, null);
+            waiting.Value = waiting.Value with { Latest = latest, Merge = merge };
 
             Coalesced++;
             result = EnqueueResult.Coalesced;
@@ -121,6 +122,7 @@ public sealed class DedupeQueue
             state.Queue.RemoveFirst();
             var entry = new BatchEntry(state.Key, waiting.Latest, waiting.Covered, state.Attempts + 1, state.FirstFailure, state.LastError);
             state.InFlight = entry;
+            state.InFlightMerge = waiting.Merge;
             batch.Add(entry);
             if (state.Alone)
             {
@@ -170,6 +172,7 @@ public sealed class DedupeQueue
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
+            state.InFlightMerge = null;
             return Finish(state, entry, result.Stale);
         }
 
@@ -185,10 +188,12 @@ public sealed class DedupeQueue
             if (_mode == DedupeMode.Row && state.Queue.First is { } next)
             {
                 // The next change is applied as if the parked one had been: it carries its columns.
-                next.Value = next.Value with { Latest = Newest(entry.Latest, next.Value.Latest) };
+                var (latest, merge) = Newest(entry.Latest, state.InFlightMerge, next.Value.Latest, next.Value.Merge);
+                next.Value = next.Value with { Latest = latest, Merge = merge };
             }
 
             state.Alone = false;
+            state.InFlightMerge = null;
             Release(state);
             return new Completion([], letter, RetryAt: null);
         }
@@ -221,12 +226,15 @@ public sealed class DedupeQueue
             // A newer image is waiting: it supersedes the failed one, which rides along with it.
             var covered = new List<DeliveryId>(entry.Covered);
             covered.AddRange(newer.Value.Covered);
-            newer.Value = newer.Value with { Latest = Newest(entry.Latest, newer.Value.Latest), Covered = covered };
+            var (latest, merge) = Newest(entry.Latest, state.InFlightMerge, newer.Value.Latest, newer.Value.Merge);
+            newer.Value = newer.Value with { Latest = latest, Merge = merge, Covered = covered };
         }
         else
         {
-            state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered)));
+            state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered), state.InFlightMerge));
         }
+
+        state.InFlightMerge = null;
     }
 
     /// <summary>The deliveries held (waiting or in flight), for handing back when the bucket stops.</summary>
@@ -321,20 +329,26 @@ public sealed class DedupeQueue
     }
 
     /// <summary>
-    /// Of two deliveries of one pk, the one to apply: the newer by source version, in row mode with
-    /// the columns a partial newer image leaves out taken from the older (<see cref="PartialImages"/>).
+    /// Of two deliveries of one pk (each with where its image came from, when coalesced), the one to
+    /// apply: the newer by source version, in row mode with the columns a partial newer image leaves
+    /// out taken from the older, version by version (<see cref="PartialImages"/>). A retried dead
+    /// letter's image is old and fills nothing: the bucket reads such a row from the source instead.
     /// </summary>
-    private Delivery Newest(Delivery a, Delivery b)
+    private (Delivery Latest, Coalesced? Merge) Newest(Delivery a, Coalesced? aMerge, Delivery b, Coalesced? bMerge)
     {
-        var (older, newer) = b.Change.Version >= a.Change.Version ? (a, b) : (b, a);
-        if (_mode != DedupeMode.Row)
+        var bIsNewer = b.Change.Version >= a.Change.Version;
+        var (older, newer, newerMerge) = bIsNewer ? (a, b, bMerge) : (b, a, aMerge);
+        if (_mode != DedupeMode.Row || IsRetry(older.Id))
         {
-            return newer;
+            return (newer, newerMerge);
         }
 
-        var merged = PartialImages.Coalesce(older.Change, newer.Change);
-        return ReferenceEquals(merged, newer.Change) ? newer : newer with { Change = merged };
+        var merged = PartialImages.Coalesce(aMerge ?? PartialImages.Of(a.Change), bMerge ?? PartialImages.Of(b.Change));
+        return (ReferenceEquals(merged.Change, newer.Change) ? newer : newer with { Change = merged.Change }, merged);
     }
+
+    /// <summary>True for a delivery of the dead-letter store's retry, not of a capture.</summary>
+    public static bool IsRetry(DeliveryId id) => id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal);
 
     private void MakeReadyIfIdle(PkState state)
     {
@@ -357,7 +371,8 @@ public sealed class DedupeQueue
         }
     }
 
-    private sealed record Waiting(Delivery Latest, List<DeliveryId> Covered);
+    /// <summary>A pk's change waiting to be applied, the deliveries it answers, and (when coalesced from several) where its image's values came from.</summary>
+    private sealed record Waiting(Delivery Latest, List<DeliveryId> Covered, Coalesced? Merge = null);
 
     /// <summary>Finished sequence numbers of one epoch; forgetting those below a watermark costs only what is forgotten.</summary>
     private sealed class FinishedSet
@@ -414,6 +429,9 @@ public sealed class DedupeQueue
         public LinkedList<Waiting> Queue { get; } = new();
 
         public BatchEntry? InFlight { get; set; }
+
+        /// <summary>Where the in-flight change's image came from, when it was coalesced from several.</summary>
+        public Coalesced? InFlightMerge { get; set; }
 
         public LinkedListNode<PkState>? ReadyNode { get; set; }
 

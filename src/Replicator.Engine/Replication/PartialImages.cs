@@ -9,25 +9,70 @@ namespace Replicator.Engine.Replication;
 /// replaces an older one, the columns only the older image carries are kept in the newer, so
 /// <c>SET a = 1</c> then <c>SET b = 2</c> writes both. Pure.
 /// </summary>
+/// <remarks>
+/// Changes can reach a bucket out of version order (a new capture epoch replays changes already
+/// applied, a delivery lost with a bucket's node is re-sent after newer ones). So a coalesced
+/// change remembers, per column, the version of the change its value came from
+/// (<see cref="Coalesced"/>), and the image written at version V carries, for each column, the
+/// value of the newest of its coalesced changes that set it: a late older change fills a column
+/// only over a still older value, never over a newer one, and nothing from before an insert or a
+/// delete among them (a row written after a delete is a new row).
+/// </remarks>
 public static class PartialImages
 {
+    /// <summary>One change, not coalesced with any other.</summary>
+    public static Coalesced Of(RowChange change) =>
+        new(change, null, change.Action == ChangeAction.Update ? null : change.Version, change.Action == ChangeAction.Write);
+
     /// <summary>
-    /// The change to apply for both <paramref name="older"/> and <paramref name="newer"/> (newer by
-    /// source version): <paramref name="newer"/>, its absent columns filled from the older image.
-    /// Only an update is filled, and never across a delete (a row written after a delete is a new
-    /// row). An insert followed by an update stays an insert, of the merged image.
+    /// The change to apply for both <paramref name="a"/> and <paramref name="b"/>: the newer by
+    /// source version, each column of its image the newest value either carries (see the remarks).
+    /// Only an update is filled; an insert followed by updates stays an insert, of the merged image.
     /// </summary>
-    public static RowChange Coalesce(RowChange older, RowChange newer)
+    public static Coalesced Coalesce(Coalesced a, Coalesced b)
     {
-        if (newer.Action != ChangeAction.Update || older.Action == ChangeAction.Delete || newer.After is not { } after || older.Image is not { } image || !HasAbsent(after))
+        var (older, newer) = b.Change.Version >= a.Change.Version ? (a, b) : (b, a);
+        var (floor, floorIsInsert) = older.Floor is { } olderFloor && (newer.Floor is not { } newerFloor || olderFloor > newerFloor)
+            ? (older.Floor, older.FloorIsInsert)
+            : (newer.Floor, newer.FloorIsInsert);
+        var change = newer.Change;
+        if (change.Action == ChangeAction.Delete || change.After is not { } after || newer.Floor == change.Version
+            || (newer.ColumnVersions is null && !HasAbsent(after)))
         {
-            return newer;
+            // Nothing older can reach this image: a delete, an insert, or a full image of its own.
+            return newer with { Floor = floor, FloorIsInsert = floorIsInsert };
         }
 
-        var merged = Fill(after, image);
-        return older.Action == ChangeAction.Write
-            ? newer with { Action = ChangeAction.Write, Before = null, After = merged }
-            : newer with { Before = older.Before ?? newer.Before, After = merged };
+        var image = older.Change.Action == ChangeAction.Delete ? null : older.Change.After;
+        var sameShape = image is not null && (ReferenceEquals(image.Names, after.Names) || image.Names.SequenceEqual(after.Names));
+        var values = (ColumnValue[])after.Values.Clone();
+        var versions = new SourceVersion[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var version = newer.VersionOf(i);
+            if (image is not null)
+            {
+                // A DDL between the two changes: match columns by name.
+                var j = sameShape ? i : IndexOf(image.Names, after.Names[i]);
+                if (j >= 0 && !image.Values[j].IsAbsent && (values[i].IsAbsent || older.VersionOf(j) > version))
+                {
+                    values[i] = image.Values[j];
+                    version = older.VersionOf(j);
+                }
+            }
+
+            if (floor is { } f && version < f)
+            {
+                values[i] = ColumnValue.Absent;
+            }
+
+            versions[i] = version;
+        }
+
+        var merged = floorIsInsert && change.Action == ChangeAction.Update
+            ? change with { Action = ChangeAction.Write, Before = null, After = new RowData(after.Names, values) }
+            : change with { Before = change.Action == ChangeAction.Update ? older.Change.Before ?? change.Before : change.Before, After = new RowData(after.Names, values) };
+        return new Coalesced(merged, versions, floor, floorIsInsert);
     }
 
     /// <summary>True when the image leaves a column out.</summary>
@@ -77,19 +122,29 @@ public static class PartialImages
         return ColumnValue.Absent;
     }
 
-    private static RowData Fill(RowData newer, RowData older)
+    private static int IndexOf(IReadOnlyList<string> names, string name)
     {
-        var sameShape = ReferenceEquals(newer.Names, older.Names) || newer.Names.SequenceEqual(older.Names);
-        var values = (ColumnValue[])newer.Values.Clone();
-        for (var i = 0; i < values.Length; i++)
+        for (var i = 0; i < names.Count; i++)
         {
-            if (values[i].IsAbsent)
+            if (names[i] == name)
             {
-                // A DDL between the two changes: match columns by name.
-                values[i] = sameShape ? older.Values[i] : older[newer.Names[i]];
+                return i;
             }
         }
 
-        return new RowData(newer.Names, values);
+        return -1;
     }
+}
+
+/// <summary>
+/// A change a bucket holds for a pk, coalesced from one or more of its changes: the change to
+/// write, and where its image's values came from.
+/// </summary>
+/// <param name="ColumnVersions">Per column of the image, the version of the change that set its value; null when every value is the change's own.</param>
+/// <param name="Floor">The newest insert or delete among the coalesced changes: no change before it may fill a column.</param>
+/// <param name="FloorIsInsert">The floor is an insert (so the coalesced change is one too).</param>
+public sealed record Coalesced(RowChange Change, SourceVersion[]? ColumnVersions, SourceVersion? Floor, bool FloorIsInsert)
+{
+    /// <summary>The version of the change that set column <paramref name="index"/>'s value.</summary>
+    public SourceVersion VersionOf(int index) => ColumnVersions?[index] ?? Change.Version;
 }

@@ -203,9 +203,10 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// <summary>
     /// Row mode: the items to write as the row is now at the source rather than as their image says:
     /// a retried dead letter, whose image may be days old (its row since deleted, and the delete's
-    /// tombstone expired in the sink), and an insert logged without its defaulted columns
-    /// (binlog_row_image = MINIMAL leaves out what the statement did not set, and the sink would
-    /// never get those columns).
+    /// tombstone expired in the sink); a newer change that covers one (the letter's old image fills
+    /// none of its columns, and the row read gives what the letter would have); and an insert
+    /// logged without its defaulted columns (binlog_row_image = MINIMAL leaves out what the
+    /// statement did not set, and the sink would never get those columns).
     /// </summary>
     private List<Reread>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
     {
@@ -218,9 +219,13 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         for (var i = 0; i < items.Length; i++)
         {
             var change = items[i].Change;
-            if (batch[i].Latest.Id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal))
+            if (DedupeQueue.IsRetry(batch[i].Latest.Id))
             {
                 (reread ??= []).Add(new Reread(i, Retried: true));
+            }
+            else if (change.Action != Model.ChangeAction.Delete && batch[i].Covered.Count > 1 && batch[i].Covered.Any(DedupeQueue.IsRetry))
+            {
+                (reread ??= []).Add(new Reread(i, Retried: false));
             }
             else if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
             {
@@ -279,10 +284,11 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// version as its fence: a sink that already holds something newer refuses it, and the
     /// changes after it, which carry newer versions, still follow. A retried dead letter is written
     /// as the row is (as a delete when the row is gone, so an old image can never bring it back,
-    /// however late). A partial insert is written as the row read with the columns it carries laid
-    /// over it (the row as the insert left it, whether the read saw its commit or a later one); a
-    /// partial insert whose row is not there is read again shortly, since MariaDB writes the binlog
-    /// before the commit is visible, then left unwritten: returned with its error, to be retried.
+    /// however late). Any other change (a partial insert) is written as the row read with the
+    /// columns it carries laid over it (the row as the change left it, whether the read saw its
+    /// commit or a later one); one whose row is not there is read again shortly, since MariaDB
+    /// writes the binlog before the commit is visible, then left unwritten: returned with its
+    /// error, to be retried.
     /// It is never written as a delete: only a retried dead letter's read may turn a missing row
     /// into one.
     /// </summary>
@@ -306,12 +312,12 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         return pending.ToDictionary(r => r.Index, r =>
         {
             var change = items[r.Index].Change;
-            return $"row mode: {change.Schema}.{change.Table} pk {change.Key} is not on the source, yet its insert at {change.Version} says it is and leaves columns to their defaults " +
-                "(binlog_row_image = MINIMAL): its commit is not visible yet (or a later delete is, whose change follows). Retrying.";
+            return $"row mode: {change.Schema}.{change.Table} pk {change.Key} is not on the source, yet its {Model.ChangeActions.Name(change.Action)} at {change.Version} says it is and carries only part of the row " +
+                "(binlog_row_image is not FULL, or a dead letter's retry rides along): its commit is not visible yet (or a later delete is, whose change follows). Retrying.";
         });
     }
 
-    /// <summary>Reads the rows of these items once, one query per table, and rewrites the items found; returns the partial inserts whose rows are not there.</summary>
+    /// <summary>Reads the rows of these items once, one query per table, and rewrites the items found; returns those (not retried letters) whose rows are not there.</summary>
     private static async Task<IReadOnlyList<Reread>> ReadOnceAsync(JobItem[] items, IReadOnlyList<Reread> reread, ICurrentRows rows, CancellationToken cancellationToken)
     {
         List<Reread>? missing = null;
@@ -580,7 +586,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>An item of a batch to write as its row is now: a retried dead letter, or a partial insert.</summary>
+    /// <summary>An item of a batch to write as its row is now: a retried dead letter, or a change laid over the row read (a partial insert, or one covering a retry).</summary>
     private readonly record struct Reread(int Index, bool Retried);
 
     private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;

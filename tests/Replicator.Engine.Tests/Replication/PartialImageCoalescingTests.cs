@@ -44,15 +44,65 @@ public sealed class PartialImageCoalescingTests
     }
 
     [Fact]
-    public void The_newer_value_of_a_column_wins_and_a_late_older_image_only_fills_what_is_absent()
+    public void A_late_older_image_fills_a_column_only_over_a_still_older_value_never_over_a_newer_one()
     {
         var queue = new DedupeQueue(DedupeMode.Row, Retry);
-        queue.Enqueue(D(2, Set(200, Absent, I(20), ColumnValue.Null, Absent)));   // SET a = 20, b = NULL
-        queue.Enqueue(D(1, Set(100, Absent, I(10), I(1), I(5))));                 // older, arriving late
+        queue.Enqueue(D(4, Set(200, Absent, I(20), ColumnValue.Null, Absent)));   // SET a = 20, b = NULL
+        queue.Enqueue(D(1, Set(100, Absent, I(10), I(1), I(5))));                 // older, arriving late: only c is newer than what is held
+        queue.Enqueue(D(3, Set(150, Absent, I(15), Absent, I(7))));               // later than that, arriving later still: c = 7 is newer than c = 5
+        queue.Enqueue(D(2, Set(120, Absent, Absent, Absent, I(6))));              // c = 6 is older than c = 7
 
         var entry = Assert.Single(queue.TakeBatch(10, T0));
-        Assert.Equal(new[] { Absent, I(20), ColumnValue.Null, I(5) }, Image(entry));
+        Assert.Equal(new[] { Absent, I(20), ColumnValue.Null, I(7) }, Image(entry));
         Assert.Equal(200, entry.Latest.Change.Version.Position);
+        Assert.Equal(4, entry.Covered.Count);
+    }
+
+    [Fact]
+    public void A_replay_of_older_changes_never_puts_a_stale_column_into_a_waiting_newer_change()
+    {
+        // Source: v100 SET a = 1, v200 SET a = 2, v300 SET b = 3. v100 and v200 were applied (the
+        // sink has a = 2); v300 still waits when a new capture epoch replays v100 and v200.
+        var queue = new DedupeQueue(DedupeMode.Row, Retry);
+        queue.Enqueue(new Delivery(new DeliveryId("e1", 3), Set(300, Absent, Absent, I(3), Absent)));
+        queue.Enqueue(new Delivery(new DeliveryId("e2", 1), Set(100, Absent, I(1), Absent, Absent)));
+        queue.Enqueue(new Delivery(new DeliveryId("e2", 2), Set(200, Absent, I(2), Absent, Absent)));
+
+        var entry = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Equal(new[] { Absent, I(2), I(3), Absent }, Image(entry));
+        Assert.Equal(300, entry.Latest.Change.Version.Position);
+    }
+
+    [Fact]
+    public void A_late_delete_drops_the_columns_merged_from_before_it_and_a_late_insert_makes_the_change_an_insert()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, Retry);
+        queue.Enqueue(D(1, Set(100, Absent, I(1), Absent, Absent)));                                   // SET a = 1
+        queue.Enqueue(D(4, Set(300, Absent, Absent, I(3), Absent)));                                   // SET b = 3
+        queue.Enqueue(D(2, Change(ChangeAction.Delete, 200, Row(I(1), Absent, Absent, Absent), null)));  // late: the row was deleted between
+        var entry = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Equal(new[] { Absent, Absent, I(3), Absent }, Image(entry));
+        Assert.Equal(ChangeAction.Update, entry.Latest.Change.Action);
+
+        queue.Complete(entry, ApplyResult.Applied, T0);
+        queue.Enqueue(D(6, Set(400, Absent, Absent, I(4), Absent)));                                   // SET b = 4
+        queue.Enqueue(D(5, Change(ChangeAction.Write, 350, null, Row(I(1), I(5), I(5), ColumnValue.Null))));  // late: inserted again before it
+        var insert = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Equal(ChangeAction.Write, insert.Latest.Change.Action);
+        Assert.Null(insert.Latest.Change.Before);
+        Assert.Equal(new[] { I(1), I(5), I(4), ColumnValue.Null }, Image(insert));
+    }
+
+    [Fact]
+    public void A_retried_dead_letter_never_fills_a_waiting_newer_change_with_its_old_image()
+    {
+        var queue = new DedupeQueue(DedupeMode.Row, Retry);
+        queue.Enqueue(D(1, Set(300, Absent, Absent, I(3), Absent)));
+        queue.Enqueue(new Delivery(new DeliveryId(DeadLetterStore.RetryEpochPrefix + "0123456789ab", 1), Set(100, Absent, I(1), Absent, Absent)));
+
+        var entry = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Equal(new[] { Absent, Absent, I(3), Absent }, Image(entry));
+        Assert.Equal(2, entry.Covered.Count);
     }
 
     [Fact]

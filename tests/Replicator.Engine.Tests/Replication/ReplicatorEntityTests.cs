@@ -118,6 +118,29 @@ public sealed class ReplicatorEntityTests : TestKit
         Assert.Equal(7, written.After!["w"].AsInt64());   // the defaulted column, read from the source
     }
 
+    [Fact]
+    public void A_retried_dead_letter_covered_by_a_waiting_newer_change_has_that_change_written_as_its_row_is_now()
+    {
+        var job = new GatedJob();
+        var store = CreateTestProbe("store");
+        var rows = new FakeCurrentRows { ["1"] = TestChanges.Row(1, 42) };
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(), 0, job, CreateTestProbe().Ref, rows));
+
+        // pk 1: one change in flight (held at the gate), a newer one waiting, then the retry of an old letter.
+        bucket.Tell(Deliver((1, TestChanges.Update(1, 1, 2, 200))));
+        job.Entered.Wait(TimeSpan.FromSeconds(5));
+        bucket.Tell(Deliver((2, TestChanges.Update(1, 2, 3, 300) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(1), ColumnValue.Absent]) })));
+        bucket.Tell(new DeliverChanges("cache", 0, DeadLetterStore.RetryEpochPrefix + "0123456789ab", 0, [new SequencedChange(7, TestChanges.Write(1, 1, 100))]), store.Ref);
+        job.Gate.Release(10);
+
+        Assert.Equal([7L], store.ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(5)).Sequences);
+        var written = job.Applied.Select(i => i.Change).ToList();
+        Assert.Equal(2, written.Count);
+        Assert.Equal(300, written[1].Version.Position);
+        Assert.Equal(42, written[1].After!["v"].AsInt64());   // the row as it is now, not the letter's old image (v = 1)
+        Assert.Equal(["1"], rows.Asked);
+    }
+
     /// <summary>An insert logged with binlog_row_image = MINIMAL: the column v it left to its default is absent.</summary>
     private static Replicator.Engine.Model.RowChange PartialInsert(long id) =>
         TestChanges.Write(id, 1, 100) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(id), ColumnValue.Absent]) };
@@ -251,6 +274,30 @@ public sealed class ReplicatorEntityTests : TestKit
 
             return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
         }
+    }
+
+    /// <summary>A job that records what it writes and waits at a gate before each batch.</summary>
+    private sealed class GatedJob : IReplicationJob
+    {
+        public SemaphoreSlim Gate { get; } = new(0);
+
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentQueue<JobItem> Applied { get; } = new();
+
+        public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+        {
+            Entered.Set();
+            await Gate.WaitAsync(cancellationToken);
+            foreach (var item in batch)
+            {
+                Applied.Enqueue(item);
+            }
+
+            return batch.Select(_ => ApplyResult.Applied).ToList();
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>A job that throws whenever its batch holds the poison pk (a row it cannot encode).</summary>
