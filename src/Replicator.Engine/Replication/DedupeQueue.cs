@@ -5,7 +5,7 @@ namespace Replicator.Engine.Replication;
 /// <summary>
 /// The pks a bucket has to apply. A pk that is already waiting is not queued again: in
 /// <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes its newest change replaces the
-/// waiting one (in row mode keeping the columns a partial newer image leaves out), and the replaced delivery rides along to be acknowledged when the newer one is
+/// waiting one (keeping the columns a partial newer image leaves out, see <see cref="PartialImages"/>), and the replaced delivery rides along to be acknowledged when the newer one is
 /// applied; in <see cref="DedupeMode.EveryChange"/> mode changes wait in order. At most one change
 /// per pk is in flight, so the changes of a pk are applied in source order. A failed pk waits out
 /// its backoff without holding back the other pks; after the last attempt it is parked.
@@ -185,7 +185,7 @@ public sealed class DedupeQueue
             state.Attempts = 0;
             state.FirstFailure = null;
             state.LastError = null;
-            if (_mode == DedupeMode.Row && state.Queue.First is { } next)
+            if (_mode != DedupeMode.EveryChange && state.Queue.First is { } next)
             {
                 // The next change is applied as if the parked one had been: it carries its columns.
                 var (latest, merge) = Newest(entry.Latest, state.InFlightMerge, next.Value.Latest, next.Value.Merge);
@@ -330,16 +330,19 @@ public sealed class DedupeQueue
 
     /// <summary>
     /// Of two deliveries of one pk (each with where its image came from, when coalesced), the one to
-    /// apply: the newer by source version, in row mode with the columns a partial newer image leaves
-    /// out taken from the older, version by version (<see cref="PartialImages"/>). A retried dead
+    /// apply: the newer by source version, with the columns a partial newer image leaves out taken
+    /// from the older, version by version (<see cref="PartialImages"/>). In pk mode too: its job
+    /// lays the change's columns over the row it reads, and a read that misses the older change's
+    /// commit would otherwise lose what it set. A retried dead
     /// letter's image is old and fills nothing: the bucket reads such a row from the source instead.
     /// </summary>
     private (Delivery Latest, Coalesced? Merge) Newest(Delivery a, Coalesced? aMerge, Delivery b, Coalesced? bMerge)
     {
         var bIsNewer = b.Change.Version >= a.Change.Version;
         var (older, newer, newerMerge) = bIsNewer ? (a, b, bMerge) : (b, a, aMerge);
-        if (_mode != DedupeMode.Row || IsRetry(older.Id))
+        if (_mode == DedupeMode.EveryChange || IsRetry(older.Id) || (newerMerge is null && (newer.Change.After is not { } after || !PartialImages.HasAbsent(after))))
         {
+            // Nothing to merge: a delete, or a full image of its own, is newer than all the older one holds.
             return (newer, newerMerge);
         }
 

@@ -157,6 +157,20 @@ public sealed class PartialImageCoalescingTests
     }
 
     [Fact]
+    public void Pk_mode_merges_partial_images_too_so_a_read_that_misses_their_commits_still_gets_every_column_they_set()
+    {
+        // The pk-mode job lays the change's columns over the row it reads; a read before v100's
+        // and v200's commits are visible would otherwise keep the old a.
+        var queue = new DedupeQueue(DedupeMode.Pk, Retry);
+        queue.Enqueue(D(1, Set(100, Absent, I(1), Absent, Absent)));   // SET a = 1
+        queue.Enqueue(D(2, Set(200, Absent, Absent, I(2), Absent)));   // SET b = 2
+
+        var entry = Assert.Single(queue.TakeBatch(10, T0));
+        Assert.Equal(new[] { Absent, I(1), I(2), Absent }, Image(entry));
+        Assert.Equal(200, entry.Latest.Change.Version.Position);
+    }
+
+    [Fact]
     public void Every_change_mode_keeps_each_image_as_it_was_logged()
     {
         var queue = new DedupeQueue(DedupeMode.EveryChange, Retry);
