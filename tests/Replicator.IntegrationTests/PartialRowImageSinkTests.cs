@@ -56,4 +56,41 @@ public sealed class PartialRowImageSinkTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_minimal_insert_after_an_added_column_gets_that_columns_default_in_the_sink()
+    {
+        var schema = Servers.UniqueSchema("it_minimal_ddl");
+        var prefix = schema + ":";
+        var data = Directory.CreateTempSubdirectory("replicator-minimal-ddl-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, a VARCHAR(10), c INT NOT NULL DEFAULT 3)");
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7302, "replicator.definitions.cache.buckets = 1"));
+        try
+        {
+            using var redis = Servers.ConnectRedis();
+            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var db = redis.GetDatabase();
+
+            // A partial insert: its row is read back, and the table's columns are cached.
+            await Servers.ExecuteAsync($"SET SESSION binlog_row_image = MINIMAL; INSERT INTO {schema}.t (id, a) VALUES (1, 'one')");
+            var first = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
+            Assert.True(first.Matches, first.ToString());
+            Assert.Equal("3", (string?)await db.HashGetAsync($"{prefix}{schema}:t:1", "c"));
+
+            await Servers.ExecuteAsync($"""
+                ALTER TABLE {schema}.t ADD COLUMN w INT NOT NULL DEFAULT 7;
+                SET SESSION binlog_row_image = MINIMAL;
+                INSERT INTO {schema}.t (id, a) VALUES (2, 'two');
+                """);
+            await Eventually.UntilAsync(async () => (string?)await db.HashGetAsync($"{prefix}{schema}:t:2", "a"), a => a == "two", TimeSpan.FromSeconds(30));
+            Assert.Equal("7", (string?)await db.HashGetAsync($"{prefix}{schema}:t:2", "w"));
+            Assert.Equal("3", (string?)await db.HashGetAsync($"{prefix}{schema}:t:2", "c"));
+        }
+        finally
+        {
+            await node.StopAsync();
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }

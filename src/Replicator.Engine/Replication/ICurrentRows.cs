@@ -10,5 +10,6 @@ namespace Replicator.Engine.Replication;
 public interface ICurrentRows
 {
     /// <summary>The current full rows of these pks of one table, by canonical key; a pk whose row is gone is left out.</summary>
-    Task<IReadOnlyDictionary<string, RowData>> ReadAsync(string schema, string table, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken);
+    /// <param name="currentColumns">The column names of the newest change captured for the table (its image's): when they differ from the columns the reader holds, a DDL came since and it reads the table's columns again.</param>
+    Task<IReadOnlyDictionary<string, RowData>> ReadAsync(string schema, string table, IReadOnlyList<RowKey> keys, IReadOnlyList<string>? currentColumns, CancellationToken cancellationToken);
 }

@@ -323,7 +323,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         List<Reread>? missing = null;
         foreach (var table in reread.GroupBy(r => (items[r.Index].Change.Schema, items[r.Index].Change.Table)))
         {
-            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(r => items[r.Index].Key).ToList(), cancellationToken).ConfigureAwait(false);
+            // The newest change's columns tell a DDL since the reader cached the table's columns.
+            var newest = table.Select(r => items[r.Index].Change).MaxBy(c => c.Version)!;
+            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(r => items[r.Index].Key).ToList(), newest.Image?.Names, cancellationToken).ConfigureAwait(false);
             foreach (var r in table)
             {
                 var change = items[r.Index].Change;

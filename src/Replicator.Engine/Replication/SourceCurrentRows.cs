@@ -11,13 +11,13 @@ namespace Replicator.Engine.Replication;
 /// </summary>
 public sealed class SourceCurrentRows(SourceRowReader reader) : ICurrentRows, IAsyncDisposable
 {
-    public async Task<IReadOnlyDictionary<string, RowData>> ReadAsync(string schema, string table, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, RowData>> ReadAsync(string schema, string table, IReadOnlyList<RowKey> keys, IReadOnlyList<string>? currentColumns, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, RowData>(keys.Count);
         // Read by the key's own columns in its own order (the primary key's, or configured key-columns).
         foreach (var group in keys.GroupBy(k => string.Join('\u0001', k.Names)))
         {
-            var read = await reader.ReadAsync(schema, table, group.First().Names, group.Select(k => (IReadOnlyList<ColumnValue>)k.Values).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var read = await reader.ReadAsync(schema, table, group.First().Names, group.Select(k => (IReadOnlyList<ColumnValue>)k.Values).ToList(), currentColumns, cancellationToken).ConfigureAwait(false);
             var columns = read.Columns;
             foreach (var (key, row) in read.Rows)
             {

@@ -260,7 +260,7 @@ public sealed class ReplicatorEntityTests : TestKit
         /// <summary>The reads before this one (counted from 1) find nothing: the rows' commits are not visible yet.</summary>
         public int VisibleFromRead { get; init; } = 1;
 
-        public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, CancellationToken cancellationToken)
+        public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, IReadOnlyList<string>? currentColumns, CancellationToken cancellationToken)
         {
             foreach (var key in keys)
             {
