@@ -53,7 +53,7 @@ public sealed partial record ReplicatorSettings(
         foreach (var name in definitionsReader.Keys)
         {
             var merged = definitionsReader.Config.GetConfig(name).WithFallback(definitionDefaults);
-            definitions.Add(DefinitionSettings.Read(new ConfigReader(merged, $"replicator.definitions.{name}"), name, sources));
+            definitions.Add(DefinitionSettings.Read(new ConfigReader(merged, $"replicator.definitions.{name}"), name, sources, insecure));
         }
 
         var persistence = reader.Child("persistence");
@@ -63,6 +63,11 @@ public sealed partial record ReplicatorSettings(
         if (provider == PersistenceProvider.MySql && persistenceConnection.Length == 0)
         {
             throw persistence.Error("connection-string", "is required when provider = mysql.");
+        }
+
+        if (provider == PersistenceProvider.MySql && TransportSecurity.CheckMySql(persistenceConnection, "replicator.persistence.connection-string", insecure) is { } unsafeTransport)
+        {
+            throw new ConfigurationException(unsafeTransport);
         }
 
         var dataDir = reader.String("data-dir", required: true);
