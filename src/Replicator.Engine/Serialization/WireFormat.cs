@@ -32,9 +32,7 @@ internal static class WireFormat
         w.Write(change.Position.File);
         w.Write(change.Position.Position);
         WriteOptional(w, change.Position.Gtid);
-        w.Write(change.Version.FileSequence);
-        w.Write(change.Version.Position);
-        w.Write(change.Version.Row);
+        WriteVersion(w, change.Version);
         w.Write(change.CommitTime.Ticks);
     }
 
@@ -113,9 +111,29 @@ internal static class WireFormat
         var before = ReadRow(r, names, shared);
         var after = ReadRow(r, names, shared);
         var position = new ChangePosition(r.ReadString(), r.ReadInt64(), ReadOptional(r));
-        var version = new SourceVersion(r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
+        var version = ReadVersion(r);
         var commitTime = new DateTime(r.ReadInt64(), DateTimeKind.Utc);
         return new RowChange(source, schema, table, action, key, before, after, position, version, commitTime);
+    }
+
+    /// <summary>
+    /// Three fields, as positional versions always were: file sequence (never negative), position,
+    /// row. A GTID version writes -1 for the file sequence, then its rank, then its row.
+    /// </summary>
+    private static void WriteVersion(BinaryWriter w, SourceVersion version)
+    {
+        var gtid = version.Kind == SourceVersionKind.Gtid;
+        w.Write(gtid ? -1L : version.FileSequence);
+        w.Write(gtid ? unchecked((long)version.Rank) : version.Position);
+        w.Write(version.Row);
+    }
+
+    private static SourceVersion ReadVersion(BinaryReader r)
+    {
+        var file = r.ReadInt64();
+        var second = r.ReadInt64();
+        var row = r.ReadInt32();
+        return file < 0 ? SourceVersion.OfGtid(unchecked((ulong)second), row) : new SourceVersion(file, second, row);
     }
 
     public static void WriteOffset(BinaryWriter w, SourceOffset offset)

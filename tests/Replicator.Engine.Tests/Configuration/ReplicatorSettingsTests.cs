@@ -35,6 +35,7 @@ public sealed class ReplicatorSettingsTests
         Assert.Equal(StartPosition.CurrentEnd, source.Start);
         Assert.Equal(TimeSpan.FromSeconds(5), source.Heartbeat);
         Assert.Equal(ResumeBy.Position, source.ResumeBy);
+        Assert.Null(source.ResyncedThrough);
         var definition = Assert.Single(settings.Definitions);
         Assert.Equal("main", definition.Source);
         Assert.Equal(64, definition.Buckets);
@@ -67,6 +68,7 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.testing.crash-at-occurrence = 0", "replicator.testing.crash-at-occurrence must be between 1 and")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
+    [InlineData("replicator.sources.main.resynced-through = yesterday", "replicator.sources.main.resynced-through must be empty or a binlog position file:position")]
     [InlineData("replicator.capture.max-frame-size = huge", "replicator.capture.max-frame-size must be a size such as 128000b, 256KiB or 4MiB, not 'huge'.")]
     [InlineData("replicator.capture.max-frame-size = 1GiB", "replicator.capture.max-frame-size must be between 32,768 and 268,435,456 bytes, not 1,073,741,824.")]
     [InlineData("replicator.capture.max-frame-size = 128KiB", "replicator.capture.max-delivery-bytes (262,144 bytes) must leave 4,096 bytes of max-frame-size (131,072 bytes)")]

@@ -151,6 +151,20 @@ public sealed class ReplicatorSerializerTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0UL, 0)]
+    [InlineData(123_456_789UL, 4)]
+    [InlineData(ulong.MaxValue, int.MaxValue)]
+    public void A_change_keeps_its_gtid_version(ulong rank, int row)
+    {
+        var change = TestChanges.Write(1, 2, 300) with { Version = SourceVersion.OfGtid(rank, row) };
+        var serializer = _system.Serialization.FindSerializerFor(new DeliverChanges("d", 0, "e", 0, []));
+        var message = new DeliverChanges("d", 0, "e", 0, [new SequencedChange(1, change)]);
+        var copy = (DeliverChanges)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, "DC");
+        Assert.Equal(change.Version, copy.Changes[0].Change.Version);
+        Assert.Equal(SourceVersionKind.Gtid, copy.Changes[0].Change.Version.Kind);
+    }
+
     [Fact]
     public void Local_only_messages_are_refused_with_a_clear_error()
     {
