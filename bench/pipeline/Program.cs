@@ -130,7 +130,7 @@ public static class Program
         double? one = null;
         for (var workers = 1; workers <= 3; workers++)
         {
-            var elapsed = await MedianAsync(repeat, () => ScaleOutAsync(cdc, scaleRange, "bench_scale", workers), e => e);
+            var elapsed = await MedianAsync(repeat, () => ScaleOutAsync(admin, cdc, scaleRange, "bench_scale", workers), e => e);
             var rate = scaleRange.Changes / elapsed.TotalSeconds;
             one ??= rate;
             Console.WriteLine($"| {workers} | {rate:N0} | {rate / one:0.00}x |");
@@ -219,7 +219,7 @@ public static class Program
     // id of one it has not yet noticed is gone (error 4052), which would clock a retry into a run.
     private static int _serverId = 9902;
 
-    private static Config NodeConfig(string cdc, string redis, Workload.Range range, string schema, string dataDir, string roles, string seed, string job, int batch) =>
+    private static Config NodeConfig(string cdc, string redis, Workload.Range range, string schema, string dataDir, string roles, string seed, string job, int batch, string? persistence = null) =>
         HoconLoader.LoadString($$"""
             akka.loglevel = WARNING
             # Nodes stopping one after another at the end of a scale-out run are expected, not news.
@@ -246,6 +246,7 @@ public static class Program
                   key-prefix = "bench:"
                 }
               }
+              {{(persistence is null ? "" : $"persistence {{ provider = mysql, connection-string = {Json(persistence)} }}")}}
             }
             """);
 
@@ -275,10 +276,20 @@ public static class Program
         }
     }
 
-    private static async Task<TimeSpan> ScaleOutAsync(string cdc, Workload.Range range, string schema, int workers)
+    private static async Task<TimeSpan> ScaleOutAsync(string admin, string cdc, Workload.Range range, string schema, int workers)
     {
         var directories = new List<string>();
         var nodes = new List<ReplicatorNode>();
+
+        // A cluster shares one journal (the embedded one is per node); a fresh one per run, so each run starts at the range.
+        var state = $"bench_state_{Guid.NewGuid():N}"[..20];
+        await using (var connection = new MySqlConnector.MySqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await new MySqlConnector.MySqlCommand($"CREATE DATABASE {state}", connection).ExecuteNonQueryAsync();
+        }
+
+        var persistence = new MySqlConnector.MySqlConnectionStringBuilder(admin) { Database = state }.ConnectionString;
         try
         {
             string? seed = null;
@@ -286,14 +297,14 @@ public static class Program
             {
                 var data = Directory.CreateTempSubdirectory("replicator-scale-").FullName;
                 directories.Add(data);
-                var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, data, "worker", seed is null ? "" : Json(seed), typeof(SlowSinkJob).AssemblyQualifiedName!, 50));
+                var node = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, data, "worker", seed is null ? "" : Json(seed), typeof(SlowSinkJob).AssemblyQualifiedName!, 50, persistence));
                 seed ??= Cluster.Get(node.System).SelfAddress.ToString();
                 nodes.Add(node);
             }
 
             var captureData = Directory.CreateTempSubdirectory("replicator-scale-").FullName;
             directories.Add(captureData);
-            var capture = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, captureData, "capture", Json(seed!), typeof(SlowSinkJob).AssemblyQualifiedName!, 50));
+            var capture = await ReplicatorNode.StartAsync(NodeConfig(cdc, "127.0.0.1:1", range, schema, captureData, "capture", Json(seed!), typeof(SlowSinkJob).AssemblyQualifiedName!, 50, persistence));
             nodes.Add(capture);
             var clock = Stopwatch.StartNew();
             await WaitForRangeAsync(capture, range);
@@ -310,6 +321,10 @@ public static class Program
             {
                 Directory.Delete(directory, recursive: true);
             }
+
+            await using var connection = new MySqlConnector.MySqlConnection(admin);
+            await connection.OpenAsync();
+            await new MySqlConnector.MySqlCommand($"DROP DATABASE IF EXISTS {state}", connection).ExecuteNonQueryAsync();
         }
     }
 

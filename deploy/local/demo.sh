@@ -27,7 +27,7 @@ export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
 echo "== resetting the demo schema, its Redis keys and the node's state"
 sql -e "DROP DATABASE IF EXISTS replicator_demo; CREATE DATABASE replicator_demo CHARACTER SET utf8mb4;"
 redis-cli -h 127.0.0.1 -p "$redis_port" --scan --pattern 'demo:*' | xargs -r -n 500 redis-cli -h 127.0.0.1 -p "$redis_port" DEL >/dev/null
-rm -rf data/demo
+rm -rf .local/demo-node data/demo
 mkdir -p .local
 
 if curl -fsS "127.0.0.1:$admin_port/status" >/dev/null 2>&1; then
@@ -56,7 +56,7 @@ echo "== waiting until Redis matches MariaDB"
 matched=""
 for _ in $(seq 1 240); do
   kill -0 $node_pid 2>/dev/null || { echo "the node exited; its log:"; tail -30 .local/demo-node.log; exit 1; }
-  if out=$("${replicator[@]}" check --source "$REPLICATOR_MARIADB_CDC" --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: --quiet 2>&1); then
+  if out=$("${replicator[@]}" check --source-env REPLICATOR_MARIADB_CDC --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: --quiet 2>&1); then
     matched="$out"; break
   fi
   sleep 0.5
@@ -80,5 +80,5 @@ if [ -n "$matched" ]; then
   exit 0
 fi
 echo "Comparison: Redis did not match MariaDB within 120 s:"
-"${replicator[@]}" check --source "$REPLICATOR_MARIADB_CDC" --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: || true
+"${replicator[@]}" check --source-env REPLICATOR_MARIADB_CDC --redis "$REPLICATOR_REDIS" --tables 'replicator_demo.*' --key-prefix demo: || true
 exit 1

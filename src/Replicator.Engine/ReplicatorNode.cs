@@ -8,6 +8,7 @@ using MySqlConnector;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Routing;
 using Replicator.Engine.Schema;
@@ -57,10 +58,13 @@ public sealed class ReplicatorNode : IAsyncDisposable
     /// <summary>
     /// Validates <paramref name="config"/> (replicator.* strictly; it throws a
     /// <see cref="ConfigurationException"/> naming the key before anything starts), then starts the
-    /// actor system, joins the cluster (itself when no seed nodes are configured) and starts the
-    /// captures, regions and stores. Returns once this node is Up.
+    /// actor system (named replicator.cluster-name), joins the cluster (itself when no seed nodes are
+    /// configured), checks that every other member may share it (<see cref="MembershipGuard"/>) and
+    /// starts the captures, regions and stores. Returns once this node is Up and admitted. A node on
+    /// the embedded journal with seed nodes, or refused by the cluster it joins, throws a
+    /// <see cref="ConfigurationException"/> that says why.
     /// </summary>
-    public static async Task<ReplicatorNode> StartAsync(Config config, string systemName = "replicator", TimeSpan? joinTimeout = null)
+    public static async Task<ReplicatorNode> StartAsync(Config config, TimeSpan? joinTimeout = null)
     {
         var settings = ReplicatorSettings.Create(config);
         var full = config
@@ -72,13 +76,21 @@ public sealed class ReplicatorNode : IAsyncDisposable
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(ClusterSingleton.DefaultConfig());
 
+        if (full.GetBoolean("akka.log-config-on-start", false))
+        {
+            throw new ConfigurationException(
+                "akka.log-config-on-start = on would print the whole configuration, connection strings and their passwords included. Set it off: the node logs its cluster, "
+                + "sources and journal at start without secrets.");
+        }
+
+        CheckEmbeddedJournal(settings, full);
         Directory.CreateDirectory(settings.DataDirectory);
         if (settings.Persistence == PersistenceProvider.MySql && settings.PersistenceAutoInitialize)
         {
             await Offsets.MySqlPersistenceSchema.EnsureAsync(settings.PersistenceConnectionString).ConfigureAwait(false);
         }
 
-        var system = ActorSystem.Create(systemName, full);
+        var system = ActorSystem.Create(settings.ClusterName, full);
         try
         {
             return await StartOn(system, settings, joinTimeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
@@ -90,25 +102,79 @@ public sealed class ReplicatorNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The embedded journal is per node: refuses it with seed nodes other than this node itself, and
+    /// refuses a journal that a working-directory-relative data-dir left elsewhere (before data-dir
+    /// resolved against the config file), which this node would otherwise silently start without.
+    /// </summary>
+    private static void CheckEmbeddedJournal(ReplicatorSettings settings, Config full)
+    {
+        if (settings.Persistence != PersistenceProvider.Sqlite)
+        {
+            return;
+        }
+
+        var hostname = full.GetString("akka.remote.dot-netty.tcp.hostname", "");
+        var port = full.GetInt("akka.remote.dot-netty.tcp.port", 0);
+        var others = full.GetStringList("akka.cluster.seed-nodes")
+            .Where(seed => !(Address.TryParse(seed, out var address) && port != 0 && address.Host == hostname && address.Port == port))
+            .ToList();
+        if (others.Count > 0)
+        {
+            throw new ConfigurationException(
+                $"akka.cluster.seed-nodes lists {others.Count} other node(s) ({string.Join(", ", others)}), but replicator.persistence.provider = sqlite: "
+                + "the embedded journal is per node, so a capture moving to another node would find no offset there and start at the end of the binlog, skipping changes. "
+                + JoinCompatibility.SharedJournalFix);
+        }
+
+        var journal = Path.Combine(settings.DataDirectory, "replicator.db");
+        if (!Path.IsPathRooted(settings.DataDirectorySetting) && !File.Exists(journal))
+        {
+            var old = Path.GetFullPath(Path.Combine(settings.DataDirectorySetting, "replicator.db"));
+            if (old != journal && File.Exists(old))
+            {
+                throw new ConfigurationException(
+                    $"replicator.data-dir = \"{settings.DataDirectorySetting}\" now resolves against the config file's directory, to {settings.DataDirectory}, which holds no journal; "
+                    + $"but {old} (the same path from the working directory) does. Move that directory to {settings.DataDirectory}, or set replicator.data-dir to an absolute path, so this node resumes from its offsets.");
+            }
+        }
+    }
+
     private static async Task<ReplicatorNode> StartOn(ActorSystem system, ReplicatorSettings settings, TimeSpan joinTimeout)
     {
+        var log = Logging.GetLogger(system, typeof(ReplicatorNode));
+        log.Info("Replicator node starting in cluster {0}: state in {1}", settings.ClusterName, settings.Persistence == PersistenceProvider.Sqlite
+            ? $"{Path.Combine(settings.DataDirectory, "replicator.db")} (embedded SQLite journal, for this node alone)"
+            : MemberFacts.JournalOf(settings));
         var cluster = Cluster.Get(system);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var verdicts = new MembershipGuard.Verdicts();
+        system.ActorOf(MembershipGuard.Props(MemberFacts.Of(settings), verdicts), MembershipGuard.Name);
         var seeds = system.Settings.Config.GetStringList("akka.cluster.seed-nodes");
         if (seeds.Count == 0)
         {
             cluster.Join(cluster.SelfAddress);
         }
 
-        // Singletons, proxies and regions start once this node is Up, so they find each other at once.
-        if (await Task.WhenAny(up.Task, Task.Delay(joinTimeout)).ConfigureAwait(false) != up.Task)
+        // Singletons, proxies and regions start once this node is Up and every member it sees is
+        // compatible, so they find each other at once and never start in a cluster they may not join.
+        var timeout = Task.Delay(joinTimeout);
+        var first = await Task.WhenAny(verdicts.Admitted, verdicts.Refused, system.WhenTerminated, timeout).ConfigureAwait(false);
+        if (verdicts.Refused.IsCompleted)
+        {
+            throw new ConfigurationException(verdicts.Refused.Result);
+        }
+
+        if (first == system.WhenTerminated)
+        {
+            throw new ConfigurationException("This node was removed from the cluster while it joined (downed by another member: see that member's log for why).");
+        }
+
+        if (first == timeout)
         {
             throw new TimeoutException($"This node did not join the cluster within {joinTimeout}: check akka.cluster.seed-nodes and that a seed node is reachable.");
         }
 
         var roles = cluster.SelfRoles;
-        var log = Logging.GetLogger(system, typeof(ReplicatorNode));
         var owned = new List<IAsyncDisposable>();
         var sharding = ClusterSharding.Get(system);
         var regions = new Dictionary<string, IActorRef>();
@@ -190,7 +256,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
         var node = new ReplicatorNode(system, settings, captures, regions, deadLetterStores, owned);
 
         log.Info("Replicator node up at {0} with roles [{1}]: {2} source(s), {3} definition(s), state in {4}",
-            cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? Path.GetFullPath(settings.DataDirectory) : "MySQL");
+            cluster.SelfAddress, string.Join(",", roles), settings.Sources.Count, settings.Definitions.Count, settings.Persistence == PersistenceProvider.Sqlite ? settings.DataDirectory : MemberFacts.JournalOf(settings));
         return node;
     }
 
@@ -290,7 +356,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
         string connection, provider;
         if (settings.Persistence == PersistenceProvider.Sqlite)
         {
-            var path = Path.GetFullPath(Path.Combine(settings.DataDirectory, "replicator.db"));
+            var path = Path.Combine(settings.DataDirectory, "replicator.db");
             connection = $"Data Source={path};Cache=Shared";
             provider = "SQLite.MS";
         }

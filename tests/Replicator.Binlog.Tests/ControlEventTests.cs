@@ -35,6 +35,19 @@ public sealed class ControlEventTests
     }
 
     [Fact]
+    public void Execute_load_query_is_read_as_a_query_past_its_longer_post_header()
+    {
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder();
+        // thread_id exec_time db_len error_code status_len, then file_id start_pos end_pos dup_handling (EXECUTE_LOAD_QUERY's 13 more bytes).
+        var sql = "LOAD DATA INFILE '/tmp/SQL_LOAD-1-2-3.data' INTO TABLE `t` FIELDS TERMINATED BY ','";
+        var body = Concat(U32(5), U32(0), [4], U16(0), U16(0), U32(3), U32(10), U32(20), [1], Utf8("shop"), [0], Utf8(sql));
+        var query = Assert.IsType<QueryEvent>(decoder.Decode(b.Event(BinlogEventType.ExecuteLoadQuery, body), EventBuilder.File));
+        Assert.Equal("shop", query.Schema);
+        Assert.Equal(sql, query.Sql);
+    }
+
+    [Fact]
     public void Mariadb_compressed_query_inflates_its_statement()
     {
         var b = new EventBuilder(serverVersion: "10.11.6-MariaDB-log");

@@ -31,11 +31,11 @@ public sealed class MemoryTests(ThrowawaySourceFixture source, Xunit.Abstraction
             var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
             start.ArgumentList.Add("-c");
             // stdout is counted, not kept: the output itself would be 250 MB.
-            start.ArgumentList.Add("dotnet \"$0\" tail --source \"$1\" --tables cap_big.t --from-start --until-now --server-id \"$2\" | wc -l > \"$3\"");
+            start.ArgumentList.Add("dotnet \"$0\" tail --source-env REPLICATOR_TEST_SOURCE --tables cap_big.t --from-start --until-now --server-id \"$1\" | wc -l > \"$2\"");
             start.ArgumentList.Add(RepoPaths.ReplicatorDll);
-            start.ArgumentList.Add(source.Cdc);
             start.ArgumentList.Add(ReplicaServerIds.Next());
             start.ArgumentList.Add(countFile);
+            start.Environment["REPLICATOR_TEST_SOURCE"] = source.Cdc;
 
             using var shell = Process.Start(start)!;
             var stderr = shell.StandardError.ReadToEndAsync();

@@ -74,7 +74,8 @@ public sealed partial class BinlogConnection
             options.Endpoint,
             channel.IsSecure,
             options.AllowPublicKeyRetrieval,
-            options.ServerRsaPublicKeyFile);
+            options.ServerRsaPublicKeyFile,
+            isVerifiedTransport: channel.IsSecure && options.SslMode is (BinlogSslMode.VerifyCA or BinlogSslMode.VerifyFull));
 
         // The first answer uses the server's default method when this client knows one that may
         // answer a 20-byte scramble unprompted; the server switches to the account's own method.

@@ -205,6 +205,13 @@ internal sealed class BinlogDumpStream
             ? $" (the stream had reached {position})"
             : "";
         string message;
+        if (IsServerIdCollision(error))
+        {
+            message = $"another replica is connected to {endpoint} with server_id {_connection.Options.ServerId}, the one this reader registered with, and the server lets only one of them read: {error.Message} (error {error.Code}). "
+                + "Give this source a server-id that no other replica or reader of the server uses (SHOW SLAVE HOSTS lists the registered ones); two readers with one server_id would evict each other for ever";
+            return new BinlogServerException(error.Code, error.SqlState, error.Message, message, serverIdCollision: true);
+        }
+
         if (error.Code == 1236 && LooksPurged(error.Message))
         {
             var oldest = await _connection.TryFindOldestBinlogAsync().ConfigureAwait(false);
@@ -227,6 +234,15 @@ internal sealed class BinlogDumpStream
 
         return new BinlogServerException(error.Code, error.SqlState, error.Message, message);
     }
+
+    /// <summary>
+    /// MariaDB refuses a dump whose server_id another replica holds with ER_SLAVE_SAME_ID (4052);
+    /// MySQL ends the older dump with error 1236 ("A replica with the same server_uuid/server_id").
+    /// </summary>
+    private static bool IsServerIdCollision(ErrorPacket error) =>
+        error.Code == 4052
+        || error.Message.Contains("same server_uuid/server_id", StringComparison.OrdinalIgnoreCase)
+        || error.Message.Contains("same server_id", StringComparison.OrdinalIgnoreCase);
 
     private static bool LooksPurged(string serverMessage) =>
         serverMessage.Contains("Could not find first log file", StringComparison.OrdinalIgnoreCase)

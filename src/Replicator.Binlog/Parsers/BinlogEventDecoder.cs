@@ -95,6 +95,10 @@ public sealed partial class BinlogEventDecoder
         {
             throw new BinlogFormatException($"The {Describe(header.Type)} event is malformed: {e.Message}", file, position, e);
         }
+        catch (Exception e) when (IsUnexpected(e))
+        {
+            throw Unexpected(header.Type, e, file, position);
+        }
     }
 
     /// <summary>
@@ -148,6 +152,10 @@ public sealed partial class BinlogEventDecoder
             catch (Exception e) when (IsDecodeFailure(e))
             {
                 throw new BinlogFormatException($"The {Describe(header.Type)} event is malformed: {e.Message}", file, position, e);
+            }
+            catch (Exception e) when (IsUnexpected(e))
+            {
+                throw Unexpected(header.Type, e, file, position);
             }
 
             if (inner is TableMapEvent map)
@@ -278,6 +286,10 @@ public sealed partial class BinlogEventDecoder
                 return DecodeQuery(header, body.Span, file, compressed: false);
             case BinlogEventType.QueryCompressed:
                 return DecodeQuery(header, body.Span, file, compressed: true);
+            case BinlogEventType.ExecuteLoadQuery:
+                // LOAD DATA logged as a statement: a QUERY event with 13 more post-header bytes
+                // (file_id, start_pos, end_pos, dup_handling), skipped by the post-header length.
+                return DecodeQuery(header, body.Span, file, compressed: false);
             case BinlogEventType.Rotate:
                 return DecodeRotate(header, body.Span, file);
             case BinlogEventType.Stop:
@@ -429,7 +441,7 @@ public sealed partial class BinlogEventDecoder
     /// </summary>
     private QueryEvent DecodeQuery(EventHeader header, ReadOnlySpan<byte> body, string file, bool compressed)
     {
-        var postHeader = PostHeaderLength(header.Type, 13);
+        var postHeader = PostHeaderLength(header.Type, header.Type == BinlogEventType.ExecuteLoadQuery ? 26 : 13);
         var reader = new ByteReader(body);
         var threadId = reader.ReadUInt32();
         var executionTime = reader.ReadUInt32();
@@ -526,6 +538,13 @@ public sealed partial class BinlogEventDecoder
         var listed = Format?.PostHeaderLength(type) ?? 0;
         return listed > 0 ? listed : standard;
     }
+
+    /// <summary>Any other failure while decoding, but a cancellation: a bug here or a setup problem its message names.</summary>
+    private static bool IsUnexpected(Exception e) => e is not (BinlogFormatException or OperationCanceledException);
+
+    /// <summary>Reports an unexpected failure with the event's type, file and position, so that it stops the reader rather than losing the event.</summary>
+    internal static BinlogFormatException Unexpected(BinlogEventType type, Exception e, string file, long position) =>
+        new($"Decoding the {Describe(type)} event failed unexpectedly ({e.GetType().Name}: {e.Message}). Unless that names a setup problem, it is a bug in Replicator's decoder, not in the source: the event is not skipped; report it with this file and position", file, position, e);
 
     private static bool IsDecodeFailure(Exception e) =>
         e is FormatException or InvalidDataException or OverflowException or ArgumentException or IndexOutOfRangeException

@@ -164,7 +164,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _credits,
             _settings.Capture.MaxInFlight,
             _settings.Capture.MaxInFlightBytes,
-            _generation);
+            _generation,
+            _source.ResyncedThrough);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
         var self = Self;
@@ -201,7 +202,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         await using var client = new BinlogClient(args.Client with { Start = plan.Start });
 
         // On another server the saved restart point is not where its transaction is: its rows are read again rather than skipped.
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true);
+        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true)
+        {
+            ResyncedThrough = args.ResyncedThrough,
+        };
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
         await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
@@ -362,8 +366,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     // Never completed: the offset stays before the table's first unmapped row.
                     _tracker.Emitted(paused.TransactionId, paused.RowOrdinal);
                     _state = "reading, table paused";
-                    _lastError = $"table {paused.Table} is paused: {paused.Reason}";
-                    _log.Error("Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on. Fix the table (key-columns, metadata) and restart the capture.", _source.Name, _lastError);
+                    _lastError = paused.Fix is null ? $"table {paused.Table} is paused: {paused.Reason}" : $"table {paused.Table} is paused: {paused.Reason}. {paused.Fix}";
+                    _log.Error(
+                        "Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on.{2}",
+                        _source.Name,
+                        _lastError,
+                        paused.Fix is null ? " Fix the table (key-columns, metadata) and restart the capture." : "");
                     break;
             }
         }
@@ -744,7 +752,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         FlowControl Credits,
         int MaxInFlight,
         long MaxInFlightBytes,
-        int Generation);
+        int Generation,
+        BinlogPosition? ResyncedThrough);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
 

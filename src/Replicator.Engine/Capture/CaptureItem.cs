@@ -36,11 +36,13 @@ public sealed record SchemaChanged(string? Schema, string? Table, string Sql) : 
 public sealed record Positioned(BinlogPosition Position) : CaptureItem;
 
 /// <summary>
-/// The rows of <paramref name="Table"/> cannot be mapped (no key, or columns that do not match its
-/// metadata) from row <paramref name="RowOrdinal"/> of the transaction on. They are held back: the
-/// offset must not pass that row until the table is fixed and the capture restarted.
+/// The changes of <paramref name="Table"/> cannot be captured faithfully from row
+/// <paramref name="RowOrdinal"/> of the transaction on: its rows cannot be mapped (no key, or
+/// columns that do not match its metadata), or a statement changed its rows without row events
+/// and the table needs a resync. They are held back: the offset must not pass that row until the
+/// table is fixed (<paramref name="Fix"/> says how) and the capture restarted.
 /// </summary>
-public sealed record TablePaused(long TransactionId, int RowOrdinal, string Table, string Reason) : CaptureItem;
+public sealed record TablePaused(long TransactionId, int RowOrdinal, string Table, string Reason, string? Fix = null) : CaptureItem;
 
 /// <summary>
 /// The <c>XA PREPARE</c> group of an XA transaction ended at <paramref name="NextPosition"/>. Its

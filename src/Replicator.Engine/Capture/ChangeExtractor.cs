@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
+using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Model;
 
@@ -102,11 +103,39 @@ public sealed partial class ChangeExtractor
     /// <summary>True while a transaction is open.</summary>
     public bool InTransaction => _open is not null;
 
+    /// <summary>
+    /// Statements before this position that changed a table's rows without row events do not stop
+    /// the table: the operator resynced it through here (the source's resynced-through).
+    /// </summary>
+    public BinlogPosition? ResyncedThrough { get; init; }
+
     /// <summary>XA transactions prepared and not yet committed or rolled back, whose rows are held.</summary>
     public int PreparedXaCount => _prepared.Count;
 
     /// <summary>Processes one event, appending what it means to <paramref name="output"/>.</summary>
+    /// <exception cref="BinlogFormatException">
+    /// Processing failed unexpectedly (a bug): the exception names the event's type, file and
+    /// position, and the event is not skipped. A table that cannot be mapped fails with
+    /// <see cref="TableMappingException"/> or <see cref="MissingKeyException"/> instead.
+    /// </exception>
     public void Process(BinlogEvent binlogEvent, List<CaptureItem> output)
+    {
+        try
+        {
+            ProcessEvent(binlogEvent, output);
+        }
+        catch (Exception e) when (e is not (TableMappingException or MissingKeyException or BinlogFormatException or OperationCanceledException))
+        {
+            var file = binlogEvent.File.Length > 0 ? binlogEvent.File : _file;
+            throw new BinlogFormatException(
+                $"Processing the {binlogEvent.Type} event failed unexpectedly ({e.GetType().Name}: {e.Message}). It is a bug in Replicator, not in the source: the capture stops here rather than skip the event; report it with this file and position",
+                file,
+                binlogEvent.Header.Position,
+                e);
+        }
+    }
+
+    private void ProcessEvent(BinlogEvent binlogEvent, List<CaptureItem> output)
     {
         switch (binlogEvent)
         {
@@ -315,6 +344,7 @@ public sealed partial class ChangeExtractor
             output.Add(changed);
         }
 
+        HandleStatementEffects(query, position, nextPosition, output);
         if (_open!.Standalone)
         {
             Close(nextPosition, output);
@@ -369,6 +399,89 @@ public sealed partial class ChangeExtractor
                 return;
         }
     }
+
+    /// <summary>
+    /// A statement that changes captured rows without row events. None of them can be turned into
+    /// row changes here, so each stops its table loudly until it is resynced (promise 7), rather
+    /// than leaving the sink to drift:
+    /// <list type="bullet">
+    /// <item>DML logged as a statement (binlog_format STATEMENT or MIXED, set per session for a bulk
+    /// load or globally): which rows it wrote is unknown.</item>
+    /// <item>TRUNCATE, DROP TABLE, DROP DATABASE: every row is gone, but the sink still holds them.
+    /// (Clearing the table's keys in the sinks, fenced by version, is the job's part to come; until
+    /// then the operator clears them.)</item>
+    /// <item>RENAME (RENAME TABLE, ALTER … RENAME): the rows now live under another name, which
+    /// the sink holds none of, and the old name's rows stay.</item>
+    /// <item>A primary-key change: later changes are keyed differently, and the rows the sink holds
+    /// under the old key are never deleted.</item>
+    /// <item>Partition drop, truncate, exchange, reorganize, tablespace discard/import: rows move
+    /// in or out wholesale, and which ones is unknown here.</item>
+    /// </list>
+    /// </summary>
+    private void HandleStatementEffects(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
+    {
+        foreach (var effect in StatementEffects.Of(query.Sql, query.Schema))
+        {
+            if (effect.Table is null ? !_filter.Includes(effect.Schema, "*") : !_filter.Includes(effect.Schema, effect.Table))
+            {
+                continue;
+            }
+
+            var at = $"{_file}:{position}";
+            var sql = Abbreviate(query.Sql);
+            var clear = $"Clear {effect.Name}'s rows in the sinks (redis-cache: its keys <key-prefix>{effect.Schema}:{effect.Table ?? "*"}:*)";
+            var (reason, cause) = effect.Kind switch
+            {
+                StatementEffectKind.RowsByStatement => (
+                    $"a statement changed its rows at {at} without row events (binlog_format STATEMENT or MIXED in that session): {sql}",
+                    "Set binlog_format=ROW on the source (SET GLOBAL binlog_format=ROW, and in every session that loads data)"),
+                StatementEffectKind.Truncated => ($"TRUNCATE emptied it at {at} without row events: {sql}", clear),
+                StatementEffectKind.Dropped => ($"DROP TABLE removed it at {at} without row events: {sql}", clear),
+                StatementEffectKind.DatabaseDropped => ($"DROP DATABASE removed its tables at {at} without row events: {sql}", clear),
+                StatementEffectKind.Renamed => (
+                    $"it was {effect.Detail} at {at}: the sinks hold its rows under the old name only: {sql}",
+                    $"{clear}, and those of the table's other name"),
+                StatementEffectKind.KeyChanged => (
+                    $"its primary key changed at {at}: later changes are keyed differently, and the sinks keep its rows under the old key: {sql}",
+                    clear),
+                _ => ($"a partition operation moved rows in or out of it at {at} without row events: {sql}", "Compare it with the source"),
+            };
+            StopForResync(effect.Name, position, nextPosition, reason, cause, output);
+        }
+    }
+
+    /// <summary>
+    /// Stops <paramref name="table"/> at the current row of the open transaction: what follows of it
+    /// is held and the offset stays here until it is resynced and the capture restarted with
+    /// resynced-through past this statement. Before resynced-through, a warning says so instead.
+    /// </summary>
+    private void StopForResync(string table, long position, long nextPosition, string reason, string cause, List<CaptureItem> output)
+    {
+        var through = new BinlogPosition(_file, nextPosition);
+        if (ResyncedThrough is { } resynced && new BinlogPosition(_file, position) < resynced)
+        {
+            output.Add(new CaptureWarning($"Table {table}: {reason}. It is before resynced-through {resynced}, so the table is taken as resynced and goes on."));
+            return;
+        }
+
+        var fix = $"{cause}; resync {table} into the sinks from the source as of a binlog position P at or after {through} (SHOW MASTER STATUS when the copy is read); then set replicator.sources.{_source}.resynced-through = \"P\" and restart the capture.";
+        if (!_pauseUnmappable)
+        {
+            output.Add(new CaptureWarning($"Table {table} needs a resync: {reason}. {fix}"));
+            return;
+        }
+
+        if (_paused.ContainsKey(table))
+        {
+            return;
+        }
+
+        _paused[table] = reason;
+        var tx = _open!;
+        output.Add(new TablePaused(tx.Id, tx.RowsSeen, table, $"it needs a resync: {reason}", fix));
+    }
+
+    private static string Abbreviate(string sql) => sql.Length <= 200 ? sql : string.Concat(sql.AsSpan(0, 200), "…");
 
     private void HandleRows(RowsEvent rows, long position, List<CaptureItem> output)
     {

@@ -16,7 +16,15 @@ namespace Replicator.Engine.Configuration;
 /// </summary>
 public static partial class HoconLoader
 {
-    public static Config LoadFile(string path) => ConfigurationFactory.ParseString(Preprocess(path, new HashSet<string>()));
+    /// <summary>
+    /// Loads <paramref name="path"/> and its includes, with <c>replicator.config-directory</c> set to
+    /// the file's directory, which relative paths such as <c>replicator.data-dir</c> resolve against.
+    /// </summary>
+    public static Config LoadFile(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return ConfigurationFactory.ParseString($"replicator.config-directory = {Quote(directory)}\n" + Preprocess(path, new HashSet<string>()));
+    }
 
     public static Config LoadString(string text, string origin = "<string>") =>
         ConfigurationFactory.ParseString(PreprocessText(text, origin, baseDirectory: Directory.GetCurrentDirectory(), new HashSet<string>()));

@@ -9,7 +9,7 @@ namespace Replicator.Engine.Configuration;
 /// wrong types, values out of range, duplicate server ids and missing sources are errors naming the
 /// key path, before the node joins a cluster or opens a binlog.
 /// </summary>
-public sealed record ReplicatorSettings(
+public sealed partial record ReplicatorSettings(
     string DataDirectory,
     bool Insecure,
     ZeroDateHandling ZeroDates,
@@ -30,7 +30,7 @@ public sealed record ReplicatorSettings(
     {
         var root = config.WithFallback(Defaults);
         var reader = ConfigReader.At(root, "replicator");
-        reader.RequireOnly("data-dir", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
+        reader.RequireOnly("cluster-name", "data-dir", "config-directory", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
         var insecure = reader.Bool("insecure");
 
         var sourceDefaults = root.GetConfig("replicator.source-defaults");
@@ -66,8 +66,20 @@ public sealed record ReplicatorSettings(
         }
 
         var dataDir = reader.String("data-dir", required: true);
+        var configDirectory = reader.String("config-directory");
+        if (configDirectory.Length > 0 && !Path.IsPathRooted(configDirectory))
+        {
+            throw reader.Error("config-directory", "must be an absolute path (the loader sets it to the directory of the --config file).");
+        }
+
+        var clusterName = reader.String("cluster-name", required: true);
+        if (!ClusterNamePattern().IsMatch(clusterName))
+        {
+            throw reader.Error("cluster-name", $"must be letters, digits, '-' and '_', starting with a letter or digit (it names the actor system in every node's address), not '{clusterName}'.");
+        }
+
         return new ReplicatorSettings(
-            dataDir,
+            ResolveDataDirectory(dataDir, configDirectory),
             insecure,
             reader.Enum<ZeroDateHandling>("zero-dates"),
             CaptureSettings.Read(reader.Child("capture")),
@@ -76,11 +88,32 @@ public sealed record ReplicatorSettings(
             provider,
             persistenceConnection,
             persistence.Bool("auto-initialize"),
-            TestingSettings.Read(reader.Child("testing")));
+            TestingSettings.Read(reader.Child("testing")))
+        {
+            DataDirectorySetting = dataDir,
+            ClusterName = clusterName,
+        };
     }
+
+    /// <summary>replicator.cluster-name: the actor system's name, the same on every node of one cluster.</summary>
+    public string ClusterName { get; init; } = "replicator";
+
+    /// <summary>replicator.data-dir as written; <see cref="DataDirectory"/> is where it resolved to.</summary>
+    public string DataDirectorySetting { get; init; } = "";
+
+    /// <summary>
+    /// An absolute data-dir as it is; a relative one against the directory of the config file (so a
+    /// node started from another working directory finds the same state), or against the working
+    /// directory when the config was not loaded from a file.
+    /// </summary>
+    private static string ResolveDataDirectory(string dataDir, string configDirectory) =>
+        Path.GetFullPath(Path.IsPathRooted(dataDir) ? dataDir : Path.Combine(configDirectory.Length > 0 ? configDirectory : Directory.GetCurrentDirectory(), dataDir));
 
     public SourceSettings Source(string name) =>
         Sources.FirstOrDefault(s => s.Name == name) ?? throw new ConfigurationException($"No source named {name} under replicator.sources.");
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+    private static partial System.Text.RegularExpressions.Regex ClusterNamePattern();
 
     private static Config LoadDefaults()
     {

@@ -18,9 +18,15 @@ public sealed record SourceSettings(
     TimeSpan ConnectTimeout,
     ResumeBy ResumeBy = ResumeBy.Position)
 {
+    /// <summary>
+    /// Tables stopped for a resync by a statement before this position are not stopped again: the
+    /// operator resynced them through here (resynced-through). Null: every such statement stops its table.
+    /// </summary>
+    public BinlogPosition? ResyncedThrough { get; init; }
+
     internal static SourceSettings Read(ConfigReader reader, string name, bool insecure)
     {
-        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout");
+        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout", "resynced-through");
         var connectionString = reader.String("connection-string", required: true);
         var serverId = reader.Long("server-id", 0, uint.MaxValue);
         if (serverId == 0)
@@ -73,7 +79,27 @@ public sealed record SourceSettings(
             heartbeat,
             readTimeout,
             reader.Duration("connect-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
-            reader.Enum<ResumeBy>("resume-by"));
+            reader.Enum<ResumeBy>("resume-by"))
+        {
+            ResyncedThrough = ParseResyncedThrough(reader),
+        };
+    }
+
+    private static BinlogPosition? ParseResyncedThrough(ConfigReader reader)
+    {
+        var text = reader.String("resynced-through").Trim();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon > 0 && long.TryParse(text[(colon + 1)..], out var position) && position >= 4)
+        {
+            return new BinlogPosition(text[..colon], position);
+        }
+
+        throw reader.Error("resynced-through", $"must be empty or a binlog position file:position (e.g. mariadb-bin.000003:1234), not '{text}'.");
     }
 
     /// <summary>

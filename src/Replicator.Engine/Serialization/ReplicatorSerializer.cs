@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 using Replicator.Engine.Capture;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Replication;
 
 namespace Replicator.Engine.Serialization;
@@ -35,6 +36,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLetterResolvedManifest = "DV";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
+    private const string MemberFactsManifest = "MF";
 
     public ReplicatorSerializer(ExtendedActorSystem system)
         : base(system)
@@ -64,6 +66,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         DeadLetterResolved => DeadLetterResolvedManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
+        MemberFacts => MemberFactsManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Replicator wire message; add it to {nameof(ReplicatorSerializer)}.", nameof(o)),
     };
 
@@ -171,6 +174,12 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 }
 
                 return;
+            case MemberFacts facts:
+                w.Write(facts.ClusterName);
+                w.Write(facts.DefinitionsFingerprint);
+                w.Write(facts.Journal);
+                w.Write(facts.Answer);
+                return;
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a Replicator wire message.", nameof(obj));
         }
@@ -276,6 +285,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new DeadLetterStoreSnapshot(entries);
             }
 
+            case MemberFactsManifest:
+                return new MemberFacts(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadBoolean());
             default:
                 throw new System.Runtime.Serialization.SerializationException($"Unknown Replicator manifest '{manifest}': a node of a newer version may have sent it.");
         }

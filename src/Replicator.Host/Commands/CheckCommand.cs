@@ -12,22 +12,40 @@ internal static class CheckCommand
 {
     public static Command Create()
     {
-        var source = new Option<string>("--source") { Description = "MySqlConnector connection string of the source.", Required = true };
-        var redis = new Option<string>("--redis") { Description = "StackExchange.Redis configuration of the sink (host:port[,password=…]).", Required = true };
+        var source = SourceOptions.Create("the source (a user with SELECT on the tables)");
+        var redis = RedisOptions.Create();
         var tables = new Option<string>("--tables") { Description = "schema.table[,schema.table…] to compare; schema.* for every table of a schema.", Required = true };
         var prefix = new Option<string>("--key-prefix") { Description = "The redis-cache job's key-prefix.", DefaultValueFactory = _ => "" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary line." };
-        var command = new Command("check", "Compare source tables with a redis-cache sink, row by row.") { source, redis, tables, prefix, quiet };
-        command.SetAction((result, cancellationToken) => CheckAsync(
-            result.GetValue(source)!, result.GetValue(redis)!, result.GetValue(tables)!, result.GetValue(prefix)!, result.GetValue(quiet), cancellationToken));
+        var command = new Command("check", "Compare source tables with a redis-cache sink, row by row.") { tables, prefix, quiet };
+        foreach (var option in source.All.Concat(redis.All))
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((result, cancellationToken) =>
+        {
+            string connectionString;
+            ConfigurationOptions options;
+            try
+            {
+                connectionString = source.Resolve(result) ?? throw new ArgumentException("check needs --source \"<connection string>\" or --source-env NAME.");
+                options = redis.Resolve(result);
+            }
+            catch (ArgumentException e)
+            {
+                return Task.FromResult(Errors.Report(e.Message));
+            }
+
+            return CheckAsync(connectionString, options, result.GetValue(tables)!, result.GetValue(prefix)!, result.GetValue(quiet), cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> CheckAsync(string source, string redis, string tables, string prefix, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> CheckAsync(string source, ConfigurationOptions options, string tables, string prefix, bool quiet, CancellationToken cancellationToken)
     {
         try
         {
-            var options = ConfigurationOptions.Parse(redis);
             options.AbortOnConnectFail = true;
             options.ConnectTimeout = 5000;
             await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);

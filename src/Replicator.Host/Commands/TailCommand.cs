@@ -18,7 +18,7 @@ internal static class TailCommand
 {
     public static Command Create()
     {
-        var source = new Option<string?>("--source") { Description = "MySqlConnector connection string of a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT." };
+        var source = SourceOptions.Create("a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT");
         var files = new Option<string[]>("--file") { Description = "Decode binlog files from disk instead of a server (repeatable).", AllowMultipleArgumentsPerToken = false };
         var tables = new Option<string?>("--tables") { Description = "Only these tables: schema.table[,schema.table…], '*' globs allowed." };
         var fromStart = new Option<bool>("--from-start") { Description = "Start at the oldest binlog on the server instead of its current end." };
@@ -31,9 +31,14 @@ internal static class TailCommand
             DefaultValueFactory = _ => "literal",
         };
         zeroDates.AcceptOnlyFromAmong("literal", "null");
-        var command = new Command("tail", "Print every row change as a JSON line.") { source, files, tables, fromStart, untilNow, serverId, name, zeroDates };
+        var command = new Command("tail", "Print every row change as a JSON line.") { files, tables, fromStart, untilNow, serverId, name, zeroDates };
+        foreach (var option in source.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((result, cancellationToken) => TailAsync(
-            result.GetValue(source),
+            () => source.Resolve(result),
             result.GetValue(files) ?? [],
             result.GetValue(tables),
             result.GetValue(fromStart),
@@ -46,7 +51,7 @@ internal static class TailCommand
     }
 
     private static async Task<int> TailAsync(
-        string? connectionString,
+        Func<string?> resolveSource,
         string[] files,
         string? tables,
         bool fromStart,
@@ -56,9 +61,19 @@ internal static class TailCommand
         ValueFormatOptions format,
         CancellationToken cancellationToken)
     {
+        string? connectionString;
+        try
+        {
+            connectionString = resolveSource();
+        }
+        catch (ArgumentException e)
+        {
+            return Errors.Report(e.Message);
+        }
+
         if (connectionString is null && files.Length == 0)
         {
-            return Errors.Report("tail needs --source \"<connection string>\" or --file <binlog file>.");
+            return Errors.Report("tail needs --source \"<connection string>\" (or --source-env NAME) or --file <binlog file>.");
         }
 
         TableFilter filter;

@@ -64,12 +64,13 @@ public sealed class AuthPluginTests
     }
 
     [Fact]
-    public void caching_sha2_password_full_authentication_over_TLS_sends_the_password_NUL_terminated()
+    public void caching_sha2_password_full_authentication_over_verified_TLS_sends_the_password_NUL_terminated()
     {
         var plugin = Plugin("caching_sha2_password");
-        plugin.CreateResponse(Context(secure: true), Nonce);
+        plugin.CreateResponse(Context(secure: true, verified: true), Nonce);
 
-        Assert.Equal([.. Encoding.UTF8.GetBytes(Password), 0], plugin.Continue(Context(secure: true), [0x04]));
+        Assert.Equal([.. Encoding.UTF8.GetBytes(Password), 0], plugin.Continue(Context(secure: true, verified: true), [0x04]));
+        Assert.Throws<BinlogAuthenticationException>(() => plugin.Continue(Context(secure: true), [0x04]));
     }
 
     [Fact]
@@ -138,10 +139,11 @@ public sealed class AuthPluginTests
     }
 
     [Fact]
-    public void mysql_clear_password_sends_the_password_only_over_TLS()
+    public void mysql_clear_password_sends_the_password_only_over_TLS_with_a_verified_certificate()
     {
         Assert.Throws<BinlogAuthenticationException>(() => Plugin("mysql_clear_password").CreateResponse(Context(), []));
-        Assert.Equal([.. Encoding.UTF8.GetBytes(Password), 0], Plugin("mysql_clear_password").CreateResponse(Context(secure: true), []));
+        Assert.Throws<BinlogAuthenticationException>(() => Plugin("mysql_clear_password").CreateResponse(Context(secure: true), []));
+        Assert.Equal([.. Encoding.UTF8.GetBytes(Password), 0], Plugin("mysql_clear_password").CreateResponse(Context(secure: true, verified: true), []));
     }
 
     [Fact]
@@ -164,6 +166,6 @@ public sealed class AuthPluginTests
 
     private static AuthenticationPlugin Plugin(string name) => AuthenticationPlugin.Create(name)!;
 
-    private static AuthenticationContext Context(string password = Password, bool secure = false, bool allowRetrieval = false, string? keyFile = null) =>
-        new("cdc", password, "db:3306", secure, allowRetrieval, keyFile);
+    private static AuthenticationContext Context(string password = Password, bool secure = false, bool allowRetrieval = false, string? keyFile = null, bool verified = false) =>
+        new("cdc", password, "db:3306", secure, allowRetrieval, keyFile, verified);
 }

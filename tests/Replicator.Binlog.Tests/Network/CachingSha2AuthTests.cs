@@ -37,16 +37,32 @@ public sealed class CachingSha2AuthTests : IClassFixture<NetworkCertificatesFixt
     }
 
     [Fact]
-    public async Task Full_authentication_over_TLS_sends_the_password_inside_TLS_only()
+    public async Task Full_authentication_over_verified_TLS_sends_the_password_inside_TLS_only()
     {
         await using var server = Server(tls: true);
 
-        await using var connection = await BinlogConnection.OpenAsync(Options(server) with { SslMode = BinlogSslMode.Required });
+        await using var connection = await BinlogConnection.OpenAsync(Options(server) with { SslMode = BinlogSslMode.VerifyCA, SslCa = _certificates.CaFile });
 
         Assert.True(connection.IsSecure);
         Assert.Equal(["full-tls"], server.Logins);
         Assert.True(server.IsCached(User));
         AssertPasswordNeverInClear(server);
+    }
+
+    [Theory]
+    [InlineData(BinlogSslMode.Required)]
+    [InlineData(BinlogSslMode.Preferred)]
+    public async Task Full_authentication_over_TLS_whose_certificate_is_not_checked_never_sends_the_password_as_it_is(BinlogSslMode mode)
+    {
+        // Anyone between this client and the server can present a certificate of their own: the password would be theirs.
+        await using var server = Server(tls: true);
+
+        var error = await Assert.ThrowsAsync<BinlogAuthenticationException>(async () => await BinlogConnection.OpenAsync(Options(server) with { SslMode = mode }));
+
+        Assert.Contains("caching_sha2_password", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SslMode=VerifyCA or VerifyFull", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("full-tls", server.Logins);
+        Assert.DoesNotContain(Password, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -168,6 +184,20 @@ public sealed class CachingSha2AuthTests : IClassFixture<NetworkCertificatesFixt
         Assert.Contains("mysql_clear_password", error.Message, StringComparison.Ordinal);
         Assert.Contains("only over TLS", error.Message, StringComparison.Ordinal);
         AssertPasswordNeverInClear(server);
+    }
+
+    [Theory]
+    [InlineData(BinlogSslMode.Required)]
+    [InlineData(BinlogSslMode.Preferred)]
+    public async Task mysql_clear_password_is_refused_over_TLS_whose_certificate_is_not_checked(BinlogSslMode mode)
+    {
+        await using var server = Server(plugin: "mysql_clear_password", tls: true);
+
+        var error = await Assert.ThrowsAsync<BinlogAuthenticationException>(async () => await BinlogConnection.OpenAsync(Options(server) with { SslMode = mode }));
+
+        Assert.Contains("mysql_clear_password", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SslMode=VerifyCA or VerifyFull", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("clear", server.Logins);
     }
 
     [Fact]

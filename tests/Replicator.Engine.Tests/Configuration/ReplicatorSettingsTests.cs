@@ -21,7 +21,7 @@ public sealed class ReplicatorSettingsTests
     public void Defaults_are_those_documented_in_reference_conf()
     {
         var settings = Parse(Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]");
-        Assert.Equal("data", settings.DataDirectory);
+        Assert.Equal(Path.Combine(Directory.GetCurrentDirectory(), "data"), settings.DataDirectory);
         Assert.False(settings.Insecure);
         Assert.Equal(ZeroDateHandling.Literal, settings.ZeroDates);
         Assert.Equal(20_000, settings.Capture.MaxInFlight);
@@ -35,6 +35,7 @@ public sealed class ReplicatorSettingsTests
         Assert.Equal(StartPosition.CurrentEnd, source.Start);
         Assert.Equal(TimeSpan.FromSeconds(5), source.Heartbeat);
         Assert.Equal(ResumeBy.Position, source.ResumeBy);
+        Assert.Null(source.ResyncedThrough);
         var definition = Assert.Single(settings.Definitions);
         Assert.Equal("main", definition.Source);
         Assert.Equal(64, definition.Buckets);
@@ -67,6 +68,7 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.testing.crash-at-occurrence = 0", "replicator.testing.crash-at-occurrence must be between 1 and")]
     [InlineData("replicator.remember-entites = on", "replicator.remember-entites is not a known setting")]
     [InlineData("replicator.sources.main.resume-by = binlog", "replicator.sources.main.resume-by must be one of position, gtid, not 'binlog'.")]
+    [InlineData("replicator.sources.main.resynced-through = yesterday", "replicator.sources.main.resynced-through must be empty or a binlog position file:position")]
     [InlineData("replicator.capture.max-frame-size = huge", "replicator.capture.max-frame-size must be a size such as 128000b, 256KiB or 4MiB, not 'huge'.")]
     [InlineData("replicator.capture.max-frame-size = 1GiB", "replicator.capture.max-frame-size must be between 32,768 and 268,435,456 bytes, not 1,073,741,824.")]
     [InlineData("replicator.capture.max-frame-size = 128KiB", "replicator.capture.max-delivery-bytes (262,144 bytes) must leave 4,096 bytes of max-frame-size (131,072 bytes)")]
@@ -79,6 +81,25 @@ public sealed class ReplicatorSettingsTests
         var error = Assert.Throws<ConfigurationException>(() => Parse(hocon));
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain("CANARY", error.Message);
+    }
+
+    [Fact]
+    public void A_relative_data_dir_resolves_against_the_directory_of_the_config_file_not_the_working_directory()
+    {
+        var directory = Directory.CreateTempSubdirectory("replicator-config-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "node.conf");
+            File.WriteAllText(file, Source + "\nreplicator.data-dir = \"state/node1\"\n");
+            Assert.Equal(Path.Combine(directory, "state", "node1"), ReplicatorSettings.Create(HoconLoader.LoadFile(file)).DataDirectory);
+
+            File.WriteAllText(file, Source + "\nreplicator.data-dir = \"/var/lib/replicator\"\n");
+            Assert.Equal("/var/lib/replicator", ReplicatorSettings.Create(HoconLoader.LoadFile(file)).DataDirectory);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]
@@ -113,7 +134,7 @@ public sealed class ReplicatorSettingsTests
             File.WriteAllText(Path.Combine(dir.FullName, "base.conf"), "replicator.data-dir = from-base\nreplicator.capture.max-in-flight = 7");
             File.WriteAllText(Path.Combine(dir.FullName, "node.conf"), "include \"base.conf\"\nreplicator.capture.max-in-flight = 9");
             var settings = ReplicatorSettings.Create(HoconLoader.LoadFile(Path.Combine(dir.FullName, "node.conf")));
-            Assert.Equal("from-base", settings.DataDirectory);
+            Assert.Equal(Path.Combine(dir.FullName, "from-base"), settings.DataDirectory);
             Assert.Equal(9, settings.Capture.MaxInFlight);
         }
         finally

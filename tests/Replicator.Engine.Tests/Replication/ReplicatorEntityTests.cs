@@ -23,7 +23,7 @@ public sealed class ReplicatorEntityTests : TestKit
         new RetryPolicy(TimeSpan.FromMilliseconds(50), 2, TimeSpan.FromMilliseconds(200), maxAttempts, 0),
         new JobSettings("fake", ConfigurationFactory.Empty, "replicator.definitions.cache.job"));
 
-    private static DeliverChanges Deliver(params (long Sequence, Model.RowChange Change)[] changes) =>
+    private static DeliverChanges Deliver(params (long Sequence, Replicator.Engine.Model.RowChange Change)[] changes) =>
         new("cache", 0, Epoch, 0, changes.Select(c => new SequencedChange(c.Sequence, c.Change)).ToList());
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class ReplicatorEntityTests : TestKit
         ExpectMsg<ChangesFinished>();
 
         var applied = job.Applied.ToDictionary(i => i.Key.Canonical, i => i.Change);
-        Assert.Equal(Model.ChangeAction.Delete, applied["1"].Action);
+        Assert.Equal(Replicator.Engine.Model.ChangeAction.Delete, applied["1"].Action);
         Assert.Equal(100, applied["1"].Version.Position);
         Assert.Equal(22, applied["2"].After!["v"].AsInt64());
         Assert.Equal(110, applied["2"].Version.Position);
@@ -123,18 +123,18 @@ public sealed class ReplicatorEntityTests : TestKit
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private sealed class FakeCurrentRows : Dictionary<string, Model.RowData>, ICurrentRows
+    private sealed class FakeCurrentRows : Dictionary<string, Replicator.Engine.Model.RowData>, ICurrentRows
     {
         public System.Collections.Concurrent.ConcurrentBag<string> Asked { get; } = new();
 
-        public Task<IReadOnlyDictionary<string, Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Model.RowKey> keys, CancellationToken cancellationToken)
+        public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, CancellationToken cancellationToken)
         {
             foreach (var key in keys)
             {
                 Asked.Add(key.Canonical);
             }
 
-            return Task.FromResult<IReadOnlyDictionary<string, Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
+            return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
         }
     }
 

@@ -4,6 +4,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
+using Replicator.Engine.Membership;
 using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
@@ -76,6 +77,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         new DeadLetterCleared("shop", "t", "42", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
         new DeadLetterResolved(77),
         new DeadLetterStoreState(9, [new StoredDeadLetter(4, new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)), new StoredDeadLetter(9, new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch))]),
+        new MemberFacts("replicator", "0123456789abcdef", "mysql:db1:3306/journal"),
+        new MemberFacts("staging", "fedcba9876543210", "sqlite:host:/var/lib/replicator/replicator.db", Answer: true),
     };
 
     [Theory]

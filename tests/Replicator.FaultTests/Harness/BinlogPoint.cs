@@ -30,6 +30,27 @@ public readonly record struct BinlogPoint(string File, long Position, int SkipRo
             : null;
     }
 
+    /// <summary>The sequence number of domain 0 in an offset's "(gtid 0-1-9)" (the harness's source writes domain 0 only), or null.</summary>
+    public static long? GtidSequence(string? text)
+    {
+        var at = text?.IndexOf("gtid ", StringComparison.Ordinal) ?? -1;
+        if (at < 0)
+        {
+            return null;
+        }
+
+        foreach (var gtid in text![(at + 5)..].TrimEnd(')').Split(','))
+        {
+            var parts = gtid.Trim().Split('-');
+            if (parts.Length == 3 && parts[0] == "0" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            {
+                return sequence;
+            }
+        }
+
+        return null;
+    }
+
     public int CompareTo(BinlogPoint other)
     {
         var c = FileSequence.CompareTo(other.FileSequence);

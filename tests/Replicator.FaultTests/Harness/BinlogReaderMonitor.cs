@@ -4,7 +4,8 @@ namespace Replicator.FaultTests.Harness;
 
 /// <summary>
 /// Counts binlog readers on the source every 200 ms (SHOW PROCESSLIST commands "Binlog Dump" and
-/// "Binlog Dump GTID"), for the promise that each binlog has one reader at any time. Polls fail
+/// "Binlog Dump GTID" of the capture's user, cdc: a replica's dump thread is not a capture), for the
+/// promise that each binlog has one reader at any time. Polls fail
 /// quietly while the source is down.
 /// </summary>
 public sealed class BinlogReaderMonitor : IAsyncDisposable
@@ -13,6 +14,7 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<string> _violations = [];
+    private readonly Dictionary<string, (DateTime First, DateTime Last)> _byClient = new();
 
     public BinlogReaderMonitor(string connectionString)
     {
@@ -40,6 +42,15 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
         }
     }
 
+    /// <summary>When a binlog reader from <paramref name="address"/> (the client's IP) was first and last seen, or null if never.</summary>
+    public (DateTime First, DateTime Last)? SeenFrom(string address)
+    {
+        lock (_byClient)
+        {
+            return _byClient.TryGetValue(address, out var seen) ? seen : null;
+        }
+    }
+
     private async Task LoopAsync()
     {
         MySqlConnection? connection = null;
@@ -59,14 +70,21 @@ public sealed class BinlogReaderMonitor : IAsyncDisposable
                 }
 
                 await using var command = new MySqlCommand(
-                    "SELECT ID, USER, HOST, COMMAND, TIME, STATE FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+                    "SELECT ID, USER, HOST, COMMAND, TIME, STATE FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND USER = 'cdc'",
                     connection);
                 var threads = new List<string>();
+                var now = DateTime.UtcNow;
                 await using (var reader = await command.ExecuteReaderAsync(_stop.Token))
                 {
                     while (await reader.ReadAsync(_stop.Token))
                     {
                         threads.Add($"id {reader.GetValue(0)} {reader.GetValue(1)}@{reader.GetValue(2)} {reader.GetValue(3)} {reader.GetValue(4)}s {reader.GetValue(5)}");
+                        var host = reader.GetValue(2)?.ToString() ?? "";
+                        var client = host.Contains(':', StringComparison.Ordinal) ? host[..host.LastIndexOf(':')] : host;
+                        lock (_byClient)
+                        {
+                            _byClient[client] = _byClient.TryGetValue(client, out var seen) ? (seen.First, now) : (now, now);
+                        }
                     }
                 }
 

@@ -50,6 +50,7 @@ public sealed class FaultMariaDb : IAsyncDisposable
         $"Server={Socket};Protocol=Unix;User ID=root;Pooling=false;Allow User Variables=true;Default Command Timeout=120";
 
     /// <summary>Copies the template data directory to <paramref name="directory"/> and starts the server with <paramref name="options"/>.</summary>
+    /// <remarks>A <c>--bind-address</c> in <paramref name="options"/> replaces the default 127.0.0.1 (the last one given wins).</remarks>
     public static async Task<FaultMariaDb> StartAsync(string name, string directory, params string[] options)
     {
         var mariadbd = Tools.Require("mariadbd", "mariadb-server");
@@ -167,6 +168,25 @@ public sealed class FaultMariaDb : IAsyncDisposable
         await using var command = new MySqlCommand(sql, connection);
         var value = await command.ExecuteScalarAsync();
         return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Inserts a row into src.probe (an uncaptured table) and returns the binlog's end and the
+    /// probe transaction's GTID sequence number (domain 0) right after it.
+    /// </summary>
+    public async Task<(BinlogPoint End, long Sequence)> ProbeAsync()
+    {
+        await using var connection = new MySqlConnection(RootConnectionString);
+        await connection.OpenAsync();
+        await using (var insert = new MySqlCommand("INSERT INTO src.probe (at) VALUES (NOW(6))", connection))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new MySqlCommand("SELECT @@last_gtid", connection);
+        var gtid = (string)(await command.ExecuteScalarAsync())!;
+        var (file, position) = await MasterStatusAsync();
+        return (new BinlogPoint(file, position, 0), long.Parse(gtid[(gtid.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>The end of the binlog (SHOW MASTER STATUS): file and position.</summary>

@@ -14,8 +14,11 @@ public sealed class FaultRedis : IAsyncDisposable
     private ConnectionMultiplexer? _client;
     private int _starts;
 
-    private FaultRedis(string directory, int port, string redisServer)
+    private readonly string[] _bind;
+
+    private FaultRedis(string directory, int port, string redisServer, string[] bind)
     {
+        _bind = bind;
         Directory = directory;
         Port = port;
         _redisServer = redisServer;
@@ -30,9 +33,10 @@ public sealed class FaultRedis : IAsyncDisposable
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
-    public static async Task<FaultRedis> StartAsync(string directory)
+    /// <summary>Starts a server bound to 127.0.0.1 and <paramref name="alsoBind"/>.</summary>
+    public static async Task<FaultRedis> StartAsync(string directory, params string[] alsoBind)
     {
-        var server = new FaultRedis(directory, Tools.FreePort(), Tools.Require("redis-server", "redis-server"));
+        var server = new FaultRedis(directory, Tools.FreePort(), Tools.Require("redis-server", "redis-server"), ["127.0.0.1", .. alsoBind]);
         System.IO.Directory.CreateDirectory(directory);
         await server.StartAsync();
         return server;
@@ -50,8 +54,11 @@ public sealed class FaultRedis : IAsyncDisposable
             _redisServer,
             [
                 "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--bind", "127.0.0.1",
-                "--protected-mode", "yes",
+                "--bind", .. _bind,
+                // Protected mode refuses every client off loopback while the default user has no
+                // password; the only other address ever bound is F5's bridge, which exists only
+                // between the test's own network namespaces and this host.
+                "--protected-mode", _bind.Length > 1 ? "no" : "yes",
                 "--dir", Directory,
                 "--save", "",
                 "--appendonly", "yes",

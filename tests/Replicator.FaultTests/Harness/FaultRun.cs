@@ -53,7 +53,30 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>artifacts/faults/&lt;scenario&gt;: node logs, ledgers, servers' error logs.</summary>
     public string Evidence { get; }
 
+    /// <summary>The source the nodes capture and the generator writes: the first server, or the replica promoted by <see cref="FailOverToAsync"/>.</summary>
     public FaultMariaDb Source { get; private set; } = null!;
+
+    /// <summary>The source's replica (ScenarioOptions.Replica), or null.</summary>
+    public FaultMariaDb? Replica { get; private set; }
+
+    /// <summary>Servers and reader monitors of sources failed over from (kept for the report, stopped at the end).</summary>
+    private readonly List<(FaultMariaDb Server, BinlogReaderMonitor Readers)> _formerSources = [];
+
+    /// <summary>The binlog reader monitors of the sources failed over from.</summary>
+    public IEnumerable<BinlogReaderMonitor> FormerReaders => _formerSources.Select(f => f.Readers);
+
+    /// <summary>
+    /// Makes <paramref name="replica"/> the source (the caller promoted it and holds the generator
+    /// paused): the generator writes to it, the checker and the monitors read it, and the nodes'
+    /// configs point at it from their next boot.
+    /// </summary>
+    public async Task FailOverToAsync(FaultMariaDb replica)
+    {
+        _formerSources.Add((Source, Readers));
+        Source = replica;
+        Readers = new BinlogReaderMonitor(replica.RootConnectionString);
+        await Workload.RetargetAsync(replica.RootConnectionString);
+    }
 
     public FaultMariaDb Journal { get; private set; } = null!;
 
@@ -65,13 +88,22 @@ public sealed class FaultRun : IAsyncDisposable
 
     public BinlogReaderMonitor Readers { get; private set; } = null!;
 
+    /// <summary>The wide-table generator (ScenarioOptions.WideRows), or null.</summary>
+    public WideRows? Wide { get; private set; }
+
+    /// <summary>The nodes' network namespaces (ScenarioOptions.NetworkNamespaces), or null when the nodes run on 127.0.0.1.</summary>
+    public NetworkNamespaces? Network { get; private set; }
+
+    /// <summary>Where the nodes reach the servers: 127.0.0.1, or the bridge's address when they run in namespaces.</summary>
+    public string ServerHost => Network?.ServerAddress ?? "127.0.0.1";
+
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <summary>When the cluster was up and the capture reading (before the workload).</summary>
     public DateTime ReadyUtc { get; private set; }
 
-    public string SourceCdcConnectionString => $"Server=127.0.0.1;Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
+    public string SourceCdcConnectionString => $"Server={ServerHost};Port={Source.Port};User ID=cdc;Password={_cdcPassword}";
 
     /// <summary>Starts services and nodes; <paramref name="beforeNodes"/> runs once the servers are up and the schema exists.</summary>
     public static async Task<FaultRun> StartAsync(ScenarioOptions options, ITestOutputHelper output, Func<FaultRun, Task>? beforeNodes = null)
@@ -79,6 +111,12 @@ public sealed class FaultRun : IAsyncDisposable
         var run = new FaultRun(options, output, FaultRunDirectory.ForServers(options.Scenario), FaultRunDirectory.ForEvidence(options.Scenario));
         try
         {
+            if (options.NetworkNamespaces)
+            {
+                run.Network = await NetworkNamespaces.CreateAsync(3 + options.SpareNodes);
+                run.Mark($"network namespaces up: servers on {run.ServerHost}, nodes on {string.Join(", ", Enumerable.Range(1, 3 + options.SpareNodes).Select(run.Network.NodeAddress))}");
+            }
+
             await run.StartServicesAsync();
             if (beforeNodes is not null)
             {
@@ -89,6 +127,7 @@ public sealed class FaultRun : IAsyncDisposable
             run.Readers = new BinlogReaderMonitor(run.Source.RootConnectionString);
             run._sampler = Task.Run(run.SampleLoopAsync);
             run.Workload = new Workload(run.Source.RootConnectionString, options.Seed, options.KeySpace);
+            run.Wide = options.WideRows ? new WideRows(run.Source.RootConnectionString, options.Seed) : null;
             run.ReadyUtc = DateTime.UtcNow;
             run.Mark($"ready: 3 nodes up, capture reading on {run.CaptureNodeOrNull()?.Name ?? "?"}");
             return run;
@@ -103,6 +142,7 @@ public sealed class FaultRun : IAsyncDisposable
 
     private async Task StartServicesAsync()
     {
+        var bind = "--bind-address=" + (Network is null ? "127.0.0.1" : "127.0.0.1," + Network.ServerAddress);
         var sourceTask = FaultMariaDb.StartAsync(
             "source",
             Path.Combine(ServersDirectory, "source"),
@@ -114,25 +154,91 @@ public sealed class FaultRun : IAsyncDisposable
             "--max-binlog-size=1M",
             "--sync-binlog=1",
             "--innodb-flush-log-at-trx-commit=1",
-            "--gtid-strict-mode=ON");
-        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2");
-        var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"));
+            "--gtid-strict-mode=ON",
+            bind);
+        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2", bind);
+        var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"), Network is null ? [] : [Network.ServerAddress]);
         Source = await sourceTask;
         Journal = await journalTask;
         Redis = await redisTask;
 
         await Source.ExecuteAsync(Workload.Schema);
+        if (Options.WideRows)
+        {
+            await Source.ExecuteAsync(WideRows.Schema);
+        }
+
+        // The nodes connect from 127.0.0.1, or from their namespaces' addresses.
+        var clients = Network is null ? "127.0.0.1" : "10.201.%";
         await Source.ExecuteAsync($"""
-            CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY '{_cdcPassword}';
-            GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'127.0.0.1';
+            CREATE USER 'cdc'@'{clients}' IDENTIFIED BY '{_cdcPassword}';
+            GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'{clients}';
             """);
         await Journal.ExecuteAsync($"""
             CREATE DATABASE journal;
-            CREATE USER 'journal'@'127.0.0.1' IDENTIFIED BY '{_journalPassword}';
-            GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'127.0.0.1';
+            CREATE USER 'journal'@'{clients}' IDENTIFIED BY '{_journalPassword}';
+            GRANT ALL PRIVILEGES ON journal.* TO 'journal'@'{clients}';
             """);
+        if (Options.Replica)
+        {
+            await StartReplicaAsync(bind);
+        }
+
         _redisClient = await Redis.ClientAsync();
         Mark($"services up: source :{Source.Port} (pid {Source.ProcessId}), journal :{Journal.Port}, redis :{Redis.Port} (pid {Redis.ProcessId})");
+    }
+
+    /// <summary>
+    /// Starts the replica and lets it catch up with the source from its first transaction. The
+    /// source's binlog moves on by four files first, so the replica's file numbers stay below the
+    /// source's: versions by file position would make every change on the replica look older.
+    /// </summary>
+    private async Task StartReplicaAsync(string bind)
+    {
+        var password = "repl-" + Guid.NewGuid().ToString("N")[..12];
+        await Source.ExecuteAsync($"""
+            CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '{password}';
+            GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+            FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS;
+            """);
+        var directory = Path.Combine(ServersDirectory, "replica");
+        Replica = await FaultMariaDb.StartAsync(
+            "replica",
+            directory,
+            "--server-id=3",
+            "--log-bin=" + Path.Combine(directory, "data", "mariadb-bin"),
+            "--log-slave-updates",
+            "--binlog-format=ROW",
+            "--binlog-row-image=FULL",
+            "--binlog-row-metadata=FULL",
+            "--max-binlog-size=1M",
+            "--sync-binlog=1",
+            "--innodb-flush-log-at-trx-commit=1",
+            "--gtid-strict-mode=ON",
+            bind);
+        await Replica.ExecuteAsync($"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {Source.Port}, MASTER_USER = 'repl', MASTER_PASSWORD = '{password}', MASTER_USE_GTID = slave_pos; START SLAVE");
+        await WaitForReplicaAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until the replica has applied everything the source has logged (its gtid_slave_pos is the source's gtid_binlog_pos); returns that position.</summary>
+    public async Task<string> WaitForReplicaAsync(TimeSpan timeout)
+    {
+        var replica = Replica ?? throw new InvalidOperationException("This scenario has no replica.");
+        var position = await Source.ScalarAsync<string>("SELECT @@gtid_binlog_pos");
+        var deadline = DateTime.UtcNow + timeout;
+        string? applied = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            applied = await replica.ScalarAsync<string>("SELECT @@gtid_slave_pos");
+            if (applied == position)
+            {
+                return position;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The replica applied {applied}, not the source's {position}, within {timeout.TotalSeconds:0} s:\n{Tools.Tail(replica.ErrorLog, 20)}");
     }
 
     private async Task StartNodesAsync()
@@ -144,12 +250,23 @@ public sealed class FaultRun : IAsyncDisposable
         {
             var name = $"node{i + 1}";
             var config = Path.Combine(ServersDirectory, name + ".conf");
-            nodes.Add(new NodeProcess(name, ports[i], ports[count + i], config, Evidence) { Crash = Options.CrashAtBoot.GetValueOrDefault(name) });
+            var n = i + 1;
+            var node = Network is { } network
+                ? new NodeProcess(name, ports[i], ports[count + i], config, Evidence, network.NodeAddress(n), (file, arguments) => network.Inside(n, file, arguments))
+                : new NodeProcess(name, ports[i], ports[count + i], config, Evidence);
+            node.Crash = Options.CrashAtBoot.GetValueOrDefault(name);
+            nodes.Add(node);
         }
 
         Nodes = nodes;
         await BootAsync();
     }
+
+    /// <summary>The tables the source captures: src.t, src.w with ScenarioOptions.WideRows, and ScenarioOptions.ExtraTables.</summary>
+    public IReadOnlyList<string> Tables => ["src.t", .. Options.WideRows ? ["src.w"] : Array.Empty<string>(), .. Options.ExtraTables];
+
+    /// <summary>replicator.sources.src.resynced-through ("file:position", or empty): set by a scenario that resynced stopped tables, for the next boot.</summary>
+    public string ResyncedThrough { get; set; } = "";
 
     /// <summary>Where a capture with no persisted offset starts (replicator.sources.src.start); "end" unless a scenario rewinds.</summary>
     public string SourceStart { get; set; } = "end";
@@ -213,7 +330,7 @@ public sealed class FaultRun : IAsyncDisposable
         var seeds = string.Join(", ", Nodes.Take(2).Select(n => Q(n.Address)));
         var o = Options;
         var include = Path.Combine(RepoPaths.Root, "hocon", "replicator.conf");
-        var journal = $"Server=127.0.0.1;Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
+        var journal = $"Server={ServerHost};Port={Journal.Port};User ID=journal;Password={_journalPassword};Database=journal";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             include {{Q(include)}}
 
@@ -222,12 +339,12 @@ public sealed class FaultRun : IAsyncDisposable
               log-dead-letters = on
               log-dead-letters-during-shutdown = off
               remote.dot-netty.tcp {
-                hostname = 127.0.0.1
+                hostname = {{node.Host}}
                 port = {{node.AkkaPort}}
               }
               cluster {
                 seed-nodes = [{{seeds}}]
-                roles = [capture, worker]
+                roles = {{o.Roles.GetValueOrDefault(node.Name, "[capture, worker]")}}
                 failure-detector.acceptable-heartbeat-pause = 3s
                 down-removal-margin = 7s
                 split-brain-resolver.stable-after = 7s
@@ -247,7 +364,9 @@ public sealed class FaultRun : IAsyncDisposable
                 {{SourceName}} {
                   connection-string = {{Q(SourceCdcConnectionString)}}
                   server-id = {{ReaderServerId}}
-                  tables = ["src.t"]
+                  tables = [{{string.Join(", ", Tables.Select(Q))}}]
+                  resynced-through = {{Q(ResyncedThrough)}}
+                  resume-by = {{o.ResumeBy}}
                   start = {{Q(SourceStart)}}
                   heartbeat = {{(int)o.SourceLiveness.Heartbeat.TotalMilliseconds}}ms
                   read-timeout = {{(int)o.SourceLiveness.ReadTimeout.TotalMilliseconds}}ms
@@ -258,6 +377,7 @@ public sealed class FaultRun : IAsyncDisposable
                 {{Definition}} {
                   topics = ["*"]
                   buckets = {{o.Buckets}}
+                  mode = {{o.Mode}}
                   batch-size = 200
                   retry {
                     initial = {{(int)o.Retry.Initial.TotalMilliseconds}}ms
@@ -266,7 +386,7 @@ public sealed class FaultRun : IAsyncDisposable
                   }
                   job {
                     type = redis-cache
-                    redis = {{Q(Redis.Configuration)}}
+                    redis = {{Q($"{ServerHost}:{Redis.Port}")}}
                     key-prefix = {{Q(o.KeyPrefix)}}
                   }
                 }
@@ -433,16 +553,23 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
+    /// True when an offset the status shows is past the probe: at or past the binlog's end as it was
+    /// after the probe, or at or past the probe's GTID (an end that holds events after the probe's
+    /// transaction which no offset covers, such as a Binlog_checkpoint written after a rotation).
+    /// </summary>
+    private static bool PastProbe(string? offset, (BinlogPoint End, long Sequence) probe) =>
+        (BinlogPoint.Parse(offset) is { } point && point >= probe.End) || BinlogPoint.GtidSequence(offset) >= probe.Sequence;
+
+    /// <summary>
     /// Quiescence (FAULTS.md §4.1 step 1): the generator has stopped; write a probe row, then wait
-    /// (bounded) until the capture's current and persisted offsets are at or past the binlog's end
-    /// and nothing is outstanding. Returns how long it took.
+    /// (bounded) until the capture's current and persisted offsets are past it (the binlog's end,
+    /// or the probe's GTID) and nothing is outstanding. Returns how long it took.
     /// </summary>
     public async Task<TimeSpan> QuiesceAsync(TimeSpan? bound = null)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         var deadline = started + (bound ?? TimeSpan.FromSeconds(120));
         NodeStatus? last = null;
         while (DateTime.UtcNow < deadline)
@@ -457,8 +584,8 @@ public sealed class FaultRun : IAsyncDisposable
 
                 last = status;
                 if (status.CaptureState == "reading"
-                    && BinlogPoint.Parse(status.CurrentOffset) is { } current && current >= end
-                    && BinlogPoint.Parse(status.PersistedOffset) is { } persisted && persisted >= end
+                    && PastProbe(status.CurrentOffset, probe)
+                    && PastProbe(status.PersistedOffset, probe)
                     && status.Outstanding == 0)
                 {
                     var took = DateTime.UtcNow - started;
@@ -472,7 +599,7 @@ public sealed class FaultRun : IAsyncDisposable
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end}, last status {last?.Json}\n{Diagnostics()}");
+        throw new TimeoutException($"{Options.Scenario}: not quiescent within {(bound ?? TimeSpan.FromSeconds(120)).TotalSeconds:0} s: binlog end {end} (probe gtid 0-1-{probe.Sequence}), last status {last?.Json}\n{Diagnostics()}");
     }
 
     /// <summary>
@@ -483,14 +610,13 @@ public sealed class FaultRun : IAsyncDisposable
     public async Task<TimeSpan> WaitForPersistedPastEndAsync(TimeSpan bound)
     {
         var started = DateTime.UtcNow;
-        await Source.ExecuteAsync("INSERT INTO src.probe (at) VALUES (NOW(6))");
-        var (file, position) = await Source.MasterStatusAsync();
-        var end = new BinlogPoint(file, position, 0);
+        var probe = await Source.ProbeAsync();
+        var end = probe.End;
         NodeStatus? last = null;
         while (DateTime.UtcNow - started < bound)
         {
             last = await CaptureStatusAsync() ?? last;
-            if (BinlogPoint.Parse(last?.PersistedOffset) is { } persisted && persisted >= end)
+            if (PastProbe(last?.PersistedOffset, probe))
             {
                 return DateTime.UtcNow - started;
             }
@@ -825,6 +951,19 @@ public sealed class FaultRun : IAsyncDisposable
             await Redis.DisposeAsync();
         }
 
+        if (Replica is not null && Replica != Source)
+        {
+            CopyIfExists(Replica.ErrorLog, Path.Combine(Evidence, "replica-error.log"));
+            await Replica.DisposeAsync();
+        }
+
+        foreach (var (server, readers) in _formerSources)
+        {
+            await readers.DisposeAsync();
+            CopyIfExists(server.ErrorLog, Path.Combine(Evidence, $"{server.Name}-error.log"));
+            await server.DisposeAsync();
+        }
+
         if (Source is not null)
         {
             CopyIfExists(Source.ErrorLog, Path.Combine(Evidence, "source-error.log"));
@@ -834,6 +973,11 @@ public sealed class FaultRun : IAsyncDisposable
         if (Journal is not null)
         {
             await Journal.DisposeAsync();
+        }
+
+        if (Network is not null)
+        {
+            await Network.DisposeAsync();
         }
 
         lock (_timeline)

@@ -65,9 +65,9 @@ public sealed partial record LogFacts(long DeadLetters, long ReconnectAttempts, 
             .Select(l => ((DateTime At, string Line)?)(l.At, Shorten(l.Line)))
             .MinBy(l => l!.Value.At);
 
-    /// <summary>The log lines (with a header) of every node and incarnation at or after <paramref name="sinceUtc"/>, each prefixed by its log file's name.</summary>
+    /// <summary>The log lines (with a header, whole) of every node and incarnation at or after <paramref name="sinceUtc"/>, each prefixed by its log file's name.</summary>
     public static IEnumerable<string> LinesSince(IEnumerable<NodeProcess> nodes, DateTime sinceUtc) =>
-        Lines(nodes).Where(l => l.At >= sinceUtc).Select(l => Path.GetFileName(l.Path) + ": " + Shorten(l.Line));
+        Lines(nodes).Where(l => l.At >= sinceUtc).Select(l => Path.GetFileName(l.Path) + ": " + l.Line);
 
     /// <summary>The lines with a log header of every incarnation's log of every node, with their file, time and level.</summary>
     private static IEnumerable<(string Path, DateTime At, string Level, string Line)> Lines(IEnumerable<NodeProcess> nodes)

@@ -7,7 +7,7 @@ namespace Replicator.FaultTests.Harness;
 
 /// <summary>
 /// One <c>replicator run</c> cluster node as a separate process (dotnet replicator.dll) on
-/// 127.0.0.1, with its admin endpoint. It can be killed with SIGKILL and started again on the same
+/// 127.0.0.1 (or on its own address in a network namespace, for F5), with its admin endpoint. It can be killed with SIGKILL and started again on the same
 /// ports and config (a new incarnation); each incarnation logs to its own file.
 /// </summary>
 public sealed class NodeProcess
@@ -21,9 +21,15 @@ public sealed class NodeProcess
     private readonly Dictionary<string, long> _peakRssMb = new();
     private Process? _process;
 
-    public NodeProcess(string name, int akkaPort, int adminPort, string configPath, string evidence)
+    private readonly Func<string, IEnumerable<string>, (string File, IEnumerable<string> Arguments)>? _launcher;
+
+    /// <param name="host">The address the node binds (remoting and admin endpoint).</param>
+    /// <param name="launcher">Wraps the node's command line (to run it in a network namespace), or null.</param>
+    public NodeProcess(string name, int akkaPort, int adminPort, string configPath, string evidence, string host = "127.0.0.1", Func<string, IEnumerable<string>, (string File, IEnumerable<string> Arguments)>? launcher = null)
     {
         Name = name;
+        Host = host;
+        _launcher = launcher;
         AkkaPort = akkaPort;
         AdminPort = adminPort;
         ConfigPath = configPath;
@@ -38,7 +44,9 @@ public sealed class NodeProcess
 
     public string ConfigPath { get; }
 
-    public string Address => $"akka.tcp://replicator@127.0.0.1:{AkkaPort}";
+    public string Host { get; }
+
+    public string Address => $"akka.tcp://replicator@{Host}:{AkkaPort}";
 
     /// <summary>1 for the first process, 2 after the first restart, …</summary>
     public int Incarnation { get; private set; }
@@ -120,11 +128,9 @@ public sealed class NodeProcess
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["REPLICATOR_ADMIN_TOKEN"] = AdminToken,
         };
-        _process = Tools.Spawn(
-            "dotnet",
-            [RepoPaths.ReplicatorDll, "run", "--config", ConfigPath, "--admin", $"127.0.0.1:{AdminPort}"],
-            LogPath,
-            environment);
+        string[] command = [RepoPaths.ReplicatorDll, "run", "--config", ConfigPath, "--admin", $"{Host}:{AdminPort}"];
+        var (file, arguments) = _launcher?.Invoke("dotnet", command) ?? ("dotnet", command);
+        _process = Tools.Spawn(file, arguments, LogPath, environment);
     }
 
     /// <summary>kill -9 the node.</summary>
@@ -171,7 +177,7 @@ public sealed class NodeProcess
 
         try
         {
-            var json = await Http.GetStringAsync($"http://127.0.0.1:{AdminPort}/status");
+            var json = await Http.GetStringAsync($"http://{Host}:{AdminPort}/status");
             return NodeStatus.Parse(json);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
@@ -182,14 +188,14 @@ public sealed class NodeProcess
 
     public async Task<string> GetAsync(string path)
     {
-        using var response = await Http.GetAsync($"http://127.0.0.1:{AdminPort}{path}");
+        using var response = await Http.GetAsync($"http://{Host}:{AdminPort}{path}");
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"GET {path} on {Name}: {(int)response.StatusCode} {body}");
     }
 
     public async Task<string> PostAsync(string path)
     {
-        using var response = await Http.PostAsync($"http://127.0.0.1:{AdminPort}{path}", content: null);
+        using var response = await Http.PostAsync($"http://{Host}:{AdminPort}{path}", content: null);
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? body : throw new HttpRequestException($"POST {path} on {Name}: {(int)response.StatusCode} {body}");
     }

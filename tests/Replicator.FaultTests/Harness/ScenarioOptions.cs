@@ -18,10 +18,31 @@ public sealed record ScenarioOptions(string Scenario)
 
     public int Buckets { get; init; } = 32;
 
+    /// <summary>The definition's mode: row (the default), or pk (meepo's: the job reads each pk's current row from the source).</summary>
+    public string Mode { get; init; } = "row";
+
     /// <summary>Nodes configured beside the three that boot, for a scenario to start later (node4, ...).</summary>
     public int SpareNodes { get; init; }
 
     public int MaxInFlight { get; init; } = 20_000;
+
+    /// <summary>Capture src.w too, the wide table of <see cref="Harness.WideRows"/> (its generator is the scenario's to run).</summary>
+    public bool WideRows { get; init; }
+
+    /// <summary>More tables the source captures beside src.t (and src.w), which the scenario creates and writes.</summary>
+    public IReadOnlyList<string> ExtraTables { get; init; } = [];
+
+    /// <summary>Start a replica of the source (FaultRun.Replica: GTIDs, strict mode, log-slave-updates, its binlog files numbered below the source's).</summary>
+    public bool Replica { get; init; }
+
+    /// <summary>replicator.sources.src.resume-by: position (the default) or gtid.</summary>
+    public string ResumeBy { get; init; } = "position";
+
+    /// <summary>Cluster roles by node name, where they differ from [capture, worker].</summary>
+    public IReadOnlyDictionary<string, string> Roles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Run each node in a network namespace of its own on its own address (F5's partitions); needs root.</summary>
+    public bool NetworkNamespaces { get; init; }
 
     /// <summary>Boot node2 only once node1 is up and node3 once node2 is: the nodes' age order, and so where the singletons go next, is node1, node2, node3.</summary>
     public bool BootInOrder { get; init; }

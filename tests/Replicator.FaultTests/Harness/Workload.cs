@@ -25,7 +25,7 @@ public sealed class Workload
 {
     public const long PkChangeOffset = 1_000_000;
 
-    private readonly string _connectionString;
+    private string _connectionString;
     private readonly Random _random;
     private readonly int _keySpace;
     private readonly int _hotKeys;
@@ -146,6 +146,13 @@ public sealed class Workload
                 RemoveFromPicks(pk);
             }
         }
+    }
+
+    /// <summary>Writes to another server from now on (a promoted replica); the caller holds the generator paused.</summary>
+    public async Task RetargetAsync(string connectionString)
+    {
+        _connectionString = connectionString;
+        await DropConnectionAsync();
     }
 
     /// <summary>Holds the generator between transactions until the returned handle is disposed.</summary>

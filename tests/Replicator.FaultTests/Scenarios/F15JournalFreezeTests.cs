@@ -74,7 +74,7 @@ public sealed partial class F15JournalFreezeTests(ITestOutputHelper output) : Fa
                 var thawedAt = DateTime.UtcNow;
                 run.FaultHealed($"journal resumed (kill -CONT); persisted offsets seen while frozen: {string.Join(", ", persistedDuringFreeze.Distinct())}");
                 var persistFailures = LogLinesSince(run, frozenAt, "Failed to persist event", "Persistence failure when replaying", "Circuit Breaker is open");
-                run.Mark($"journal failures logged during the freeze: {persistFailures.Count}; first: {persistFailures.FirstOrDefault()}");
+                run.Mark($"journal failures logged during the freeze: {persistFailures.Count}; first: {persistFailures.FirstOrDefault()?[..Math.Min(300, persistFailures[0].Length)]}");
 
                 // The dead-letter store answers again and holds the letters parked while it was frozen.
                 var letters = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(() => DeadLettersOrEmptyAsync(run), l => l.Count == Poison.Length, TimeSpan.FromSeconds(120));

@@ -17,6 +17,72 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     [Fact]
     public Task F1b_a_worker_killed_and_left_down_loses_nothing_and_the_two_left_take_its_buckets() => KillWorkerAsync("F1b", restartAfter: null);
 
+    /// <summary>F1pk: F1 with the definition in pk mode (meepo's model: the job reads each pk's row from the source as it is now).</summary>
+    [Fact]
+    public Task F1pk_kill_9_of_a_worker_node_in_pk_mode_loses_nothing_and_the_sink_converges() =>
+        KillWorkerAsync("F1pk", restartAfter: TimeSpan.FromSeconds(15), options => options with { Mode = "pk", Changes = 60_000 });
+
+    /// <summary>
+    /// F1w: F1 with a wide table captured beside src.t (<see cref="WideRows"/>: 40 columns, a
+    /// 300,000-character TEXT in every change, 5 changes a second) and node1, which runs the capture,
+    /// in the capture role only, so every bucket lives on another node and every delivery crosses
+    /// remoting and its frame limit; a worker is killed mid-stream and started again 15 s later.
+    /// </summary>
+    [Fact]
+    public Task F1w_kill_9_of_a_worker_with_wide_rows_delivered_across_nodes_loses_nothing() =>
+        RunAsync(new ScenarioOptions("F1w") { WideRows = true, Changes = 60_000, Roles = new Dictionary<string, string> { ["node1"] = "[capture]" } }, async run =>
+        {
+            using var stopWide = new CancellationTokenSource();
+            var wide = Task.Run(() => run.Wide!.RunAsync(5, stopWide.Token));
+            var workload = run.RunWorkloadAsync();
+            await run.WaitForChangesAsync(run.Options.Changes / 4, workload);
+
+            var capture = run.CaptureNode();
+            var victim = run.Nodes.Last(n => n != capture && n.Running);
+            var appliedByVictim = ApplyLedgerStats.Read([victim.LedgerPath]).Applied;
+            victim.Kill();
+            run.FaultInjected($"kill -9 {victim.Name} (worker; the capture runs on {capture.Name}, which hosts no bucket); it had applied {appliedByVictim} writes; {run.Wide!.AckedChanges} wide changes so far");
+            await Task.Delay(TimeSpan.FromSeconds(15));
+            victim.Start();
+            await run.WaitForAdminAsync(victim, TimeSpan.FromSeconds(90));
+            run.FaultHealed($"{victim.Name} restarted");
+
+            await workload;
+            await stopWide.CancelAsync();
+            await wide;
+            var verdict = await QuiesceAndCheckAsync(run);
+            var redis = await run.Redis.ClientAsync();
+            var w = await run.Wide.CheckAsync(run.Source.RootConnectionString, redis, run.Options.KeyPrefix);
+            run.Mark($"wide table: {run.Wide.AckedChanges} changes, events_lost {w.Lost}, {w.Comparison}; replicator check: {w.Check}");
+            var appliedOnCapture = ApplyLedgerStats.Read([capture.LedgerPath]).Applied;
+            await ConcludeAsync(
+                run,
+                verdict,
+                (report, failures) =>
+                {
+                    ExpectWorkerKillRecovered(failures, report, victim, appliedByVictim);
+                    Expect(failures, w.Lost == 0, $"wide table: events_lost = {w.Lost}: {string.Join("; ", w.LostExamples)}");
+                    Expect(failures, w.Comparison.Mismatched == 0, $"wide table: {w.Comparison}");
+                    Expect(failures, w.Check.Matches, $"wide table: `replicator check` disagrees: {w.Check}");
+                    Expect(failures, run.Wide.AckedChanges >= 100, $"only {run.Wide.AckedChanges} wide changes were written");
+                    Expect(failures, appliedOnCapture == 0, $"{capture.Name}, in the capture role only, applied {appliedOnCapture} writes: buckets ran on the capture's node");
+                },
+                report =>
+                {
+                    // events_lost counts both tables' acknowledged changes.
+                    report.EventsLost += w.Lost;
+                    report.Extra["killed"] = victim.Name;
+                    report.Extra["applied_by_killed_node_before_kill"] = appliedByVictim;
+                    report.Extra["wide_changes"] = run.Wide.AckedChanges;
+                    report.Extra["wide_body_chars"] = WideRows.BodyLength;
+                    report.Extra["wide_events_lost"] = w.Lost;
+                    report.Extra["wide_stale"] = w.Comparison.Stale;
+                    report.Extra["wide_resurrected"] = w.Comparison.Resurrected;
+                    report.Extra["wide_pks_mismatched"] = w.Comparison.Mismatched;
+                    report.Extra["wide_rows"] = w.Comparison.SourceRows;
+                });
+        });
+
     /// <summary>
     /// F1c: node4 joins mid-stream; the moment the coordinator starts moving buckets to it, a worker
     /// is killed, so hand-offs in flight wait on a node that never answers and the buckets moving
@@ -92,8 +158,8 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     private static bool IsRebalance(string line) =>
         line.Contains("Starting rebalance for shards [", StringComparison.Ordinal) && !line.Contains("shards []", StringComparison.Ordinal);
 
-    private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter) =>
-        RunAsync(new ScenarioOptions(scenario), async run =>
+    private Task KillWorkerAsync(string scenario, TimeSpan? restartAfter, Func<ScenarioOptions, ScenarioOptions>? shape = null) =>
+        RunAsync(shape?.Invoke(new ScenarioOptions(scenario)) ?? new ScenarioOptions(scenario), async run =>
         {
             var workload = run.RunWorkloadAsync();
             await run.WaitForChangesAsync(run.Options.Changes / 4, workload);

@@ -22,7 +22,15 @@ public sealed class F7ChaosTests(ITestOutputHelper output) : FaultScenario(outpu
 {
     [Fact]
     public Task F7_duplicated_and_reordered_deliveries_never_move_the_sink_backwards() =>
-        RunAsync(new ScenarioOptions("F7") { DuplicateProbability = 0.2, ShuffleWindow = 100 }, async run =>
+        ChaosAsync(new ScenarioOptions("F7") { DuplicateProbability = 0.2, ShuffleWindow = 100 });
+
+    /// <summary>F7pk: F7 with the definition in pk mode: a late, duplicated or replayed change re-reads its row, and must still never write an older one.</summary>
+    [Fact]
+    public Task F7pk_duplicated_and_reordered_deliveries_in_pk_mode_never_move_the_sink_backwards() =>
+        ChaosAsync(new ScenarioOptions("F7pk") { DuplicateProbability = 0.2, ShuffleWindow = 100, Mode = "pk", Changes = 60_000 });
+
+    private Task ChaosAsync(ScenarioOptions options) =>
+        RunAsync(options, async run =>
         {
             run.Mark("chaos on from the start: duplicate-probability 0.2, shuffle-window 100");
             var workload = run.RunWorkloadAsync();

@@ -7,7 +7,10 @@ public static class ReplicatorCli
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] arguments)
+    /// <summary>Runs <c>replicator</c> with <paramref name="arguments"/>; a <c>--source</c> with a password goes over in the environment (<see cref="CliSecrets"/>).</summary>
+    public static Task<Result> RunAsync(TimeSpan timeout, params string[] arguments) => RunAsync(timeout, new Dictionary<string, string>(), arguments);
+
+    public static async Task<Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -16,9 +19,11 @@ public static class ReplicatorCli
             UseShellExecute = false,
         };
         start.ArgumentList.Add(RepoPaths.ReplicatorDll);
-        foreach (var argument in arguments)
+        CliSecrets.AddArguments(start, arguments);
+
+        foreach (var (name, value) in environment)
         {
-            start.ArgumentList.Add(argument);
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -52,10 +52,7 @@ public sealed class TailProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(RepoPaths.ReplicatorDll);
         start.ArgumentList.Add("tail");
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+        CliSecrets.AddArguments(start, arguments);
 
         return new TailProcess(Process.Start(start)!);
     }

@@ -11,8 +11,10 @@ namespace Replicator.Binlog.Vendors.MySql;
 /// <item>First answer: SHA256(password) XOR SHA256(SHA256(SHA256(password)) + nonce), empty for an
 /// empty password.</item>
 /// <item>The server answers AuthMoreData 0x03 (fast path: its cache knew the account; OK follows)
-/// or 0x04 (full authentication). Full authentication sends the password: as it is over TLS,
-/// otherwise RSA-OAEP (SHA-1) encrypted with the server's public key after XOR with the nonce.
+/// or 0x04 (full authentication). Full authentication sends the password: over TLS as it is (the
+/// server then expects nothing else), which this client does only when the certificate was verified
+/// (SslMode=VerifyCA or VerifyFull) and refuses over TLS whose certificate is not checked, where
+/// anyone in between may hold the other end; without TLS RSA-OAEP (SHA-1) encrypted with the server's public key after XOR with the nonce.
 /// The key comes from <see cref="AuthenticationContext.ServerRsaPublicKeyFile"/> or, only when
 /// <see cref="AuthenticationContext.AllowPublicKeyRetrieval"/>, from the server: the client sends
 /// 0x02 and the server answers AuthMoreData with the PEM text.</item>
@@ -53,9 +55,16 @@ internal sealed class CachingSha2PasswordAuth : AuthenticationPlugin
 
         if (data.Length == 1 && data[0] == PerformFullAuthentication)
         {
-            if (context.IsSecureTransport)
+            if (context.IsVerifiedTransport)
             {
                 return MySqlClearPasswordAuth.NullTerminated(context.Password);
+            }
+
+            if (context.IsSecureTransport)
+            {
+                throw new BinlogAuthenticationException(
+                    $"the source {context.Endpoint} asks for caching_sha2_password full authentication (its cache does not hold this account yet), which over TLS sends the password as it is, and this connection is {context.TransportDescription}: "
+                    + "set SslMode=VerifyCA or VerifyFull, with SslCa=<the CA's PEM file> unless the system trusts the server's CA");
             }
 
             if (context.ServerRsaPublicKeyFile is { } file)
@@ -80,7 +89,7 @@ internal sealed class CachingSha2PasswordAuth : AuthenticationPlugin
             }
 
             throw new BinlogAuthenticationException(
-                $"the source {context.Endpoint} asks for caching_sha2_password full authentication (its cache does not hold this account yet), which without TLS needs the server's RSA public key: use TLS (SslMode=VerifyFull or Required), or set ServerRsaPublicKeyFile to the server's public key, or set AllowPublicKeyRetrieval=true (open to man-in-the-middle attacks)");
+                $"the source {context.Endpoint} asks for caching_sha2_password full authentication (its cache does not hold this account yet), which without TLS needs the server's RSA public key: use TLS with a verified certificate (SslMode=VerifyCA or VerifyFull, with SslCa), or set ServerRsaPublicKeyFile to the server's public key, or set AllowPublicKeyRetrieval=true (open to man-in-the-middle attacks)");
         }
 
         return base.Continue(context, data);
