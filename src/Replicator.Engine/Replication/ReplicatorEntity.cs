@@ -9,7 +9,8 @@ namespace Replicator.Engine.Replication;
 /// One bucket of a replicator definition (<c>&lt;definition&gt;/&lt;bucket&gt;</c>), a sharded entity.
 /// It queues the pks delivered to it (deduplicated by <see cref="DedupeQueue"/>), applies them in
 /// batches through the definition's job, one batch at a time, retries failed pks on their own
-/// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
+/// backoff (the pks of a batch that failed as a whole one by one, so one bad row fails alone),
+/// parks pks that run out of attempts, and acknowledges each delivery to the capture that
 /// sent it once the change is applied, refused as stale, or parked (once the dead-letter store has
 /// confirmed it; a failed store write is tried again, never dropped). While the definition's sink
 /// counts as down (<see cref="SinkHealth"/>) failed pks are kept and tried again without spending
@@ -276,29 +277,63 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     {
         _applying = false;
         var now = DateTime.UtcNow;
-        var error = done.Error is null ? null : Describe(done.Error);
-        var results = new ApplyResult[done.Batch.Count];
-        for (var i = 0; i < results.Length; i++)
+        if (done.Error is { } failure && done.Batch.Count > 1)
         {
-            // A batch that failed as a whole (the job threw or ran past apply-timeout) never reached the sink.
-            results[i] = done.Results?[i] ?? ApplyResult.SinkUnavailable(error!);
+            BatchFailed(done.Batch, failure, now);
+        }
+        else
+        {
+            // A batch of one that failed as a whole failed for its pk.
+            var results = done.Results ?? [Outcome(done.Error!)];
+            Complete(done.Batch, results, _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now), now);
         }
 
-        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now);
-        NoteSink(sink, results);
-        if (error is not null && !sink.Down)
+        TryApply();
+    }
+
+    /// <summary>
+    /// A batch of several pks failed as a whole (the job threw, a read from the source failed, or it
+    /// ran past apply-timeout): that says nothing about any one of its pks, and may be one row's doing.
+    /// It counts once, for this bucket, towards a sink outage; unless an outage explains it, its pks
+    /// are tried again one by one, so a row that fails every batch it is in spends its own attempts
+    /// and is parked, and the others go through.
+    /// </summary>
+    private void BatchFailed(IReadOnlyList<BatchEntry> batch, Exception failure, DateTime now)
+    {
+        var outcome = Outcome(failure);
+        var sink = _counters.Sink.Record([($"{_definition.Name}/{_bucket}", outcome)], now);
+        if (sink.Down && outcome.Unavailable)
         {
-            _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole: {3}", _definition.Name, _bucket, done.Batch.Count, error);
+            Complete(batch, batch.Select(_ => outcome).ToList(), sink, now);
+            return;
         }
+
+        NoteSink(sink, outcome.Error);
+        _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole ({3}); trying them one by one.", _definition.Name, _bucket, batch.Count, outcome.Error);
+        foreach (var entry in batch)
+        {
+            _queue.RetryAlone(entry);
+        }
+
+        _counters.AddFailures(batch.Count);
+    }
+
+    /// <summary>What a failure of a whole job call says: that the sink could take no write (a timeout, no connection, no rights), or that the rows failed.</summary>
+    private static ApplyResult Outcome(Exception failure) =>
+        SinkHealth.IsUnavailable(failure) ? ApplyResult.SinkUnavailable(Describe(failure)) : ApplyResult.Failed(Describe(failure));
+
+    private void Complete(IReadOnlyList<BatchEntry> batch, IReadOnlyList<ApplyResult> results, SinkVerdict sink, DateTime now)
+    {
+        NoteSink(sink, results.FirstOrDefault(r => !r.Success).Error);
 
         // While the sink is down, a failure says nothing about the pk: it waits and is tried again
         // without spending its attempts, so nothing is parked and nothing is acknowledged.
         TimeSpan? hold = sink.Down ? SinkDownBackoff(sink.FailedProbes) : null;
         var acks = new Dictionary<string, List<long>>();
         long applied = 0, failures = 0;
-        for (var i = 0; i < done.Batch.Count; i++)
+        for (var i = 0; i < batch.Count; i++)
         {
-            var entry = done.Batch[i];
+            var entry = batch[i];
             var result = results[i];
             var completion = _queue.Complete(entry, result, now, hold);
             if (result.Success)
@@ -335,17 +370,15 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         _counters.AddFailures(failures);
         if (applied > 0) CrashPoints.Get(Context.System).Reached(CrashPoint.AfterApply);
         Acknowledge(acks);
-        TryApply();
     }
 
     private static string PkText(BatchEntry entry) => $"{entry.Latest.Change.Schema}.{entry.Latest.Change.Table}:{entry.Key.Canonical}";
 
     /// <summary>Says once, on the bucket that saw it, that the definition's sink went down or came back.</summary>
-    private void NoteSink(SinkVerdict sink, ApplyResult[] results)
+    private void NoteSink(SinkVerdict sink, string? error)
     {
         if (sink.Transition == SinkTransition.Down)
         {
-            var error = results.FirstOrDefault(r => !r.Success).Error;
             _log.Error(
                 $"{_definition.Name}: the sink looks down: {SinkHealth.OutagePks} or more pks failed the same way with no success between (last: {error}). " +
                 "Their changes are kept and tried again with backoff without spending their attempts (nothing is dead-lettered), and the offset stays before them; " +
