@@ -17,7 +17,7 @@ public sealed partial class BinlogEventDecoder
     private const int CompressionZstd = 0;
     private const int CompressionNone = 255;
 
-    private static PayloadCursor OpenTransactionPayload(EventHeader header, ReadOnlySpan<byte> body)
+    private PayloadCursor OpenTransactionPayload(EventHeader header, ReadOnlySpan<byte> body)
     {
         var reader = new ByteReader(body);
         long payloadSize = -1;
@@ -60,7 +60,7 @@ public sealed partial class BinlogEventDecoder
         var payload = reader.ReadToEnd();
         byte[] events = compression switch
         {
-            CompressionZstd => Zstd.Decompress(payload, uncompressedSize, MaxEventSize),
+            CompressionZstd => Zstd.Decompress(payload, uncompressedSize, Options.MaxDecompressedSize),
             CompressionNone => payload.ToArray(),
             _ => throw new FormatException($"TRANSACTION_PAYLOAD compression type {compression} is not known (0 zstd, 255 none)."),
         };

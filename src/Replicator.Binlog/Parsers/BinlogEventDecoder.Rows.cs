@@ -65,7 +65,7 @@ public sealed partial class BinlogEventDecoder
         var afterColumns = kind == RowsEventKind.Update ? reader.ReadBytes((columnCount + 7) / 8) : beforeColumns;
 
         ReadOnlySpan<byte> rowData = compressed
-            ? MariaDbCompression.Decompress(reader.ReadToEnd(), MaxEventSize)
+            ? MariaDbCompression.Decompress(reader.ReadToEnd(), Options.MaxDecompressedSize)
             : reader.ReadToEnd();
 
         if (!_tables.TryGetValue(tableId, out var table))

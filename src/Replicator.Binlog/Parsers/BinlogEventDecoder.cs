@@ -458,7 +458,7 @@ public sealed partial class BinlogEventDecoder
 
         var statement = reader.ReadToEnd();
         var sql = compressed
-            ? Encoding.UTF8.GetString(MariaDbCompression.Decompress(statement, MaxEventSize))
+            ? Encoding.UTF8.GetString(MariaDbCompression.Decompress(statement, Options.MaxDecompressedSize))
             : Encoding.UTF8.GetString(statement);
         return new QueryEvent(header, file, threadId, executionTime, errorCode, schema, sql);
     }

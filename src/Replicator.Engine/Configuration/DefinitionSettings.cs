@@ -14,7 +14,7 @@ public sealed record DefinitionSettings(
     RetryPolicy Retry,
     JobSettings Job)
 {
-    internal static DefinitionSettings Read(ConfigReader reader, string name, IReadOnlyList<SourceSettings> sources)
+    internal static DefinitionSettings Read(ConfigReader reader, string name, IReadOnlyList<SourceSettings> sources, bool insecure = false)
     {
         reader.RequireOnly("source", "topics", "buckets", "mode", "batch-size", "apply-timeout", "retry", "job");
         var source = reader.String("source");
@@ -50,7 +50,10 @@ public sealed record DefinitionSettings(
         if (type is "redis-cache")
         {
             jobReader.RequireOnly(JobSettings.KnownKeys);
-            jobReader.String("redis", required: true);
+            if (TransportSecurity.CheckRedis(jobReader.String("redis", required: true), jobReader.Path + ".redis", insecure) is { } unsafeTransport)
+            {
+                throw new Akka.Configuration.ConfigurationException(unsafeTransport);
+            }
             var tombstone = jobReader.Duration("tombstone-ttl", TimeSpan.FromSeconds(1), TimeSpan.FromDays(365));
             var horizon = retry.Horizon(applyTimeout);
             if (tombstone < horizon)

@@ -30,7 +30,7 @@ public sealed partial record ReplicatorSettings(
     {
         var root = config.WithFallback(Defaults);
         var reader = ConfigReader.At(root, "replicator");
-        reader.RequireOnly("cluster-name", "data-dir", "config-directory", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
+        reader.RequireOnly("cluster-name", "remoting-tls", "data-dir", "config-directory", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
         var insecure = reader.Bool("insecure");
 
         var sourceDefaults = root.GetConfig("replicator.source-defaults");
@@ -53,7 +53,7 @@ public sealed partial record ReplicatorSettings(
         foreach (var name in definitionsReader.Keys)
         {
             var merged = definitionsReader.Config.GetConfig(name).WithFallback(definitionDefaults);
-            definitions.Add(DefinitionSettings.Read(new ConfigReader(merged, $"replicator.definitions.{name}"), name, sources));
+            definitions.Add(DefinitionSettings.Read(new ConfigReader(merged, $"replicator.definitions.{name}"), name, sources, insecure));
         }
 
         var persistence = reader.Child("persistence");
@@ -63,6 +63,11 @@ public sealed partial record ReplicatorSettings(
         if (provider == PersistenceProvider.MySql && persistenceConnection.Length == 0)
         {
             throw persistence.Error("connection-string", "is required when provider = mysql.");
+        }
+
+        if (provider == PersistenceProvider.MySql && TransportSecurity.CheckMySql(persistenceConnection, "replicator.persistence.connection-string", insecure) is { } unsafeTransport)
+        {
+            throw new ConfigurationException(unsafeTransport);
         }
 
         var dataDir = reader.String("data-dir", required: true);
@@ -92,11 +97,15 @@ public sealed partial record ReplicatorSettings(
         {
             DataDirectorySetting = dataDir,
             ClusterName = clusterName,
+            RemotingTls = RemotingTlsSettings.Read(reader.Child("remoting-tls"), configDirectory),
         };
     }
 
     /// <summary>replicator.cluster-name: the actor system's name, the same on every node of one cluster.</summary>
     public string ClusterName { get; init; } = "replicator";
+
+    /// <summary>replicator.remoting-tls: TLS with certificates between the cluster's nodes.</summary>
+    public RemotingTlsSettings RemotingTls { get; init; } = RemotingTlsSettings.Off;
 
     /// <summary>replicator.data-dir as written; <see cref="DataDirectory"/> is where it resolved to.</summary>
     public string DataDirectorySetting { get; init; } = "";

@@ -44,9 +44,9 @@ public sealed record SourceSettings(
             throw reader.Error("connection-string", $"is not valid: {e.Message}");
         }
 
-        if (client.SslMode == BinlogSslMode.None && !insecure && !IsLoopback(client.Host))
+        if (TransportSecurity.CheckMySql(connectionString, reader.Path + ".connection-string", insecure) is { } unsafeTransport)
         {
-            throw reader.Error("connection-string", "turns TLS off (SslMode=None) for a remote source. Use SslMode=VerifyFull, or set replicator.insecure = on for development.");
+            throw new ConfigurationException(unsafeTransport);
         }
 
         var keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
@@ -152,7 +152,4 @@ public sealed record SourceSettings(
 
         throw reader.Error("start", $"must be end, oldest, or file:position (e.g. mariadb-bin.000003:4), not '{text}'.");
     }
-
-    private static bool IsLoopback(string host) =>
-        host is "127.0.0.1" or "localhost" or "::1" || host.StartsWith("127.", StringComparison.Ordinal);
 }

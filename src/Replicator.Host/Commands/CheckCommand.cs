@@ -30,7 +30,7 @@ internal static class CheckCommand
             try
             {
                 connectionString = source.Resolve(result) ?? throw new ArgumentException("check needs --source \"<connection string>\" or --source-env NAME.");
-                options = redis.Resolve(result);
+                options = redis.Resolve(result, result.GetValue(source.Insecure));
             }
             catch (ArgumentException e)
             {

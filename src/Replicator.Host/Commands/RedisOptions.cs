@@ -34,8 +34,17 @@ internal sealed class RedisOptions
     public static RedisOptions Create() => new();
 
     /// <summary>The parsed configuration with its password; throws an <see cref="ArgumentException"/> naming the option and the fix.</summary>
-    public ConfigurationOptions Resolve(ParseResult result) =>
-        Resolve(result.GetValue(Redis), result.GetValue(RedisEnv), result.GetValue(PasswordFile), Environment.GetEnvironmentVariable);
+    public ConfigurationOptions Resolve(ParseResult result, bool insecure)
+    {
+        var options = Resolve(result.GetValue(Redis), result.GetValue(RedisEnv), result.GetValue(PasswordFile), Environment.GetEnvironmentVariable);
+        var option = result.GetValue(RedisEnv) is { } name ? $"--redis-env {name}" : "--redis";
+        if (Engine.Configuration.TransportSecurity.CheckRedis(options.ToString(includePassword: false), option, insecure) is { } unsafeTransport)
+        {
+            throw new ArgumentException(unsafeTransport.Replace("replicator.insecure = on", "--insecure", StringComparison.Ordinal));
+        }
+
+        return options;
+    }
 
     public static ConfigurationOptions Resolve(string? redis, string? redisEnv, FileInfo? passwordFile, Func<string, string?> environment)
     {

@@ -29,6 +29,10 @@ internal sealed class SourceOptions
         {
             Description = $"File holding the source password (instead of {PasswordVariable}); a trailing line break is ignored.",
         };
+        Insecure = new Option<bool>("--insecure")
+        {
+            Description = "Allow a connection to another host without a verified certificate (MySQL SslMode other than VerifyCA/VerifyFull, Redis without ssl=true), as replicator.insecure = on. Only for development.",
+        };
     }
 
     public Option<string?> Source { get; }
@@ -37,7 +41,9 @@ internal sealed class SourceOptions
 
     public Option<FileInfo?> PasswordFile { get; }
 
-    public IEnumerable<Option> All => [Source, SourceEnv, PasswordFile];
+    public Option<bool> Insecure { get; }
+
+    public IEnumerable<Option> All => [Source, SourceEnv, PasswordFile, Insecure];
 
     public static SourceOptions Create(string what) => new(what);
 
@@ -45,8 +51,17 @@ internal sealed class SourceOptions
     /// The connection string, with its password; null when neither --source nor --source-env was given.
     /// Throws an <see cref="ArgumentException"/> whose message names the option and the fix, never a value.
     /// </summary>
-    public string? Resolve(ParseResult result) =>
-        Resolve(result.GetValue(Source), result.GetValue(SourceEnv), result.GetValue(PasswordFile), Environment.GetEnvironmentVariable);
+    public string? Resolve(ParseResult result)
+    {
+        var connectionString = Resolve(result.GetValue(Source), result.GetValue(SourceEnv), result.GetValue(PasswordFile), Environment.GetEnvironmentVariable);
+        if (connectionString is not null
+            && Engine.Configuration.TransportSecurity.CheckMySql(connectionString, result.GetValue(SourceEnv) is { } name ? $"--source-env {name}" : "--source", result.GetValue(Insecure)) is { } unsafeTransport)
+        {
+            throw new ArgumentException(unsafeTransport.Replace("replicator.insecure = on", "--insecure", StringComparison.Ordinal));
+        }
+
+        return connectionString;
+    }
 
     public static string? Resolve(string? source, string? sourceEnv, FileInfo? passwordFile, Func<string, string?> environment)
     {

@@ -83,6 +83,50 @@ public sealed class ReplicatorSettingsTests
         Assert.DoesNotContain("CANARY", error.Message);
     }
 
+    [Theory]
+    [InlineData("replicator.sources.main.connection-string = \"Server=db.example;User ID=cdc;Password=CANARY-5f2a\"", "replicator.sources.main.connection-string")]
+    [InlineData("replicator.sources.main.connection-string = \"Server=db.example;User ID=cdc;Password=CANARY-5f2a;SslMode=Required\"", "replicator.sources.main.connection-string")]
+    [InlineData("replicator.sources.main.connection-string = \"Server=10.1.2.3;User ID=cdc;Password=CANARY-5f2a;SslMode=Preferred\"", "replicator.sources.main.connection-string")]
+    [InlineData("replicator.persistence { provider = mysql, connection-string = \"Server=journal.example;User ID=j;Password=CANARY-5f2a;Database=j;SslMode=Required\" }", "replicator.persistence.connection-string")]
+    public void A_remote_mysql_connection_without_a_verified_certificate_is_refused_unless_insecure(string line, string key)
+    {
+        var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\n" + line;
+
+        var error = Assert.Throws<ConfigurationException>(() => Parse(hocon));
+
+        Assert.Contains(key, error.Message);
+        Assert.Contains("SslMode=VerifyCA or VerifyFull", error.Message);
+        Assert.Contains("replicator.insecure = on", error.Message);
+        Assert.DoesNotContain("CANARY", error.Message);
+        Assert.Single(Parse(hocon + "\nreplicator.insecure = on").Sources);
+    }
+
+    [Fact]
+    public void A_remote_redis_without_tls_is_refused_unless_insecure()
+    {
+        var hocon = Source + "\nreplicator.definitions.cache { topics = [\"*_write\"], job.redis = \"cache.example:6379,password=CANARY-5f2a\" }";
+
+        var error = Assert.Throws<ConfigurationException>(() => Parse(hocon));
+
+        Assert.Contains("replicator.definitions.cache.job.redis", error.Message);
+        Assert.Contains("ssl=true", error.Message);
+        Assert.DoesNotContain("CANARY", error.Message);
+        Assert.Single(Parse(hocon + "\nreplicator.insecure = on").Definitions);
+        Assert.Single(Parse(hocon.Replace("6379,", "6380,ssl=true,", StringComparison.Ordinal)).Definitions);
+    }
+
+    [Fact]
+    public void Verified_tls_to_remote_servers_and_anything_on_loopback_are_accepted()
+    {
+        var settings = Parse("""
+            replicator.sources.main { connection-string = "Server=db.example;User ID=cdc;Password=x;SslMode=VerifyFull;SslCa=/etc/ca.pem", server-id = 1 }
+            replicator.definitions.cache { topics = ["*"], job.redis = "localhost:6379" }
+            replicator.persistence { provider = mysql, connection-string = "Server=journal.example;User ID=j;Password=x;Database=j;SslMode=VerifyCA;SslCa=/etc/ca.pem" }
+            """);
+
+        Assert.Single(settings.Sources);
+    }
+
     [Fact]
     public void A_relative_data_dir_resolves_against_the_directory_of_the_config_file_not_the_working_directory()
     {

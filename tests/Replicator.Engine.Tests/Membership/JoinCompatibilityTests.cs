@@ -8,16 +8,16 @@ public sealed class JoinCompatibilityTests
     private const string Node = """
         replicator {
           sources.main {
-            connection-string = "Server=db1.example;Port=3306;User ID=cdc;Password=CANARY-71c2"
+            connection-string = "Server=db1.example;Port=3306;User ID=cdc;Password=CANARY-71c2;SslMode=VerifyFull"
             server-id = 1001
             tables = ["shop.*"]
           }
           definitions.cache {
             topics = ["*_write", "*_update"]
             buckets = 16
-            job { type = redis-cache, redis = "r1:6379,password=CANARY-71c2", key-prefix = "shop:" }
+            job { type = redis-cache, redis = "r1:6379,ssl=true,password=CANARY-71c2", key-prefix = "shop:" }
           }
-          persistence { provider = mysql, connection-string = "Server=journal.example;Port=3306;User ID=j;Password=CANARY-71c2;Database=journal" }
+          persistence { provider = mysql, connection-string = "Server=journal.example;Port=3306;User ID=j;Password=CANARY-71c2;Database=journal;SslMode=VerifyCA" }
         }
         """;
 
@@ -38,8 +38,8 @@ public sealed class JoinCompatibilityTests
     [InlineData("replicator.definitions.cache.topics = [\"*_write\"]", "other sources or definitions")]
     [InlineData("replicator.definitions.cache.job.key-prefix = \"staging:\"", "other sources or definitions")]
     [InlineData("replicator.definitions.other { topics = [\"*\"], job.type = log }", "other sources or definitions")]
-    [InlineData("replicator.sources.main.connection-string = \"Server=staging-db;Port=3306;User ID=cdc;Password=x\"", "other sources or definitions")]
-    [InlineData("replicator.persistence.connection-string = \"Server=journal.example;Port=3306;User ID=j;Password=x;Database=staging\"", "keeps its offsets in mysql:journal.example:3306/staging")]
+    [InlineData("replicator.sources.main.connection-string = \"Server=staging-db;Port=3306;User ID=cdc;Password=x;SslMode=VerifyFull\"", "other sources or definitions")]
+    [InlineData("replicator.persistence.connection-string = \"Server=journal.example;Port=3306;User ID=j;Password=x;Database=staging;SslMode=VerifyCA\"", "keeps its offsets in mysql:journal.example:3306/staging")]
     [InlineData("replicator.persistence.provider = sqlite", "keeps its offsets in the embedded SQLite journal")]
     public void A_member_of_another_cluster_with_other_definitions_or_another_journal_is_refused_with_the_reason(string difference, string expected)
     {
@@ -67,7 +67,7 @@ public sealed class JoinCompatibilityTests
         var facts = Facts();
         Assert.Matches("^[0-9a-f]{16}$", facts.DefinitionsFingerprint);
         Assert.NotEqual(facts.DefinitionsFingerprint, Facts("replicator.definitions.cache.mode = pk").DefinitionsFingerprint);
-        Assert.Equal(facts.DefinitionsFingerprint, Facts("replicator.definitions.cache.job.redis = \"r1:6379,password=another\"").DefinitionsFingerprint);
+        Assert.Equal(facts.DefinitionsFingerprint, Facts("replicator.definitions.cache.job.redis = \"r1:6379,ssl=true,password=another\"").DefinitionsFingerprint);
         Assert.DoesNotContain("CANARY", facts.ToString());
     }
 }

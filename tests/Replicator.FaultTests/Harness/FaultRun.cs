@@ -352,6 +352,8 @@ public sealed class FaultRun : IAsyncDisposable
             }
 
             replicator {
+              # The namespaces' private network (F5) is off loopback, and its servers have no TLS.
+              insecure = {{(Network is null ? "off" : "on")}}
               data-dir = {{Q(Path.Combine(ServersDirectory, node.Name + "-data"))}}
               capture {
                 max-in-flight = {{o.MaxInFlight}}

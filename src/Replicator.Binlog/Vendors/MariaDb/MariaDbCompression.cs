@@ -11,6 +11,8 @@ namespace Replicator.Binlog.Vendors.MariaDb;
 /// </summary>
 internal static class MariaDbCompression
 {
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>The uncompressed bytes of one record, which must fill <paramref name="record"/> exactly.</summary>
     public static byte[] Decompress(ReadOnlySpan<byte> record, int maxSize)
     {
@@ -48,14 +50,28 @@ internal static class MariaDbCompression
             throw new FormatException($"A compressed record declares {length} uncompressed bytes, more than the {maxSize} allowed.");
         }
 
-        var output = new byte[length];
+        // Deflate expands at most 1032:1 (RFC 1951's longest match per shortest code): a header
+        // declaring more than its compressed bytes can hold is refused before anything is allocated.
+        var compressedLength = record.Length - 1 - lengthBytes;
+        if (length > (compressedLength * MaxDeflateRatio) + 64)
+        {
+            throw new FormatException($"A compressed record declares {length} uncompressed bytes, more than its {compressedLength} compressed bytes can hold.");
+        }
+
+        // Inflated as the bytes come: memory follows what the data holds, not what the header says.
+        var output = new byte[(int)Math.Min(length, Math.Max(256L, compressedLength * 4L))];
         var compressed = record[(1 + lengthBytes)..].ToArray();
         using var stream = new ZLibStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
         var read = 0;
         try
         {
-            while (read < output.Length)
+            while (read < length)
             {
+                if (read == output.Length)
+                {
+                    Array.Resize(ref output, (int)Math.Min(length, output.Length * 2L));
+                }
+
                 var n = stream.Read(output, read, output.Length - read);
                 if (n == 0)
                 {
@@ -65,7 +81,7 @@ internal static class MariaDbCompression
                 read += n;
             }
 
-            if (read != output.Length || stream.ReadByte() >= 0)
+            if (read != length || stream.ReadByte() >= 0)
             {
                 throw new FormatException($"A compressed record does not inflate to the {length} bytes its header declares.");
             }

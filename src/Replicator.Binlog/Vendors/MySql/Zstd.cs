@@ -21,7 +21,10 @@ internal static unsafe partial class Zstd
             throw new FormatException($"A transaction payload declares {expectedSize} uncompressed bytes, more than the {maxSize} allowed.");
         }
 
-        var output = new byte[expectedSize > 0 ? expectedSize : Math.Max(1024, compressed.Length * 4L)];
+        // Grown as the bytes come, up to the declared size (or the limit): a header that declares
+        // hundreds of megabytes for a few bytes of data allocates only what they inflate to.
+        var limit = expectedSize > 0 ? expectedSize : maxSize;
+        var output = new byte[Math.Min(limit, Math.Max(1024, compressed.Length * 4L))];
         long produced = 0;
         IntPtr stream;
         try
@@ -56,12 +59,12 @@ internal static unsafe partial class Zstd
                             break;
                         }
 
-                        if (expectedSize > 0 || output.Length >= maxSize)
+                        if (output.Length >= limit)
                         {
-                            throw new FormatException($"A transaction payload decompresses to more than {(expectedSize > 0 ? expectedSize : maxSize)} bytes.");
+                            throw new FormatException($"A transaction payload decompresses to more than {limit} bytes.");
                         }
 
-                        Array.Resize(ref output, (int)Math.Min(maxSize, output.Length * 2L));
+                        Array.Resize(ref output, (int)Math.Min(limit, output.Length * 2L));
                     }
 
                     nuint written;

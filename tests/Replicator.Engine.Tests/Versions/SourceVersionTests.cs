@@ -4,7 +4,7 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Model;
 
-namespace Replicator.Engine.Tests.Model;
+namespace Replicator.Engine.Tests.Versions;
 
 /// <summary>
 /// Versions fence the sinks (a write lands only over an older version, compared as text), so they
