@@ -53,10 +53,11 @@ public sealed record TransactionPrepared(long TransactionId, string Xid, BinlogP
 
 /// <summary>
 /// The prepared XA transaction <paramref name="TransactionId"/> was committed (its held changes
-/// were emitted just before, as changes of that transaction) or rolled back (they were dropped).
-/// All its <paramref name="RowsSeen"/> row images are now handled once its emitted changes are finished.
+/// were emitted just before, as changes of that transaction) or rolled back (they were dropped)
+/// in the group <paramref name="OutcomeTransactionId"/>. All its <paramref name="RowsSeen"/> row
+/// images are now handled once its emitted changes are finished; it settles with that group.
 /// </summary>
-public sealed record XaResolved(long TransactionId, string Xid, bool Committed, int RowsSeen) : CaptureItem;
+public sealed record XaResolved(long TransactionId, string Xid, bool Committed, int RowsSeen, long OutcomeTransactionId) : CaptureItem;
 
 /// <summary>Something in the stream the extractor handled in the safest way it knows, for the capture to log as a warning.</summary>
 public sealed record CaptureWarning(string Message) : CaptureItem;

@@ -267,7 +267,7 @@ public sealed partial class ChangeExtractor
         {
             // A server never prepares one XID twice; if the stream says so, the older one's outcome was missed.
             output.Add(new CaptureWarning($"XA {prepare.Xid} is prepared again at {_file}:{position} while an earlier prepare of it is pending; the earlier one's held rows are dropped."));
-            output.Add(new XaResolved(older.Id, prepare.Xid.ToString(), Committed: false, older.RowsSeen));
+            output.Add(new XaResolved(older.Id, prepare.Xid.ToString(), Committed: false, older.RowsSeen, tx.Id));
         }
 
         _prepared[prepare.Xid] = tx;
@@ -299,7 +299,7 @@ public sealed partial class ChangeExtractor
         }
 
         prepared.Held.Clear();
-        output.Add(new XaResolved(prepared.Id, xid.ToString(), committed, prepared.RowsSeen));
+        output.Add(new XaResolved(prepared.Id, xid.ToString(), committed, prepared.RowsSeen, _open!.Id));
     }
 
     private void HandleQuery(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)

@@ -164,6 +164,52 @@ public sealed class XaExtractionTests
     }
 
     [Fact]
+    public void The_offset_stays_at_a_committed_prepare_until_its_commit_group_settles_so_a_restart_never_reads_the_commit_alone()
+    {
+        // A prepare, a plain transaction still in flight, then the XA COMMIT; the prepare's rows are finished first.
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        Track(tracker, Run(extractor, Plain(20, 4, 9)), ack: true);
+        Track(tracker, Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2)), ack: true);
+        var inFlight = Run(extractor, Plain(200, 6, 3));
+        Track(tracker, inFlight, ack: false);
+        var commit = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        Track(tracker, commit, ack: true);
+
+        // Saved now, the offset must still lead a restart through the prepare: past it, the
+        // XA COMMIT would be read alone and its rows taken for lost.
+        var saved = tracker.Offset!;
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 2, "0-1-4"), saved);
+
+        var resumed = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(saved.Position, saved.SkipRows), gtids: MariaDbGtidPosition.Parse(saved.Gtid!));
+        var again = Run(resumed, MariaDbPrepare(100, 5, X1, 1, 2), Plain(200, 6, 3), MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Empty(again.OfType<CaptureWarning>());
+        Assert.Equal(["3"], Pks(again));
+        Assert.True(Assert.Single(again.OfType<XaResolved>()).Committed);
+
+        // Once the transaction in between is finished, the offset moves past the commit group.
+        var row = Assert.Single(inFlight.OfType<ChangeCaptured>());
+        tracker.Completed(row.TransactionId, row.RowOrdinal);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 320), 0, "0-1-7"), tracker.Offset);
+        Assert.Equal(0, tracker.OpenTransactions);
+    }
+
+    [Fact]
+    public void Nested_prepares_settle_only_when_the_last_commit_group_they_span_has_settled()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        var x2 = new XaId(1, "x2"u8, []);
+        Track(tracker, Run(extractor, MariaDbPrepare(100, 5, X1, 1), MariaDbPrepare(200, 6, x2, 2), MariaDbOutcome(300, 7, X1, commit: true)), ack: true);
+
+        // X1 is committed and finished, but X2's prepare, between it and its commit group, is
+        // pending: the commit group cannot settle, so neither can X1's prepare.
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 1, null), tracker.Offset);
+        Track(tracker, Run(extractor, MariaDbOutcome(400, 8, x2, commit: false)), ack: true);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 420), 0, "0-1-8"), tracker.Offset);
+    }
+
+    [Fact]
     public void A_restart_at_a_pending_prepare_holds_its_rows_again_and_emits_them_at_the_commit()
     {
         // Stopped after the prepare and a later transaction: the offset is the prepare's start.
