@@ -73,12 +73,16 @@ public sealed class XaTransactionTests
             await PrepareAsync(schema + "-held", $"INSERT INTO {schema}.t VALUES (1, 1), (2, 2)");
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (3, 3)");
             Assert.True(await Eventually.UntilAsync(() => db.KeyExistsAsync($"{prefix}{schema}:t:3"), e => e, TimeSpan.FromSeconds(30)));
-            await Task.Delay(600);
-            var held = await node.GetCaptureStatusAsync("it");
-            await node.StopAsync();
 
-            // The offset may not pass the prepare while its outcome is unknown.
-            Assert.NotNull(held.PersistedOffset);
+            // Once the row after the prepare is finished and an offset was persisted after that
+            // (nothing outstanding, the persisted offset is the safe one), the saved offset is what
+            // a restart would use: it may not pass the prepare while its outcome is unknown.
+            var held = await Eventually.UntilAsync(
+                () => node.GetCaptureStatusAsync("it"),
+                s => s.Outstanding == 0 && s.PersistedOffset is { } saved && s.CurrentOffset is { } safe && saved.Position == safe.Position && saved.SkipRows == safe.SkipRows,
+                TimeSpan.FromSeconds(30));
+            await node.StopAsync();
+            Assert.True(held.Outstanding == 0 && held.PersistedOffset is not null && held.PersistedOffset.Position == held.CurrentOffset?.Position, $"no offset was persisted after the row that follows the prepare was finished: {held}");
             Assert.True(held.PersistedOffset!.Position <= beforePrepare, $"the offset {held.PersistedOffset} passed the pending XA PREPARE at {beforePrepare}");
 
             await Servers.ExecuteAsync($"XA COMMIT '{schema}-held'");
