@@ -101,6 +101,43 @@ public sealed class XaTransactionTests
         }
     }
 
+    [Fact]
+    public async Task An_XA_whose_prepared_rows_pass_the_bound_is_read_again_at_its_commit_and_reaches_Redis_whole()
+    {
+        var schema = Servers.UniqueSchema("it_xa_big");
+        var prefix = schema + ":";
+        var data = Directory.CreateTempSubdirectory("replicator-xa-big-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT)");
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7703, "replicator.capture.max-held-xa-changes = 10"));
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        try
+        {
+            await PrepareAsync(schema + "-big", $"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_50");
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (1000, 1)");
+            Assert.True(await Eventually.UntilAsync(() => db.KeyExistsAsync($"{prefix}{schema}:t:1000"), e => e, TimeSpan.FromSeconds(30)), "the row inserted after the prepare reached Redis");
+            Assert.False(await db.KeyExistsAsync($"{prefix}{schema}:t:1"), "a prepared, uncommitted XA's row is in Redis");
+
+            // Its 50 rows were more than the 10 that may be held: at its commit the capture reads them again.
+            await Servers.ExecuteAsync($"XA COMMIT '{schema}-big'");
+            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
+            Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
+            Assert.Equal(51, result.SourceRows);
+
+            var end = await BinlogEndAsync();
+            var status = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Position == end, TimeSpan.FromSeconds(30));
+            Assert.Equal(end, status.PersistedOffset?.Position);
+        }
+        finally
+        {
+            await node.StopAsync();
+            await RollBackLeftoversAsync(schema);
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Prepares an XA on a connection of its own, outside the pool: MariaDB detaches a prepared XA
     /// when its connection closes, and only then can another connection commit or roll it back.

@@ -17,6 +17,7 @@ public sealed class CommitTracker
 {
     private readonly LinkedList<TransactionState> _order = new();
     private readonly Dictionary<long, LinkedListNode<TransactionState>> _byId = new();
+    private readonly SortedList<long, DateTime> _pendingPrepares = new();
     private SourceOffset? _settled;
 
     // The finished transactions from the head on, scanned so far, and the transaction id they must reach to settle together.
@@ -33,6 +34,9 @@ public sealed class CommitTracker
 
     /// <summary>Transactions begun and not yet settled.</summary>
     public int OpenTransactions => _order.Count;
+
+    /// <summary>When the source logged the oldest XA prepare whose outcome is not read yet; null when none is pending.</summary>
+    public DateTime? OldestPendingPrepare => _pendingPrepares.Count == 0 ? null : _pendingPrepares.Values[0];
 
     public void Began(TransactionBegan began)
     {
@@ -79,6 +83,7 @@ public sealed class CommitTracker
         var state = Get(prepared.TransactionId);
         state.End = new TransactionEnded(prepared.TransactionId, state.RowsSeen, prepared.NextPosition, prepared.GtidAfter);
         state.AwaitingOutcome = true;
+        _pendingPrepares[prepared.TransactionId] = prepared.PreparedAt;
     }
 
     /// <summary>
@@ -91,6 +96,7 @@ public sealed class CommitTracker
     {
         var state = Get(resolved.TransactionId);
         state.AwaitingOutcome = false;
+        _pendingPrepares.Remove(resolved.TransactionId);
         state.SettlesWith = resolved.OutcomeTransactionId;
         state.RowsSeen = Math.Max(state.RowsSeen, resolved.RowsSeen);
         Settle();
