@@ -90,7 +90,23 @@ public sealed class ReplicatorNode : IAsyncDisposable
             await Offsets.MySqlPersistenceSchema.EnsureAsync(settings.PersistenceConnectionString).ConfigureAwait(false);
         }
 
-        var system = ActorSystem.Create(settings.ClusterName, full);
+        if (full.GetBoolean("akka.remote.dot-netty.tcp.ssl.suppress-validation", false))
+        {
+            throw new ConfigurationException(
+                "akka.remote.dot-netty.tcp.ssl.suppress-validation = on would accept any peer's certificate, so anyone could join the cluster. Set it off and use replicator.remoting-tls.");
+        }
+
+        ActorSystem system;
+        if (settings.RemotingTls.Enabled)
+        {
+            full = RemotingTls.EnableSsl.WithFallback(full);
+            system = ActorSystem.Create(settings.ClusterName, Akka.Actor.Setup.ActorSystemSetup.Create(Akka.Actor.BootstrapSetup.Create().WithConfig(full), RemotingTls.Setup(settings.RemotingTls)));
+        }
+        else
+        {
+            system = ActorSystem.Create(settings.ClusterName, full);
+        }
+
         try
         {
             return await StartOn(system, settings, joinTimeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
@@ -143,7 +159,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
     private static async Task<ReplicatorNode> StartOn(ActorSystem system, ReplicatorSettings settings, TimeSpan joinTimeout)
     {
         var log = Logging.GetLogger(system, typeof(ReplicatorNode));
-        log.Info("Replicator node starting in cluster {0}: state in {1}", settings.ClusterName, settings.Persistence == PersistenceProvider.Sqlite
+        log.Info("Replicator node starting in cluster {0}, remoting over {1}: state in {2}", settings.ClusterName, settings.RemotingTls, settings.Persistence == PersistenceProvider.Sqlite
             ? $"{Path.Combine(settings.DataDirectory, "replicator.db")} (embedded SQLite journal, for this node alone)"
             : MemberFacts.JournalOf(settings));
         var cluster = Cluster.Get(system);
@@ -166,7 +182,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
 
         if (first == system.WhenTerminated)
         {
-            throw new ConfigurationException("This node was removed from the cluster while it joined (downed by another member: see that member's log for why).");
+            throw new ConfigurationException("This node stopped while it joined the cluster: another member downed it (its log says why), or Akka refused the join (this node's log says why, e.g. a seed node of another protocol such as akka.ssl.tcp).");
         }
 
         if (first == timeout)

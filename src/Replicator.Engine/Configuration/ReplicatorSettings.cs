@@ -30,7 +30,7 @@ public sealed partial record ReplicatorSettings(
     {
         var root = config.WithFallback(Defaults);
         var reader = ConfigReader.At(root, "replicator");
-        reader.RequireOnly("cluster-name", "data-dir", "config-directory", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
+        reader.RequireOnly("cluster-name", "remoting-tls", "data-dir", "config-directory", "insecure", "zero-dates", "capture", "source-defaults", "sources", "definition-defaults", "definitions", "persistence", "testing");
         var insecure = reader.Bool("insecure");
 
         var sourceDefaults = root.GetConfig("replicator.source-defaults");
@@ -97,11 +97,15 @@ public sealed partial record ReplicatorSettings(
         {
             DataDirectorySetting = dataDir,
             ClusterName = clusterName,
+            RemotingTls = RemotingTlsSettings.Read(reader.Child("remoting-tls"), configDirectory),
         };
     }
 
     /// <summary>replicator.cluster-name: the actor system's name, the same on every node of one cluster.</summary>
     public string ClusterName { get; init; } = "replicator";
+
+    /// <summary>replicator.remoting-tls: TLS with certificates between the cluster's nodes.</summary>
+    public RemotingTlsSettings RemotingTls { get; init; } = RemotingTlsSettings.Off;
 
     /// <summary>replicator.data-dir as written; <see cref="DataDirectory"/> is where it resolved to.</summary>
     public string DataDirectorySetting { get; init; } = "";

@@ -10,8 +10,10 @@ namespace Replicator.Engine.Jobs;
 /// One instance per definition per node serves every bucket there, concurrently.
 /// </summary>
 /// <remarks>
-/// Throwing, or running past the definition's apply-timeout, fails every item of the batch; each
-/// pk is then retried on its own backoff.
+/// Throwing, or running past the definition's apply-timeout, fails the batch as a whole: its pks
+/// are tried again one by one, so a row that makes the job throw spends only its own attempts. A
+/// job that cannot reach its sink throws (or returns <see cref="ApplyResult.SinkUnavailable"/>) and
+/// the bucket tells an outage from the exception (<see cref="SinkHealth.IsUnavailable"/>).
 /// </remarks>
 public interface IReplicationJob : IAsyncDisposable
 {

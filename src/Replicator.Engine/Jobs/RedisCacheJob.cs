@@ -211,28 +211,22 @@ public sealed class RedisCacheJob : IReplicationJob
             pending.Add((first, count, _database.ScriptEvaluateAsync(BatchScript, keys, values)));
         }
 
+        // A call that fails as a whole (no connection, a timeout, no rights, a script error) fails
+        // the batch as a whole: its bucket tells an outage from one row's doing by trying the
+        // batch's rows one by one (see ReplicatorEntity).
+        await Task.WhenAll(pending.Select(p => p.Call)).WaitAsync(cancellationToken).ConfigureAwait(false);
         var results = new ApplyResult[batch.Count];
         foreach (var (first, count, call) in pending)
         {
-            RedisResult[]? outcomes = null;
-            string? failure = null;
-            try
-            {
-                outcomes = (RedisResult[]?)await call.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
-            {
-                failure = $"redis: {e.GetType().Name}: {e.Message}";
-            }
-
+            var outcomes = (RedisResult[]?)call.Result;
             for (var i = 0; i < count; i++)
             {
                 var item = batch[first + i];
                 var outcome = outcomes is not null && i < outcomes.Length ? outcomes[i] : null;
                 if (outcome is null || outcome.Resp2Type == ResultType.Error || outcome.Resp2Type == ResultType.BulkString)
                 {
-                    // A call that failed as a whole says the sink is unavailable; a row's own error, that the row is refused.
-                    results[first + i] = failure is not null ? ApplyResult.SinkUnavailable(failure) : ApplyResult.Failed($"redis: {outcome?.ToString() ?? "no result for this row"}");
+                    // The row's own error: the sink refused this row (WRONGTYPE).
+                    results[first + i] = ApplyResult.Failed($"redis: {outcome?.ToString() ?? "no result for this row"}");
                 }
                 else if ((int)outcome == 1)
                 {

@@ -99,7 +99,10 @@ public sealed class DedupeQueue
         return result;
     }
 
-    /// <summary>Takes up to <paramref name="max"/> pks that are ready now (not in flight, not backing off), oldest first.</summary>
+    /// <summary>
+    /// Takes up to <paramref name="max"/> pks that are ready now (not in flight, not backing off),
+    /// oldest first. A pk to be tried alone (see <see cref="RetryAlone"/>) gets a batch of its own.
+    /// </summary>
     public IReadOnlyList<BatchEntry> TakeBatch(int max, DateTime now)
     {
         PromoteDueRetries(now);
@@ -107,6 +110,11 @@ public sealed class DedupeQueue
         while (batch.Count < max && _ready.First is { } node)
         {
             var state = node.Value;
+            if (state.Alone && batch.Count > 0)
+            {
+                break;
+            }
+
             _ready.RemoveFirst();
             state.ReadyNode = null;
             var waiting = state.Queue.First!.Value;
@@ -114,9 +122,28 @@ public sealed class DedupeQueue
             var entry = new BatchEntry(state.Key, waiting.Latest, waiting.Covered, state.Attempts + 1, state.FirstFailure, state.LastError);
             state.InFlight = entry;
             batch.Add(entry);
+            if (state.Alone)
+            {
+                break;
+            }
         }
 
         return batch;
+    }
+
+    /// <summary>
+    /// The batch of an entry taken with <see cref="TakeBatch"/> failed as a whole (its job threw or
+    /// ran out of time), which says nothing about this pk: it is tried again at once, in a batch of
+    /// its own, without spending an attempt. So a row that fails every batch it is in spends only its
+    /// own attempts (and is parked), and the other pks of its batch go through.
+    /// </summary>
+    public void RetryAlone(BatchEntry entry)
+    {
+        var state = InFlightState(entry);
+        state.InFlight = null;
+        state.Alone = true;
+        Requeue(state, entry);
+        MakeReadyIfIdle(state);
     }
 
     /// <summary>
@@ -130,12 +157,14 @@ public sealed class DedupeQueue
     /// </param>
     public Completion Complete(BatchEntry entry, ApplyResult result, DateTime now, TimeSpan? sinkDownHold = null)
     {
-        if (!_pks.TryGetValue(KeyOf(entry.Latest.Change), out var state) || !ReferenceEquals(state.InFlight, entry))
+        var state = InFlightState(entry);
+        state.InFlight = null;
+        if (result.Success || sinkDownHold is not null)
         {
-            throw new InvalidOperationException($"pk {entry.Key} has no such batch entry in flight.");
+            // Done, or held for an outage that explains the failure: no longer a suspect of its batch.
+            state.Alone = false;
         }
 
-        state.InFlight = null;
         if (result.Success)
         {
             state.Attempts = 0;
@@ -159,6 +188,7 @@ public sealed class DedupeQueue
                 next.Value = next.Value with { Latest = Newest(entry.Latest, next.Value.Latest) };
             }
 
+            state.Alone = false;
             Release(state);
             return new Completion([], letter, RetryAt: null);
         }
@@ -166,6 +196,26 @@ public sealed class DedupeQueue
         state.Attempts = failedAttempts;
         state.FirstFailure ??= now;
         state.LastError = error;
+        Requeue(state, entry);
+        var due = now + (sinkDownHold ?? _retry.Backoff(failedAttempts, _random.NextDouble()));
+        state.RetryAt = due;
+        _backingOff.Enqueue(state, due);
+        return new Completion([], null, RetryAt: due);
+    }
+
+    private PkState InFlightState(BatchEntry entry)
+    {
+        if (!_pks.TryGetValue(KeyOf(entry.Latest.Change), out var state) || !ReferenceEquals(state.InFlight, entry))
+        {
+            throw new InvalidOperationException($"pk {entry.Key} has no such batch entry in flight.");
+        }
+
+        return state;
+    }
+
+    /// <summary>Puts a failed entry's change back to wait, first in its pk's line.</summary>
+    private void Requeue(PkState state, BatchEntry entry)
+    {
         if (_mode != DedupeMode.EveryChange && state.Queue.First is { } newer)
         {
             // A newer image is waiting: it supersedes the failed one, which rides along with it.
@@ -177,11 +227,6 @@ public sealed class DedupeQueue
         {
             state.Queue.AddFirst(new Waiting(entry.Latest, new List<DeliveryId>(entry.Covered)));
         }
-
-        var due = now + (sinkDownHold ?? _retry.Backoff(failedAttempts, _random.NextDouble()));
-        state.RetryAt = due;
-        _backingOff.Enqueue(state, due);
-        return new Completion([], null, RetryAt: due);
     }
 
     /// <summary>The deliveries held (waiting or in flight), for handing back when the bucket stops.</summary>
@@ -379,6 +424,9 @@ public sealed class DedupeQueue
         public DateTime? FirstFailure { get; set; }
 
         public string? LastError { get; set; }
+
+        /// <summary>Tried in a batch of its own: it was in a batch that failed as a whole, and has not succeeded since.</summary>
+        public bool Alone { get; set; }
     }
 }
 

@@ -9,7 +9,8 @@ namespace Replicator.Engine.Replication;
 /// One bucket of a replicator definition (<c>&lt;definition&gt;/&lt;bucket&gt;</c>), a sharded entity.
 /// It queues the pks delivered to it (deduplicated by <see cref="DedupeQueue"/>), applies them in
 /// batches through the definition's job, one batch at a time, retries failed pks on their own
-/// backoff, parks pks that run out of attempts, and acknowledges each delivery to the capture that
+/// backoff (the pks of a batch that failed as a whole one by one, so one bad row fails alone),
+/// parks pks that run out of attempts, and acknowledges each delivery to the capture that
 /// sent it once the change is applied, refused as stale, or parked (once the dead-letter store has
 /// confirmed it; a failed store write is tried again, never dropped). While the definition's sink
 /// counts as down (<see cref="SinkHealth"/>) failed pks are kept and tried again without spending
@@ -24,6 +25,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private const string RetryTimer = "retry";
     private const string ParkTimerPrefix = "park-";
     private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);  // storing a dead letter, and probing a sink that is down
+
+    /// <summary>How long row mode waits before each read of a partial insert's row: a commit becomes visible a moment after its binlog event.</summary>
+    private static readonly TimeSpan[] VisibilityRereads = [TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250)];
 
     private readonly DefinitionSettings _definition;
     private readonly int _bucket;
@@ -203,24 +207,24 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// (binlog_row_image = MINIMAL leaves out what the statement did not set, and the sink would
     /// never get those columns).
     /// </summary>
-    private List<int>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
+    private List<Reread>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
     {
         if (_currentRows is null || _definition.Mode != DedupeMode.Row)
         {
             return null;
         }
 
-        List<int>? reread = null;
+        List<Reread>? reread = null;
         for (var i = 0; i < items.Length; i++)
         {
             var change = items[i].Change;
             if (batch[i].Latest.Id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal))
             {
-                (reread ??= []).Add(i);
+                (reread ??= []).Add(new Reread(i, Retried: true));
             }
             else if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
             {
-                (reread ??= []).Add(i);
+                (reread ??= []).Add(new Reread(i, Retried: false));
                 if (_partialInserts.Add((change.Schema, change.Table)))
                 {
                     _log.Warning(
@@ -233,15 +237,35 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         return reread;
     }
 
-    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<int>? reread, ICurrentRows? rows, TimeSpan timeout)
+    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<Reread>? reread, ICurrentRows? rows, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        if (reread is not null)
+        var unread = reread is null ? null : await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        if (unread is null)
         {
-            await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+            return await ApplyAsync(job, items, timeout, cts.Token).ConfigureAwait(false);
         }
 
-        var results = await job.ApplyAsync(items, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        // The rows not visible yet fail and are retried on their backoff; the others are written.
+        var ready = Enumerable.Range(0, items.Length).Where(i => !unread.ContainsKey(i)).ToList();
+        var written = ready.Count == 0 ? [] : await ApplyAsync(job, ready.Select(i => items[i]).ToArray(), timeout, cts.Token).ConfigureAwait(false);
+        var results = new ApplyResult[items.Length];
+        for (var r = 0; r < ready.Count; r++)
+        {
+            results[ready[r]] = written[r];
+        }
+
+        foreach (var (i, error) in unread)
+        {
+            results[i] = ApplyResult.Failed(error);
+        }
+
+        return results;
+    }
+
+    private static async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReplicationJob job, JobItem[] items, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var results = await job.ApplyAsync(items, cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         if (results.Count != items.Length)
         {
             throw new InvalidOperationException($"The job returned {results.Count} results for a batch of {items.Length}.");
@@ -253,52 +277,135 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// <summary>
     /// Replaces the image of each of these items by the row as it is now, keeping the change's
     /// version as its fence: a sink that already holds something newer refuses it, and the
-    /// changes after it, which carry newer versions, still follow. A row that is gone is written
-    /// as a delete, so an old image can never bring it back, however late.
+    /// changes after it, which carry newer versions, still follow. A retried dead letter is written
+    /// as the row is (as a delete when the row is gone, so an old image can never bring it back,
+    /// however late). A partial insert is written as the row read with the columns it carries laid
+    /// over it (the row as the insert left it, whether the read saw its commit or a later one); a
+    /// partial insert whose row is not there is read again shortly, since MariaDB writes the binlog
+    /// before the commit is visible, then left unwritten: returned with its error, to be retried.
+    /// It is never written as a delete: only a retried dead letter's read may turn a missing row
+    /// into one.
     /// </summary>
-    private static async Task RereadAsync(JobItem[] items, List<int> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    private static async Task<Dictionary<int, string>?> RereadAsync(JobItem[] items, List<Reread> reread, ICurrentRows rows, CancellationToken cancellationToken)
     {
-        foreach (var table in reread.GroupBy(i => (items[i].Change.Schema, items[i].Change.Table)))
+        IReadOnlyList<Reread> pending = reread;
+        foreach (var delay in VisibilityRereads)
         {
-            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(i => items[i].Key).ToList(), cancellationToken).ConfigureAwait(false);
-            foreach (var i in table)
+            if (delay > TimeSpan.Zero)
             {
-                var change = items[i].Change;
-                var now = current.TryGetValue(items[i].Key.Canonical, out var row)
-                    ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
-                    : change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
-                items[i] = items[i] with { Change = now };
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+
+            pending = await ReadOnceAsync(items, pending, rows, cancellationToken).ConfigureAwait(false);
+            if (pending.Count == 0)
+            {
+                return null;
             }
         }
+
+        return pending.ToDictionary(r => r.Index, r =>
+        {
+            var change = items[r.Index].Change;
+            return $"row mode: {change.Schema}.{change.Table} pk {change.Key} is not on the source, yet its insert at {change.Version} says it is and leaves columns to their defaults " +
+                "(binlog_row_image = MINIMAL): its commit is not visible yet (or a later delete is, whose change follows). Retrying.";
+        });
+    }
+
+    /// <summary>Reads the rows of these items once, one query per table, and rewrites the items found; returns the partial inserts whose rows are not there.</summary>
+    private static async Task<IReadOnlyList<Reread>> ReadOnceAsync(JobItem[] items, IReadOnlyList<Reread> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    {
+        List<Reread>? missing = null;
+        foreach (var table in reread.GroupBy(r => (items[r.Index].Change.Schema, items[r.Index].Change.Table)))
+        {
+            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(r => items[r.Index].Key).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var r in table)
+            {
+                var change = items[r.Index].Change;
+                Model.RowChange now;
+                if (current.TryGetValue(items[r.Index].Key.Canonical, out var row))
+                {
+                    now = r.Retried
+                        ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
+                        : change with { After = PartialImages.LaidOver(row, change.After!) };
+                }
+                else if (r.Retried)
+                {
+                    now = change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
+                }
+                else
+                {
+                    (missing ??= []).Add(r);
+                    continue;
+                }
+
+                items[r.Index] = items[r.Index] with { Change = now };
+            }
+        }
+
+        return missing ?? (IReadOnlyList<Reread>)[];
     }
 
     private void HandleBatchDone(BatchDone done)
     {
         _applying = false;
         var now = DateTime.UtcNow;
-        var error = done.Error is null ? null : Describe(done.Error);
-        var results = new ApplyResult[done.Batch.Count];
-        for (var i = 0; i < results.Length; i++)
+        if (done.Error is { } failure && done.Batch.Count > 1)
         {
-            // A batch that failed as a whole (the job threw or ran past apply-timeout) never reached the sink.
-            results[i] = done.Results?[i] ?? ApplyResult.SinkUnavailable(error!);
+            BatchFailed(done.Batch, failure, now);
+        }
+        else
+        {
+            // A batch of one that failed as a whole failed for its pk.
+            var results = done.Results ?? [Outcome(done.Error!)];
+            Complete(done.Batch, results, _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now), now);
         }
 
-        var sink = _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now);
-        NoteSink(sink, results);
-        if (error is not null && !sink.Down)
+        TryApply();
+    }
+
+    /// <summary>
+    /// A batch of several pks failed as a whole (the job threw, a read from the source failed, or it
+    /// ran past apply-timeout): that says nothing about any one of its pks, and may be one row's doing.
+    /// It counts once, for this bucket, towards a sink outage; unless an outage explains it, its pks
+    /// are tried again one by one, so a row that fails every batch it is in spends its own attempts
+    /// and is parked, and the others go through.
+    /// </summary>
+    private void BatchFailed(IReadOnlyList<BatchEntry> batch, Exception failure, DateTime now)
+    {
+        var outcome = Outcome(failure);
+        var sink = _counters.Sink.Record([($"{_definition.Name}/{_bucket}", outcome)], now);
+        if (sink.Down && outcome.Unavailable)
         {
-            _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole: {3}", _definition.Name, _bucket, done.Batch.Count, error);
+            Complete(batch, batch.Select(_ => outcome).ToList(), sink, now);
+            return;
         }
+
+        NoteSink(sink, outcome.Error);
+        _log.Warning("{0}/{1}: a batch of {2} pks failed as a whole ({3}); trying them one by one.", _definition.Name, _bucket, batch.Count, outcome.Error);
+        foreach (var entry in batch)
+        {
+            _queue.RetryAlone(entry);
+        }
+
+        _counters.AddFailures(batch.Count);
+    }
+
+    /// <summary>What a failure of a whole job call says: that the sink could take no write (a timeout, no connection, no rights), or that the rows failed.</summary>
+    private static ApplyResult Outcome(Exception failure) =>
+        SinkHealth.IsUnavailable(failure) ? ApplyResult.SinkUnavailable(Describe(failure)) : ApplyResult.Failed(Describe(failure));
+
+    private void Complete(IReadOnlyList<BatchEntry> batch, IReadOnlyList<ApplyResult> results, SinkVerdict sink, DateTime now)
+    {
+        NoteSink(sink, results.FirstOrDefault(r => !r.Success).Error);
 
         // While the sink is down, a failure says nothing about the pk: it waits and is tried again
         // without spending its attempts, so nothing is parked and nothing is acknowledged.
         TimeSpan? hold = sink.Down ? SinkDownBackoff(sink.FailedProbes) : null;
         var acks = new Dictionary<string, List<long>>();
         long applied = 0, failures = 0;
-        for (var i = 0; i < done.Batch.Count; i++)
+        for (var i = 0; i < batch.Count; i++)
         {
-            var entry = done.Batch[i];
+            var entry = batch[i];
             var result = results[i];
             var completion = _queue.Complete(entry, result, now, hold);
             if (result.Success)
@@ -335,17 +442,15 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         _counters.AddFailures(failures);
         if (applied > 0) CrashPoints.Get(Context.System).Reached(CrashPoint.AfterApply);
         Acknowledge(acks);
-        TryApply();
     }
 
     private static string PkText(BatchEntry entry) => $"{entry.Latest.Change.Schema}.{entry.Latest.Change.Table}:{entry.Key.Canonical}";
 
     /// <summary>Says once, on the bucket that saw it, that the definition's sink went down or came back.</summary>
-    private void NoteSink(SinkVerdict sink, ApplyResult[] results)
+    private void NoteSink(SinkVerdict sink, string? error)
     {
         if (sink.Transition == SinkTransition.Down)
         {
-            var error = results.FirstOrDefault(r => !r.Success).Error;
             _log.Error(
                 $"{_definition.Name}: the sink looks down: {SinkHealth.OutagePks} or more pks failed the same way with no success between (last: {error}). " +
                 "Their changes are kept and tried again with backoff without spending their attempts (nothing is dead-lettered), and the offset stays before them; " +
@@ -474,6 +579,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             _log.Info("{0}/{1} stopped with {2} deliveries unapplied; the capture will re-deliver them.", _definition.Name, _bucket, _queue.PendingDeliveries);
         }
     }
+
+    /// <summary>An item of a batch to write as its row is now: a retried dead letter, or a partial insert.</summary>
+    private readonly record struct Reread(int Index, bool Retried);
 
     private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
 

@@ -3,10 +3,13 @@ namespace Replicator.Engine.Replication;
 /// <summary>
 /// Tells a sink outage from failing rows, for one definition on one node (its buckets share it).
 /// When <see cref="OutagePks"/> different pks have failed the same way because the sink could not
-/// take a write (<see cref="ApplyResult.Unavailable"/>: a job call or batch that failed as a whole,
-/// a timeout) with no success in between (a whole batch of them, or one after another across
-/// buckets), the sink counts as down: Redis unreachable, its credentials revoked, every write
-/// timing out. A row the sink answered for and refused (WRONGTYPE) is a poison row, never an outage. While it is down, buckets keep
+/// take a write (<see cref="ApplyResult.Unavailable"/>: a timeout, no connection, no rights; see
+/// <see cref="IsUnavailable"/>) with no success in between (one after another, across buckets),
+/// the sink counts as down: Redis unreachable, its credentials revoked, every write timing out. A
+/// batch of several pks that failed as a whole counts once, for its bucket, not once per pk: one
+/// row can fail its whole batch, and the bucket then tries the batch's pks one by one. A row the
+/// sink answered for and refused (WRONGTYPE), or one the job could not handle, is a poison row,
+/// never an outage. While it is down, buckets keep
 /// their pks' changes and try again with backoff without spending the pks' attempts, so nothing
 /// is dead-lettered and the offset does not move past them; the capture stops reading once
 /// max-in-flight changes wait (backpressure). The first success ends the outage.
@@ -143,6 +146,39 @@ public sealed class SinkHealth
             return new SinkVerdict(true, wasDown is null ? SinkTransition.Down : SinkTransition.None, _failedProbes, now - _downSince.Value);
         }
     }
+
+    /// <summary>
+    /// True when a failure says the sink, or a source the job reads, could take no write at all: a
+    /// timeout, a connection refused or lost, credentials or rights refused, a server that cannot
+    /// serve (loading, read-only, out of memory). Anything else a job throws (a row it cannot encode,
+    /// a table dropped at the source, a bug) is a failure of the rows it was given, never an outage.
+    /// </summary>
+    public static bool IsUnavailable(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case AggregateException aggregate:
+                    return aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsUnavailable);
+                case TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException:
+                case StackExchange.Redis.RedisConnectionException:
+                case StackExchange.Redis.RedisServerException redis when RedisUnavailable.Any(code => redis.Message.StartsWith(code, StringComparison.Ordinal)):
+                case MySqlConnector.MySqlException mysql when MySqlUnavailable.Contains(mysql.Number):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Redis errors that no write can get past: rights or credentials, a server loading, a replica, out of memory, a cluster not serving, a script busy.
+    private static readonly string[] RedisUnavailable = ["NOPERM", "NOAUTH", "WRONGPASS", "LOADING", "READONLY", "MASTERDOWN", "OOM", "MISCONF", "CLUSTERDOWN", "TRYAGAIN", "BUSY"];
+
+    // MySQL/MariaDB: too many connections (1040), no access to the database (1044), access denied
+    // (1045), server shutting down (1053), cannot connect (1042, 2002, 2003), server gone or lost
+    // (2006, 2013), no access to the table or column (1142, 1143), a privilege missing (1227).
+    private static readonly HashSet<int> MySqlUnavailable = [1040, 1042, 1044, 1045, 1053, 1142, 1143, 1227, 2002, 2003, 2006, 2013];
 
     /// <summary>
     /// What "failing the same way" compares: an error's text up to its second colon

@@ -35,6 +35,7 @@ public sealed class DedupeQueuePropertyTests
         var parking = new List<DeadLetter>();
         var confirmed = new HashSet<DeadLetter>(ReferenceEqualityComparer.Instance);
         var lastAppliedVersion = new Dictionary<string, long>();
+        var alone = new HashSet<string>();
         long position = 0;
         var steps = 50 + random.Next(300);
         for (var step = 0; step < steps || inFlight.Count > 0 || queue.PendingDeliveries > 0; step++)
@@ -77,7 +78,9 @@ public sealed class DedupeQueuePropertyTests
             }
             else if (choice < 7)
             {
-                inFlight.AddRange(queue.TakeBatch(1 + random.Next(5), now));
+                var batch = queue.TakeBatch(1 + random.Next(5), now);
+                Assert.True(batch.Count == 1 || !batch.Any(e => alone.Contains(e.Key.Canonical)), "a pk to be tried alone shared a batch");
+                inFlight.AddRange(batch);
                 Assert.Equal(inFlight.Count, inFlight.Select(e => e.Key).Distinct().Count());
             }
             else if (choice < 9 && inFlight.Count > 0)
@@ -85,10 +88,19 @@ public sealed class DedupeQueuePropertyTests
                 var index = random.Next(inFlight.Count);
                 var entry = inFlight[index];
                 inFlight.RemoveAt(index);
+                if (random.Next(6) == 0)
+                {
+                    // Its batch failed as a whole: tried again alone, without spending an attempt.
+                    queue.RetryAlone(entry);
+                    alone.Add(entry.Key.Canonical);
+                    continue;
+                }
+
                 var ok = random.Next(3) != 0;
                 var completion = queue.Complete(entry, ok ? ApplyResult.Applied : ApplyResult.Failed("x"), now);
                 if (ok || completion.DeadLetter is not null)
                 {
+                    alone.Remove(entry.Key.Canonical);
                     var version = entry.Latest.Change.Version.Position;
                     if (lastAppliedVersion.TryGetValue(entry.Key.Canonical, out var previous))
                     {

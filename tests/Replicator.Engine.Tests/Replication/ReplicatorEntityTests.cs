@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
@@ -78,6 +79,50 @@ public sealed class ReplicatorEntityTests : TestKit
     }
 
     [Fact]
+    public void A_partial_insert_whose_row_is_not_visible_at_the_source_is_never_written_as_a_delete_and_is_parked_when_it_never_shows()
+    {
+        var job = new RecordingJob();
+        var store = CreateTestProbe("store");
+        var rows = new FakeCurrentRows();  // the insert's commit never becomes visible
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 2), 0, job, store.Ref, rows));
+        bucket.Tell(Deliver((1, PartialInsert(5))));
+
+        var parked = store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, parked.Change.Action);
+        Assert.Contains("not visible yet", parked.Error);
+        store.Reply(DeadLetterAccepted.Instance);
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
+        Assert.Empty(job.Applied);
+
+        // Each attempt read the row again after short waits before it failed.
+        Assert.True(rows.Asked.Count >= 4, $"the row was read {rows.Asked.Count} times");
+    }
+
+    [Fact]
+    public void A_partial_insert_read_before_its_commit_is_visible_is_read_again_and_written_with_its_own_columns_over_the_row()
+    {
+        var job = new RecordingJob();
+        var names = new[] { "id", "v", "w" };
+
+        // Visible from the fourth read on (after the first attempt's reads), then already updated by a later change (v = 9).
+        var rows = new FakeCurrentRows { VisibleFromRead = 4, ["5"] = new(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(9), ColumnValue.FromInt64(7)]) };
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 3), 0, job, CreateTestProbe().Ref, rows));
+        var insert = PartialInsert(5) with { After = new Replicator.Engine.Model.RowData(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(1), ColumnValue.Absent]) };
+        bucket.Tell(Deliver((1, insert)));
+
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(10)).Sequences);
+        var written = Assert.Single(job.Applied).Change;
+        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, written.Action);
+        Assert.Equal(100, written.Version.Position);
+        Assert.Equal(1, written.After!["v"].AsInt64());   // the insert's own value at the insert's version
+        Assert.Equal(7, written.After!["w"].AsInt64());   // the defaulted column, read from the source
+    }
+
+    /// <summary>An insert logged with binlog_row_image = MINIMAL: the column v it left to its default is absent.</summary>
+    private static Replicator.Engine.Model.RowChange PartialInsert(long id) =>
+        TestChanges.Write(id, 1, 100) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(id), ColumnValue.Absent]) };
+
+    [Fact]
     public void A_bucket_remembers_the_state_of_a_senders_current_epoch_only_and_forgets_a_sender_that_is_gone()
     {
         var counters = ReplicationMetrics.Get(Sys).Definition("cache");
@@ -106,6 +151,68 @@ public sealed class ReplicatorEntityTests : TestKit
         Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
     }
 
+    [Fact]
+    public void A_job_that_throws_on_one_poison_row_dead_letters_that_row_alone_and_applies_the_others()
+    {
+        var store = CreateTestProbe("store");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 2), 0, new ThrowsOn("13"), store.Ref));
+        bucket.Tell(Deliver((1, TestChanges.Write(1, 1, 100)), (2, TestChanges.Write(2, 1, 110)), (3, TestChanges.Write(13, 1, 120))));
+
+        // The batch fails as a whole; its pks are tried one by one, so 13 spends its own attempts.
+        var finished = new List<long>();
+        while (finished.Count < 2)
+        {
+            finished.AddRange(ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(5)).Sequences);
+        }
+
+        Assert.Equal([1L, 2L], finished.Order());
+        var parked = store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(5));
+        Assert.Equal("13", parked.Change.Key.Canonical);
+        Assert.Equal(2, parked.Attempts);
+        Assert.Contains("cannot encode this row", parked.Error);
+        store.Reply(DeadLetterAccepted.Instance);
+        Assert.Equal([3L], ExpectMsg<ChangesFinished>().Sequences);
+        Assert.False(ReplicationMetrics.Get(Sys).Definition("cache").Sink.IsDown);
+    }
+
+    [Fact]
+    public void One_row_that_runs_past_apply_timeout_is_dead_lettered_alone_and_never_taken_for_a_sink_outage()
+    {
+        var store = CreateTestProbe("store");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 2, applyTimeout: TimeSpan.FromMilliseconds(300)), 0, new HangsOn("13"), store.Ref));
+        bucket.Tell(Deliver((1, TestChanges.Write(1, 1, 100)), (2, TestChanges.Write(13, 1, 110)), (3, TestChanges.Write(3, 1, 120)), (4, TestChanges.Write(4, 1, 130))));
+
+        var parked = store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(10));
+        Assert.Equal("13", parked.Change.Key.Canonical);
+        Assert.Equal("the job did not finish within apply-timeout", parked.Error);
+        store.Reply(DeadLetterAccepted.Instance);
+        var finished = new List<long>();
+        while (finished.Count < 4)
+        {
+            finished.AddRange(ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(5)).Sequences);
+        }
+
+        Assert.Equal([1L, 2L, 3L, 4L], finished.Order());
+        Assert.Equal(0, ReplicationMetrics.Get(Sys).Definition("cache").Sink.Outages);
+    }
+
+    [Fact]
+    public void A_job_that_cannot_reach_its_sink_at_all_makes_an_outage_and_parks_nothing()
+    {
+        var store = CreateTestProbe("store");
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 2), 0, new Unreachable(), store.Ref));
+        bucket.Tell(Deliver(Enumerable.Range(1, 6).Select(i => ((long)i, TestChanges.Write(i, 1, 100 + i))).ToArray()));
+
+        var sink = ReplicationMetrics.Get(Sys).Definition("cache").Sink;
+        AwaitCondition(() => sink.IsDown, TimeSpan.FromSeconds(10));
+        Assert.Contains("SocketException", sink.Error);
+
+        // Backoffs of 50-200 ms with 2 attempts would have parked every pk well within this.
+        store.ExpectNoMsg(TimeSpan.FromSeconds(2));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.True(sink.IsDown);
+    }
+
     private sealed class RecordingJob : IReplicationJob
     {
         public System.Collections.Concurrent.ConcurrentQueue<JobItem> Applied { get; } = new();
@@ -127,6 +234,9 @@ public sealed class ReplicatorEntityTests : TestKit
     {
         public System.Collections.Concurrent.ConcurrentBag<string> Asked { get; } = new();
 
+        /// <summary>The reads before this one (counted from 1) find nothing: the rows' commits are not visible yet.</summary>
+        public int VisibleFromRead { get; init; } = 1;
+
         public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, CancellationToken cancellationToken)
         {
             foreach (var key in keys)
@@ -134,8 +244,49 @@ public sealed class ReplicatorEntityTests : TestKit
                 Asked.Add(key.Canonical);
             }
 
+            if (Asked.Count < VisibleFromRead)
+            {
+                return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(new Dictionary<string, Replicator.Engine.Model.RowData>());
+            }
+
             return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
         }
+    }
+
+    /// <summary>A job that throws whenever its batch holds the poison pk (a row it cannot encode).</summary>
+    private sealed class ThrowsOn(string poison) : IReplicationJob
+    {
+        public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken) =>
+            batch.Any(i => i.Key.Canonical == poison)
+                ? throw new FormatException("cannot encode this row")
+                : Task.FromResult<IReadOnlyList<ApplyResult>>(batch.Select(_ => ApplyResult.Applied).ToList());
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>A job that never finishes a batch that holds the slow pk.</summary>
+    private sealed class HangsOn(string slow) : IReplicationJob
+    {
+        public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
+        {
+            if (batch.Any(i => i.Key.Canonical == slow))
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return batch.Select(_ => ApplyResult.Applied).ToList();
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>A job whose every call fails to connect.</summary>
+    private sealed class Unreachable : IReplicationJob
+    {
+        public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken) =>
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>A job whose every item fails.</summary>

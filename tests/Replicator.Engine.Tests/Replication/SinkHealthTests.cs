@@ -74,4 +74,19 @@ public sealed class SinkHealthTests
         Assert.False(health.Record([Ok("9")], T0).Down);
         Assert.False(health.Record([Failed("4", "poisoned: a"), Failed("5", "poisoned: a"), Ok("6")], T0).Down);
     }
+
+    [Fact]
+    public void Only_timeouts_lost_connections_and_refused_rights_say_the_sink_is_unavailable()
+    {
+        Assert.True(SinkHealth.IsUnavailable(new TimeoutException()));
+        Assert.True(SinkHealth.IsUnavailable(new OperationCanceledException()));
+        Assert.True(SinkHealth.IsUnavailable(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
+        Assert.True(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException("NOPERM this user has no permissions to run the 'evalsha' command")));
+        Assert.True(SinkHealth.IsUnavailable(new InvalidOperationException("wrapped", new System.IO.IOException("broken pipe"))));
+        Assert.True(SinkHealth.IsUnavailable(new AggregateException(new TimeoutException(), new System.Net.Sockets.SocketException())));
+
+        Assert.False(SinkHealth.IsUnavailable(new FormatException("cannot encode this row")));
+        Assert.False(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException("ERR Error running script: too many results to unpack")));
+        Assert.False(SinkHealth.IsUnavailable(new AggregateException(new TimeoutException(), new FormatException())));
+    }
 }
