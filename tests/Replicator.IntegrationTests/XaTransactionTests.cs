@@ -73,12 +73,16 @@ public sealed class XaTransactionTests
             await PrepareAsync(schema + "-held", $"INSERT INTO {schema}.t VALUES (1, 1), (2, 2)");
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (3, 3)");
             Assert.True(await Eventually.UntilAsync(() => db.KeyExistsAsync($"{prefix}{schema}:t:3"), e => e, TimeSpan.FromSeconds(30)));
-            await Task.Delay(600);
-            var held = await node.GetCaptureStatusAsync("it");
-            await node.StopAsync();
 
-            // The offset may not pass the prepare while its outcome is unknown.
-            Assert.NotNull(held.PersistedOffset);
+            // Once the row after the prepare is finished and an offset was persisted after that
+            // (nothing outstanding, the persisted offset is the safe one), the saved offset is what
+            // a restart would use: it may not pass the prepare while its outcome is unknown.
+            var held = await Eventually.UntilAsync(
+                () => node.GetCaptureStatusAsync("it"),
+                s => s.Outstanding == 0 && s.PersistedOffset is { } saved && s.CurrentOffset is { } safe && saved.Position == safe.Position && saved.SkipRows == safe.SkipRows,
+                TimeSpan.FromSeconds(30));
+            await node.StopAsync();
+            Assert.True(held.Outstanding == 0 && held.PersistedOffset is not null && held.PersistedOffset.Position == held.CurrentOffset?.Position, $"no offset was persisted after the row that follows the prepare was finished: {held}");
             Assert.True(held.PersistedOffset!.Position <= beforePrepare, $"the offset {held.PersistedOffset} passed the pending XA PREPARE at {beforePrepare}");
 
             await Servers.ExecuteAsync($"XA COMMIT '{schema}-held'");
@@ -87,6 +91,43 @@ public sealed class XaTransactionTests
             var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
             Assert.Equal(3, result.SourceRows);
+        }
+        finally
+        {
+            await node.StopAsync();
+            await RollBackLeftoversAsync(schema);
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_XA_whose_prepared_rows_pass_the_bound_is_read_again_at_its_commit_and_reaches_Redis_whole()
+    {
+        var schema = Servers.UniqueSchema("it_xa_big");
+        var prefix = schema + ":";
+        var data = Directory.CreateTempSubdirectory("replicator-xa-big-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT)");
+        var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7703, "replicator.capture.max-held-xa-changes = 10"));
+        using var redis = Servers.ConnectRedis();
+        var db = redis.GetDatabase();
+        try
+        {
+            await PrepareAsync(schema + "-big", $"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_50");
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (1000, 1)");
+            Assert.True(await Eventually.UntilAsync(() => db.KeyExistsAsync($"{prefix}{schema}:t:1000"), e => e, TimeSpan.FromSeconds(30)), "the row inserted after the prepare reached Redis");
+            Assert.False(await db.KeyExistsAsync($"{prefix}{schema}:t:1"), "a prepared, uncommitted XA's row is in Redis");
+
+            // Its 50 rows were more than the 10 that may be held: at its commit the capture reads them again.
+            await Servers.ExecuteAsync($"XA COMMIT '{schema}-big'");
+            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
+            Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
+            Assert.Equal(51, result.SourceRows);
+
+            var end = await BinlogEndAsync();
+            var status = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Position == end, TimeSpan.FromSeconds(30));
+            Assert.Equal(end, status.PersistedOffset?.Position);
         }
         finally
         {

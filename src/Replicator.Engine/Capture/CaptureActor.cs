@@ -50,6 +50,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     // Tables paused because a change of theirs is too large for any delivery (see HoldOversized).
     private readonly HashSet<(string Schema, string Table)> _oversized = new();
 
+    // Outcomes of XA transactions whose prepared rows were too many to hold, by their prepare's restart point (see RereadForXa).
+    private readonly Dictionary<BinlogPosition, XaOutcome> _knownXaOutcomes = new();
+
     private SourceOffset? _persisted;
     private SourceServer? _server;
     private BinlogPosition? _foreignPosition;
@@ -65,6 +68,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private long _reconnects;
     private DateTime? _lastCommitUtc;
     private bool _stopping;
+    private XaRereadNeeded? _rereading;
     private Address _selfAddress = null!;
 
     public CaptureActor(ReplicatorSettings settings, SourceSettings source, IReadOnlyList<CaptureRoute> routes, ITableSchemaSource? schemaSource)
@@ -111,7 +115,11 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         });
         Command<RedeliverDeparted>(_ => RedeliverToDeparted());
         Command<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
-        Command<CommitTick>(_ => Commit());
+        Command<CommitTick>(_ =>
+        {
+            UpdateGauges();
+            Commit();
+        });
         Command<RedeliveryTick>(_ => RedeliverOverdue());
         Command<GetCaptureStatus>(_ => Sender.Tell(Status()));
         Command<StopCapture>(_ => StopGracefully());
@@ -144,6 +152,15 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _oversized.Clear();
         _tracker = new CommitTracker(_persisted);
         _state = "reading";
+        _rereading = null;
+        if (_persisted is { } saved)
+        {
+            // An outcome is needed only while the offset is at or before its prepare.
+            foreach (var passed in _knownXaOutcomes.Keys.Where(p => p < saved.Position).ToList())
+            {
+                _knownXaOutcomes.Remove(passed);
+            }
+        }
 
         var resume = _persisted is null ? null : new ResumePoint(_persisted.Position, _persisted.SkipRows);
         var start = _persisted is null ? _source.Start : _source.ResumeFrom(_persisted);
@@ -165,7 +182,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _settings.Capture.MaxInFlight,
             _settings.Capture.MaxInFlightBytes,
             _generation,
-            _source.ResyncedThrough);
+            _source.ResyncedThrough,
+            new Dictionary<BinlogPosition, XaOutcome>(_knownXaOutcomes),
+            _settings.Capture.MaxHeldXaChanges,
+            _settings.Capture.MaxHeldXaBytes);
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
         var self = Self;
@@ -205,6 +225,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true)
         {
             ResyncedThrough = args.ResyncedThrough,
+            KnownXaOutcomes = plan.ServerChanged ? new Dictionary<BinlogPosition, XaOutcome>() : args.KnownXaOutcomes,
+            MaxHeldChanges = args.MaxHeldXaChanges,
+            MaxHeldBytes = args.MaxHeldXaBytes,
         };
         var items = new List<CaptureItem>(FlushItems * 2);
         var changes = 0;
@@ -222,6 +245,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     case SchemaChanged changed:
                         args.SchemaSource?.Invalidate(changed.Schema, changed.Table);
                         break;
+                    case XaRereadNeeded reread:
+                        // Nothing read from here on stands: the capture reads again from its offset,
+                        // knowing this outcome. What this batch holds is read again too, so it is not handed over.
+                        self.Tell(new ReaderItems(args.Generation, [reread]));
+                        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                        return;
                 }
             }
 
@@ -326,7 +355,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
     private void HandleItems(ReaderItems message)
     {
-        if (message.Generation != _generation)
+        if (message.Generation != _generation || _rereading is not null)
         {
             return;
         }
@@ -359,6 +388,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 case CaptureWarning warning:
                     _log.Warning("Capture {0}: {1}", _source.Name, warning.Message);
                     break;
+                case XaRereadNeeded reread:
+                    RereadForXa(reread);
+                    return;
                 case Positioned positioned:
                     _tracker.Positioned(positioned);
                     break;
@@ -377,6 +409,26 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
 
         Send(outgoing);
+    }
+
+    /// <summary>
+    /// A committed XA's prepared rows were too many to hold, and were dropped: the reader stops, the
+    /// safe offset (at or before the prepare, which never settled) is persisted, and once the reader
+    /// has ended (so its dump no longer holds the server_id) reading starts again from there with
+    /// the outcome known, so the prepare's rows go out as they are read.
+    /// </summary>
+    private void RereadForXa(XaRereadNeeded reread)
+    {
+        _knownXaOutcomes[reread.PrepareAt] = new XaOutcome(reread.Xid, reread.Committed);
+        _rereading = reread;
+        _log.Info(
+            "Capture {0}: XA {1} prepared at {2} committed, and its rows were too many to hold until then (replicator.capture.max-held-xa-changes, max-held-xa-bytes); reading again from {3}",
+            _source.Name,
+            reread.Xid,
+            reread.PrepareAt,
+            _tracker.Offset);
+        _readerCancellation?.Cancel();
+        Commit();
     }
 
     private void Route(ChangeCaptured captured, DateTime now, Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
@@ -657,6 +709,15 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        if (_rereading is not null)
+        {
+            // The reader stopped for an XA re-read (see RereadForXa); it is not a failure.
+            Timers.Cancel(RedeliveryTimer);
+            _generation++;
+            Timers.StartSingleTimer(ReconnectTimer, StartReading.Instance, _settings.Capture.ReconnectMinBackoff);
+            return;
+        }
+
         _readerCancellation?.Cancel();
         _failedAttempts++;
         _reconnects++;
@@ -693,6 +754,12 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _stopping = true;
         _readerCancellation?.Cancel();
         Commit(() => Context.Stop(Self));
+    }
+
+    /// <summary>Sets the gauges read from the commit tracker (at each commit tick, not per change).</summary>
+    private void UpdateGauges()
+    {
+        _counters.SetOldestPendingPrepare(_tracker.OldestPendingPrepare);
     }
 
     private CaptureStatus Status() => new(
@@ -753,7 +820,10 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         int MaxInFlight,
         long MaxInFlightBytes,
         int Generation,
-        BinlogPosition? ResyncedThrough);
+        BinlogPosition? ResyncedThrough,
+        IReadOnlyDictionary<BinlogPosition, XaOutcome> KnownXaOutcomes,
+        int MaxHeldXaChanges,
+        long MaxHeldXaBytes);
 
     private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
 

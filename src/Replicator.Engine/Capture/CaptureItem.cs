@@ -49,14 +49,27 @@ public sealed record TablePaused(long TransactionId, int RowOrdinal, string Tabl
 /// row changes are held, not emitted, until an <see cref="XaResolved"/> for it: the transaction
 /// must not settle before, so the offset stays at its restart point.
 /// </summary>
-public sealed record TransactionPrepared(long TransactionId, string Xid, BinlogPosition NextPosition, string? GtidAfter) : CaptureItem;
+/// <param name="PreparedAt">When the source logged the prepare.</param>
+public sealed record TransactionPrepared(long TransactionId, string Xid, BinlogPosition NextPosition, string? GtidAfter, DateTime PreparedAt) : CaptureItem;
 
 /// <summary>
 /// The prepared XA transaction <paramref name="TransactionId"/> was committed (its held changes
-/// were emitted just before, as changes of that transaction) or rolled back (they were dropped).
-/// All its <paramref name="RowsSeen"/> row images are now handled once its emitted changes are finished.
+/// were emitted just before, as changes of that transaction) or rolled back (they were dropped)
+/// in the group <paramref name="OutcomeTransactionId"/>. All its <paramref name="RowsSeen"/> row
+/// images are now handled once its emitted changes are finished; it settles with that group.
 /// </summary>
-public sealed record XaResolved(long TransactionId, string Xid, bool Committed, int RowsSeen) : CaptureItem;
+public sealed record XaResolved(long TransactionId, string Xid, bool Committed, int RowsSeen, long OutcomeTransactionId) : CaptureItem;
 
 /// <summary>Something in the stream the extractor handled in the safest way it knows, for the capture to log as a warning.</summary>
 public sealed record CaptureWarning(string Message) : CaptureItem;
+
+/// <summary>
+/// The XA transaction prepared by <paramref name="TransactionId"/> from <paramref name="PrepareAt"/>
+/// committed, but its rows were too many to hold until then and were dropped. They must be read
+/// again: nothing after this item stands; the capture reads again from its offset (at or before
+/// <paramref name="PrepareAt"/>), telling the extractor this outcome (<see cref="ChangeExtractor.KnownXaOutcomes"/>).
+/// </summary>
+public sealed record XaRereadNeeded(long TransactionId, string Xid, BinlogPosition PrepareAt, bool Committed) : CaptureItem;
+
+/// <summary>The outcome of the XA transaction <paramref name="Xid"/> (as <see cref="Replicator.Binlog.Events.XaId"/> writes it).</summary>
+public sealed record XaOutcome(string Xid, bool Committed);

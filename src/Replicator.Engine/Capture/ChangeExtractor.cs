@@ -26,6 +26,14 @@ namespace Replicator.Engine.Capture;
 /// dropped at the rollback. A restart before the outcome reads the prepare again and holds its
 /// rows again. <c>XA COMMIT … ONE PHASE</c> is one group that commits as it ends.
 /// </para>
+/// <para>
+/// Held rows are bounded (<see cref="MaxHeldChanges"/>, <see cref="MaxHeldBytes"/>, over every
+/// pending prepare). A prepare that would pass the bound drops what it holds and holds nothing
+/// more; the offset stays at its start meanwhile, as for any pending prepare. Rolled back, it
+/// needs nothing; committed, its outcome is told as <see cref="XaRereadNeeded"/>, and the capture
+/// reads again from its start with the outcome known (<see cref="KnownXaOutcomes"/>), so that
+/// this time its rows go out as they are read, under flow control.
+/// </para>
 /// </remarks>
 public sealed partial class ChangeExtractor
 {
@@ -38,6 +46,8 @@ public sealed partial class ChangeExtractor
     private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
     private readonly Dictionary<XaId, Transaction> _prepared = new();
+    private int _heldChanges;
+    private long _heldBytes;
 
     private string _file = "";
     private long _fileSequence;
@@ -111,6 +121,28 @@ public sealed partial class ChangeExtractor
 
     /// <summary>XA transactions prepared and not yet committed or rolled back, whose rows are held.</summary>
     public int PreparedXaCount => _prepared.Count;
+
+    /// <summary>Row changes held for pending XA prepares (and the open one), over all of them.</summary>
+    public int HeldChanges => _heldChanges;
+
+    /// <summary>The estimated wire size of the held row changes.</summary>
+    public long HeldBytes => _heldBytes;
+
+    /// <summary>
+    /// At most this many row changes are held for pending XA prepares at once (the capture sets
+    /// replicator.capture.max-held-xa-changes; unbounded by default, for tail, which cannot re-read).
+    /// </summary>
+    public int MaxHeldChanges { get; init; } = int.MaxValue;
+
+    /// <summary>At most this many estimated bytes of row changes are held for pending XA prepares at once (max-held-xa-bytes).</summary>
+    public long MaxHeldBytes { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// Outcomes of XA transactions already read, by the restart point of their prepare group: such
+    /// a prepare's rows are emitted as they are read (committed) or dropped (rolled back) rather
+    /// than held. The capture passes them after an <see cref="XaRereadNeeded"/>.
+    /// </summary>
+    public IReadOnlyDictionary<BinlogPosition, XaOutcome> KnownXaOutcomes { get; init; } = new Dictionary<BinlogPosition, XaOutcome>();
 
     /// <summary>Processes one event, appending what it means to <paramref name="output"/>.</summary>
     /// <exception cref="BinlogFormatException">
@@ -267,11 +299,12 @@ public sealed partial class ChangeExtractor
         {
             // A server never prepares one XID twice; if the stream says so, the older one's outcome was missed.
             output.Add(new CaptureWarning($"XA {prepare.Xid} is prepared again at {_file}:{position} while an earlier prepare of it is pending; the earlier one's held rows are dropped."));
-            output.Add(new XaResolved(older.Id, prepare.Xid.ToString(), Committed: false, older.RowsSeen));
+            DropHeld(older);
+            output.Add(new XaResolved(older.Id, prepare.Xid.ToString(), Committed: false, older.RowsSeen, tx.Id));
         }
 
         _prepared[prepare.Xid] = tx;
-        output.Add(new TransactionPrepared(tx.Id, prepare.Xid.ToString(), new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString()));
+        output.Add(new TransactionPrepared(tx.Id, prepare.Xid.ToString(), new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString(), tx.CommitTime));
     }
 
     /// <summary>
@@ -289,6 +322,13 @@ public sealed partial class ChangeExtractor
             return;
         }
 
+        if (committed && prepared.Overflowed)
+        {
+            // Its rows were dropped from memory: they are read again from its start, with this outcome known.
+            output.Add(new XaRereadNeeded(prepared.Id, xid.ToString(), prepared.RestartPoint, Committed: true));
+            return;
+        }
+
         if (committed)
         {
             var commitTime = _open!.CommitTime;
@@ -298,8 +338,8 @@ public sealed partial class ChangeExtractor
             }
         }
 
-        prepared.Held.Clear();
-        output.Add(new XaResolved(prepared.Id, xid.ToString(), committed, prepared.RowsSeen));
+        DropHeld(prepared);
+        output.Add(new XaResolved(prepared.Id, xid.ToString(), committed, prepared.RowsSeen, _open!.Id));
     }
 
     private void HandleQuery(QueryEvent query, long position, long nextPosition, List<CaptureItem> output)
@@ -374,7 +414,12 @@ public sealed partial class ChangeExtractor
                     Open(output);
                 }
 
-                _open!.Xa ??= xid;
+                if (_open!.Xa is null && xid is not null)
+                {
+                    _open.Xa = xid;
+                    _open.Known = KnownOutcomeOf(_open);
+                }
+
                 return;
             case "COMMIT" or "ROLLBACK":
                 if (_open is null)
@@ -594,25 +639,72 @@ public sealed partial class ChangeExtractor
         Count(tx, output);
     }
 
-    /// <summary>A row change goes out, or, in an XA transaction's prepare group, is held until its outcome.</summary>
-    private static void Emit(Transaction tx, ChangeCaptured change, List<CaptureItem> output)
+    /// <summary>
+    /// A row change goes out, or, in an XA transaction's prepare group, is held until its outcome,
+    /// within the bound on held changes; past it, the prepare holds nothing (see <see cref="Overflow"/>).
+    /// A prepare whose outcome is known lets its rows go (committed) or drops them (rolled back) as they come.
+    /// </summary>
+    private void Emit(Transaction tx, ChangeCaptured change, List<CaptureItem> output)
     {
-        if (tx.Xa is null)
+        if (tx.Xa is null || tx.Known is { Committed: true })
         {
             output.Add(change);
+            return;
         }
-        else
+
+        if (tx.Known is not null || tx.Overflowed)
         {
-            tx.Held.Add(change);
+            return;
         }
+
+        var size = Serialization.WireFormat.EstimatedSize(change.Change);
+        if (_heldChanges >= MaxHeldChanges || _heldBytes + size > MaxHeldBytes)
+        {
+            Overflow(tx, output);
+            return;
+        }
+
+        tx.Held.Add(change);
+        tx.HeldBytes += size;
+        _heldChanges++;
+        _heldBytes += size;
     }
 
     /// <summary>
+    /// The held changes would pass the bound: this prepare drops what it holds and holds no more.
+    /// Its offset stays at its start like any pending prepare's; its outcome decides what follows
+    /// (nothing on rollback; on commit, a re-read of the prepare with the outcome known).
+    /// </summary>
+    private void Overflow(Transaction tx, List<CaptureItem> output)
+    {
+        output.Add(new CaptureWarning(
+            $"XA {tx.Xa} prepared from {tx.RestartPoint} has more row changes than may be held until its outcome (with the other pending prepares: {_heldChanges + 1:N0} changes or "
+            + $"{_heldBytes:N0}+ bytes, over replicator.capture.max-held-xa-changes = {MaxHeldChanges:N0} or max-held-xa-bytes = {MaxHeldBytes:N0}). Its rows are dropped from memory; "
+            + "if it commits, they are read again from its start, which costs a re-read of the binlog from there. Raise the two settings if large XA transactions are usual."));
+        DropHeld(tx);
+        tx.Overflowed = true;
+    }
+
+    /// <summary>Lets go of a transaction's held changes and their share of the bound.</summary>
+    private void DropHeld(Transaction tx)
+    {
+        _heldChanges -= tx.Held.Count;
+        _heldBytes -= tx.HeldBytes;
+        tx.Held.Clear();
+        tx.HeldBytes = 0;
+    }
+
+    /// <summary>What <see cref="KnownXaOutcomes"/> says of the XA transaction <paramref name="tx"/> prepares, if it is the same XA.</summary>
+    private XaOutcome? KnownOutcomeOf(Transaction tx) =>
+        tx.Xa is { } xid && KnownXaOutcomes.TryGetValue(tx.RestartPoint, out var outcome) && outcome.Xid == xid.ToString() ? outcome : null;
+
+    /// <summary>
     /// Tells how many row images of the transaction are handled. In a prepare group, only those a
-    /// resume skips: the held ones are not handled until the outcome.
+    /// resume skips: the held ones are not handled until the outcome (those of a prepare whose
+    /// outcome is known are, as they are emitted or dropped).
     /// </summary>
     private static void Count(Transaction tx, List<CaptureItem> output) =>
-        output.Add(new RowsCounted(tx.Id, tx.Xa is null ? tx.RowsSeen : Math.Min(tx.RowsSeen, tx.SkipRows)));
+        output.Add(new RowsCounted(tx.Id, tx.Xa is null || tx.Known is not null ? tx.RowsSeen : Math.Min(tx.RowsSeen, tx.SkipRows)));
 
     /// <summary>
     /// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) carry a diff instead of
@@ -687,11 +779,13 @@ public sealed partial class ChangeExtractor
             start.MariaGtid,
             start.CommitTime ?? DateTime.UnixEpoch.AddSeconds(start.Timestamp),
             start.Standalone,
-            resumed)
+            resumed,
+            restart)
         {
             Xa = start.Xa,
             SkipRows = resumed ? _resume!.SkipRows : 0,
         };
+        _open.Known = KnownOutcomeOf(_open);
         output.Add(new TransactionBegan(_open.Id, restart, _gtids.IsEmpty ? null : _gtids.ToString()));
     }
 
@@ -707,7 +801,7 @@ public sealed partial class ChangeExtractor
         var tx = _open!;
         _open = null;
         var dropped = tx.Held.Count;
-        tx.Held.Clear();
+        DropHeld(tx);
         output.Add(new CaptureWarning(
             $"The event group begun before {next} has no end in the binlog (no XID, COMMIT or XA PREPARE); it is closed where the next group starts"
             + (dropped > 0 ? $", and the {dropped} held row changes of its unprepared XA transaction are dropped." : ".")));
@@ -734,6 +828,13 @@ public sealed partial class ChangeExtractor
         }
 
         _open = null;
+        if (tx.Overflowed)
+        {
+            // An XA group that commits as it ends, whose rows were too many to hold: read it again, knowing it commits.
+            output.Add(new XaRereadNeeded(tx.Id, tx.Xa!.ToString(), tx.RestartPoint, Committed: true));
+            return;
+        }
+
         if (tx.MariaGtid is { } gtid)
         {
             _gtids = _gtids.With(gtid);
@@ -746,7 +847,7 @@ public sealed partial class ChangeExtractor
 
         // An XA group that commits as it ends (one phase, or an end read as a plain commit) lets its held rows go.
         output.AddRange(tx.Held);
-        tx.Held.Clear();
+        DropHeld(tx);
         output.Add(new TransactionEnded(tx.Id, tx.RowsSeen, new BinlogPosition(_file, nextPosition), _gtids.IsEmpty ? null : _gtids.ToString()));
     }
 
@@ -860,7 +961,7 @@ public sealed partial class ChangeExtractor
         public XaId? Xa { get; init; }
     }
 
-    private sealed class Transaction(long id, string? gtid, MariaDbGtid? mariaGtid, DateTime commitTime, bool standalone, bool isResumed)
+    private sealed class Transaction(long id, string? gtid, MariaDbGtid? mariaGtid, DateTime commitTime, bool standalone, bool isResumed, BinlogPosition restartPoint)
     {
         private long _rowsEventPosition = -1;
         private int _rowIndex;
@@ -887,6 +988,17 @@ public sealed partial class ChangeExtractor
 
         /// <summary>Row changes held until the XA's outcome.</summary>
         public List<ChangeCaptured> Held { get; } = [];
+
+        /// <summary>The estimated wire size of <see cref="Held"/>.</summary>
+        public long HeldBytes { get; set; }
+
+        /// <summary>The prepare had more rows than may be held: it holds none, and a commit needs a re-read.</summary>
+        public bool Overflowed { get; set; }
+
+        /// <summary>The XA's outcome, when it was read before (a re-read after an overflow).</summary>
+        public XaOutcome? Known { get; set; }
+
+        public BinlogPosition RestartPoint { get; } = restartPoint;
 
         /// <summary>The row's index among the rows at one position (one rows event, or one whole compressed payload).</summary>
         public int RowIndexAt(long position)

@@ -7,6 +7,7 @@ namespace Replicator.Engine.Configuration;
 /// <param name="MaxInFlightBytes">Estimated wire bytes of the changes in flight at most (with <paramref name="MaxInFlight"/> changes).</param>
 /// <param name="MaxFrameSize">The largest message between nodes: Akka's maximum-frame-size, which this sets. A change larger than fits in one cannot be delivered.</param>
 /// <param name="MaxDeliveryBytes">Deliveries are cut at this many estimated bytes (with <paramref name="MaxChangesPerDelivery"/> changes); a larger change goes alone.</param>
+/// <param name="MaxHeldXaChanges">Row changes of pending XA prepares held in memory until their outcome, at most (with <paramref name="MaxHeldXaBytes"/> estimated bytes).</param>
 public sealed record CaptureSettings(
     int MaxInFlight,
     int MaxChangesPerDelivery,
@@ -17,7 +18,9 @@ public sealed record CaptureSettings(
     TimeSpan ReconnectMaxBackoff,
     long MaxInFlightBytes,
     long MaxFrameSize,
-    long MaxDeliveryBytes)
+    long MaxDeliveryBytes,
+    int MaxHeldXaChanges,
+    long MaxHeldXaBytes)
 {
     /// <summary>What a delivery needs besides its changes, at most: its own fields and the remoting envelope (recipient and sender paths, serializer, manifest).</summary>
     public const long DeliveryOverhead = 4096;
@@ -34,7 +37,8 @@ public sealed record CaptureSettings(
     {
         reader.RequireOnly(
             "max-in-flight", "max-in-flight-bytes", "max-changes-per-delivery", "max-delivery-bytes", "max-frame-size",
-            "offset-commit-interval", "snapshot-every", "redelivery-timeout", "reconnect-min-backoff", "reconnect-max-backoff");
+            "offset-commit-interval", "snapshot-every", "redelivery-timeout", "reconnect-min-backoff", "reconnect-max-backoff",
+            "max-held-xa-changes", "max-held-xa-bytes");
         var min = reader.Duration("reconnect-min-backoff", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         var max = reader.Duration("reconnect-max-backoff", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         if (max < min)
@@ -66,7 +70,9 @@ public sealed record CaptureSettings(
             max,
             inFlightBytes,
             frame,
-            delivery);
+            delivery,
+            reader.Int("max-held-xa-changes", 1, 100_000_000),
+            reader.ByteSize("max-held-xa-bytes", 1L << 10, 1L << 40));
     }
 
     /// <summary>

@@ -17,7 +17,11 @@ public sealed class CommitTracker
 {
     private readonly LinkedList<TransactionState> _order = new();
     private readonly Dictionary<long, LinkedListNode<TransactionState>> _byId = new();
+    private readonly SortedList<long, DateTime> _pendingPrepares = new();
     private SourceOffset? _settled;
+
+    // The finished transactions from the head on, scanned so far, and the transaction id they must reach to settle together.
+    private (LinkedListNode<TransactionState>? First, LinkedListNode<TransactionState>? Last, long Through) _run;
 
     /// <param name="start">The offset reading starts from, or null when it is not known until the stream says where it is.</param>
     public CommitTracker(SourceOffset? start)
@@ -30,6 +34,9 @@ public sealed class CommitTracker
 
     /// <summary>Transactions begun and not yet settled.</summary>
     public int OpenTransactions => _order.Count;
+
+    /// <summary>When the source logged the oldest XA prepare whose outcome is not read yet; null when none is pending.</summary>
+    public DateTime? OldestPendingPrepare => _pendingPrepares.Count == 0 ? null : _pendingPrepares.Values[0];
 
     public void Began(TransactionBegan began)
     {
@@ -76,13 +83,21 @@ public sealed class CommitTracker
         var state = Get(prepared.TransactionId);
         state.End = new TransactionEnded(prepared.TransactionId, state.RowsSeen, prepared.NextPosition, prepared.GtidAfter);
         state.AwaitingOutcome = true;
+        _pendingPrepares[prepared.TransactionId] = prepared.PreparedAt;
     }
 
-    /// <summary>A prepared XA transaction was committed (its changes were emitted before this) or rolled back.</summary>
+    /// <summary>
+    /// A prepared XA transaction was committed (its changes were emitted before this) or rolled
+    /// back, in the group <see cref="XaResolved.OutcomeTransactionId"/>. It settles together with
+    /// that group, never before: an offset between the two would restart the capture at the
+    /// outcome without its prepare, where the rows can no longer be told applied or lost.
+    /// </summary>
     public void Resolved(XaResolved resolved)
     {
         var state = Get(resolved.TransactionId);
         state.AwaitingOutcome = false;
+        _pendingPrepares.Remove(resolved.TransactionId);
+        state.SettlesWith = resolved.OutcomeTransactionId;
         state.RowsSeen = Math.Max(state.RowsSeen, resolved.RowsSeen);
         Settle();
     }
@@ -116,13 +131,45 @@ public sealed class CommitTracker
         }
     }
 
+    /// <summary>
+    /// Drops the finished transactions at the head. A resolved XA prepare goes only with every
+    /// transaction up to the group that logged its outcome (and, for a prepare among those, up to
+    /// its own outcome's group), all finished: the run is scanned once, remembered in
+    /// <see cref="_run"/>, and taken off whole.
+    /// </summary>
     private void Settle()
     {
-        while (_order.First is { } first && first.Value.End is { } end && first.Value.Pending.IsEmpty && !first.Value.AwaitingOutcome)
+        while (_order.First is { } first && first.Value.IsFinished)
         {
-            _settled = new SourceOffset(end.NextPosition, 0, end.GtidAfter);
-            _byId.Remove(first.Value.Began.TransactionId);
-            _order.RemoveFirst();
+            if (_run.Last is null || _run.First != first)
+            {
+                _run = (first, first, first.Value.SettlesThrough);
+            }
+
+            while (_run.Last!.Value.Began.TransactionId < _run.Through)
+            {
+                if (_run.Last.Next is not { } next || !next.Value.IsFinished)
+                {
+                    return;
+                }
+
+                _run = (first, next, Math.Max(_run.Through, next.Value.SettlesThrough));
+            }
+
+            var last = _run.Last;
+            _run = default;
+            while (true)
+            {
+                var head = _order.First!;
+                _byId.Remove(head.Value.Began.TransactionId);
+                _order.RemoveFirst();
+                if (head == last)
+                {
+                    var end = head.Value.End!;
+                    _settled = new SourceOffset(end.NextPosition, 0, end.GtidAfter);
+                    break;
+                }
+            }
         }
     }
 
@@ -144,5 +191,14 @@ public sealed class CommitTracker
 
         /// <summary>A prepared XA transaction whose commit or rollback is not read yet.</summary>
         public bool AwaitingOutcome { get; set; }
+
+        /// <summary>For a resolved XA prepare, the transaction that logged its outcome, with which it settles.</summary>
+        public long? SettlesWith { get; set; }
+
+        /// <summary>Ended, its deliveries all finished, its outcome known; it settles once those it must settle with are finished too.</summary>
+        public bool IsFinished => End is not null && Pending.IsEmpty && !AwaitingOutcome;
+
+        /// <summary>The transaction id up to which the run that settles this one reaches.</summary>
+        public long SettlesThrough => Math.Max(Began.TransactionId, SettlesWith ?? 0);
     }
 }

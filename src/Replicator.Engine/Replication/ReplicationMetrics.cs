@@ -104,8 +104,12 @@ public sealed class SourceCounters(string name)
     private long _captured;
     private long _reconnects;
     private long _offsetCommits;
+    private long _oldestPendingPrepareTicks;
 
     public string Name { get; } = name;
+
+    /// <summary>Gauge: when the source logged the oldest XA PREPARE whose outcome the capture has not read; null when none is pending.</summary>
+    public DateTime? OldestPendingPrepareUtc => Interlocked.Read(ref _oldestPendingPrepareTicks) is var ticks and > 0 ? new DateTime(ticks, DateTimeKind.Utc) : null;
 
     public long Captured => Interlocked.Read(ref _captured);
 
@@ -118,4 +122,6 @@ public sealed class SourceCounters(string name)
     public void AddReconnect() => Interlocked.Increment(ref _reconnects);
 
     public void AddOffsetCommit() => Interlocked.Increment(ref _offsetCommits);
+
+    public void SetOldestPendingPrepare(DateTime? at) => Interlocked.Exchange(ref _oldestPendingPrepareTicks, at?.Ticks ?? 0);
 }

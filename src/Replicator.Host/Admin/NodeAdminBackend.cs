@@ -75,11 +75,15 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
         Counter("replicator_apply_failures_total", "Failed apply attempts.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Failures)));
         Counter("replicator_dead_letters_total", "Changes dead-lettered.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.DeadLettered)));
         Counter("replicator_sink_outages_total", "Times the definition's sink was taken for down (pks failing the same way).", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Sink.Outages)));
+        var now = DateTime.UtcNow;
+        Gauge("replicator_capture_oldest_xa_prepare_age_seconds", "Seconds since the source logged the oldest XA PREPARE whose XA COMMIT or ROLLBACK the capture has not read (0 when none): the offset stays before it.", sources.Select(s => ($"{{source=\"{s.Name}\"}}", AgeSeconds(s.OldestPendingPrepareUtc, now))));
         Gauge("replicator_bucket_pending_deliveries", "Deliveries the definition's buckets on this node hold: waiting, in flight, backing off or being parked.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Pending)));
         Gauge("replicator_bucket_epochs", "Capture incarnations whose finished deliveries the definition's buckets on this node remember (one per live sender and bucket).", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Epochs)));
         Gauge("replicator_sink_down", "1 while the definition's sink counts as down on this node: failed pks are held, not dead-lettered.", definitions.Select(d => ($"{{definition=\"{d.Name}\"}}", d.Sink.IsDown ? 1L : 0L)));
         return sb.ToString();
     }
+
+    private static long AgeSeconds(DateTime? since, DateTime now) => since is { } at ? Math.Max(0, (long)(now - at).TotalSeconds) : 0;
 
     public bool HasDefinition(string definition) => node.Regions.ContainsKey(definition);
 

@@ -164,6 +164,129 @@ public sealed class XaExtractionTests
     }
 
     [Fact]
+    public void The_offset_stays_at_a_committed_prepare_until_its_commit_group_settles_so_a_restart_never_reads_the_commit_alone()
+    {
+        // A prepare, a plain transaction still in flight, then the XA COMMIT; the prepare's rows are finished first.
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        Track(tracker, Run(extractor, Plain(20, 4, 9)), ack: true);
+        Track(tracker, Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2)), ack: true);
+        var inFlight = Run(extractor, Plain(200, 6, 3));
+        Track(tracker, inFlight, ack: false);
+        var commit = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        Track(tracker, commit, ack: true);
+
+        // Saved now, the offset must still lead a restart through the prepare: past it, the
+        // XA COMMIT would be read alone and its rows taken for lost.
+        var saved = tracker.Offset!;
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 2, "0-1-4"), saved);
+
+        var resumed = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(saved.Position, saved.SkipRows), gtids: MariaDbGtidPosition.Parse(saved.Gtid!));
+        var again = Run(resumed, MariaDbPrepare(100, 5, X1, 1, 2), Plain(200, 6, 3), MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Empty(again.OfType<CaptureWarning>());
+        Assert.Equal(["3"], Pks(again));
+        Assert.True(Assert.Single(again.OfType<XaResolved>()).Committed);
+
+        // Once the transaction in between is finished, the offset moves past the commit group.
+        var row = Assert.Single(inFlight.OfType<ChangeCaptured>());
+        tracker.Completed(row.TransactionId, row.RowOrdinal);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 320), 0, "0-1-7"), tracker.Offset);
+        Assert.Equal(0, tracker.OpenTransactions);
+    }
+
+    [Fact]
+    public void Nested_prepares_settle_only_when_the_last_commit_group_they_span_has_settled()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All);
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        var x2 = new XaId(1, "x2"u8, []);
+        Track(tracker, Run(extractor, MariaDbPrepare(100, 5, X1, 1), MariaDbPrepare(200, 6, x2, 2), MariaDbOutcome(300, 7, X1, commit: true)), ack: true);
+
+        // X1 is committed and finished, but X2's prepare, between it and its commit group, is
+        // pending: the commit group cannot settle, so neither can X1's prepare.
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 1, null), tracker.Offset);
+        Track(tracker, Run(extractor, MariaDbOutcome(400, 8, x2, commit: false)), ack: true);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 420), 0, "0-1-8"), tracker.Offset);
+    }
+
+    [Fact]
+    public void A_prepare_over_the_bound_holds_nothing_and_its_commit_asks_for_a_reread_that_emits_its_rows_as_they_are_read()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All) { MaxHeldChanges = 3 };
+        var tracker = new CommitTracker(new SourceOffset(new BinlogPosition(File, 4), 0, null));
+        var prepare = Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2, 3, 4, 5));
+        Assert.Contains("max-held-xa-changes", Assert.Single(prepare.OfType<CaptureWarning>()).Message);
+        Assert.Equal(0, extractor.HeldChanges);
+        Track(tracker, prepare, ack: true);
+        Track(tracker, Run(extractor, Plain(200, 6, 9)), ack: true);
+
+        var commit = Run(extractor, MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Empty(commit.OfType<ChangeCaptured>());
+        Assert.Empty(commit.OfType<XaResolved>());
+        var reread = Assert.Single(commit.OfType<XaRereadNeeded>());
+        Assert.Equal(new BinlogPosition(File, 100), reread.PrepareAt);
+        Assert.True(reread.Committed);
+
+        // The offset never passed the prepare, so reading again from it with the outcome known emits its rows as they come.
+        var offset = tracker.Offset!;
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 100), 0, null), offset);
+        var again = new ChangeExtractor("src", TableFilter.All, resume: new ResumePoint(offset.Position, offset.SkipRows))
+        {
+            MaxHeldChanges = 3,
+            KnownXaOutcomes = new Dictionary<BinlogPosition, XaOutcome> { [reread.PrepareAt] = new(reread.Xid, true) },
+        };
+        var fresh = new CommitTracker(offset);
+        var prepareAgain = Run(again, MariaDbPrepare(100, 5, X1, 1, 2, 3, 4, 5));
+        Assert.Equal(["1", "2", "3", "4", "5"], Pks(prepareAgain));
+        Assert.Empty(prepareAgain.OfType<CaptureWarning>());
+        var rest = Run(again, Plain(200, 6, 9), MariaDbOutcome(300, 7, X1, commit: true));
+        Assert.Equal(["9"], Pks(rest));
+        Assert.Empty(rest.OfType<XaRereadNeeded>());
+        Assert.True(Assert.Single(rest.OfType<XaResolved>()).Committed);
+        Track(fresh, prepareAgain.Concat(rest), ack: true);
+        Assert.Equal(new SourceOffset(new BinlogPosition(File, 320), 0, "0-1-7"), fresh.Offset);
+    }
+
+    [Fact]
+    public void The_bound_spans_every_pending_prepare_and_a_rolled_back_prepare_over_it_needs_no_reread()
+    {
+        var extractor = new ChangeExtractor("src", TableFilter.All) { MaxHeldChanges = 3 };
+        var x2 = new XaId(1, "x2"u8, []);
+        var items = Run(extractor, MariaDbPrepare(100, 5, X1, 1, 2), MariaDbPrepare(200, 6, x2, 3, 4));
+        Assert.Single(items.OfType<CaptureWarning>());
+        Assert.Equal(2, extractor.HeldChanges);
+
+        var rollback = Run(extractor, MariaDbOutcome(300, 7, x2, commit: false));
+        Assert.Empty(rollback.OfType<XaRereadNeeded>());
+        Assert.False(Assert.Single(rollback.OfType<XaResolved>()).Committed);
+        var commit = Run(extractor, MariaDbOutcome(400, 8, X1, commit: true));
+        Assert.Equal(["1", "2"], Pks(commit));
+        Assert.Equal(0, extractor.HeldChanges);
+        Assert.Equal(0, extractor.HeldBytes);
+    }
+
+    [Fact]
+    public void A_prepare_of_300000_rows_keeps_at_most_the_bound_in_memory()
+    {
+        // With the defaults of replicator.capture.max-held-xa-changes and max-held-xa-bytes.
+        var extractor = new ChangeExtractor("src", TableFilter.All) { MaxHeldChanges = 50_000, MaxHeldBytes = 32L << 20 };
+        var items = new List<CaptureItem>();
+        extractor.Process(new MariaDbGtidEvent(H(BinlogEventType.MariaDbGtid, 100), File, 0, 5, 0x4c, null, X1), items);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var e = 0; e < 300; e++)
+        {
+            items.Clear();
+            extractor.Process(Insert(1000 + (e * 10), Enumerable.Range(e * 1000, 1000).Select(i => (long)i).ToArray()), items);
+        }
+
+        items.Clear();
+        var held = GC.GetTotalMemory(forceFullCollection: true) - before;
+        Assert.True(extractor.HeldChanges <= 50_000, $"{extractor.HeldChanges} changes held");
+        Assert.True(held < 48L << 20, $"{held:N0} bytes held after a 300,000-row prepare");
+        GC.KeepAlive(extractor);
+    }
+
+    [Fact]
     public void A_restart_at_a_pending_prepare_holds_its_rows_again_and_emits_them_at_the_commit()
     {
         // Stopped after the prepare and a later transaction: the offset is the prepare's start.

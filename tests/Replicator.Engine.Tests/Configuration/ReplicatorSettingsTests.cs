@@ -30,6 +30,8 @@ public sealed class ReplicatorSettingsTests
         Assert.Equal(256L << 10, settings.Capture.MaxDeliveryBytes);
         Assert.Equal(4L << 20, settings.Capture.MaxFrameSize);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.Capture.OffsetCommitInterval);
+        Assert.Equal(50_000, settings.Capture.MaxHeldXaChanges);
+        Assert.Equal(32L << 20, settings.Capture.MaxHeldXaBytes);
         Assert.Equal(PersistenceProvider.Sqlite, settings.Persistence);
         var source = Assert.Single(settings.Sources);
         Assert.Equal(StartPosition.CurrentEnd, source.Start);
@@ -72,6 +74,7 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.capture.max-frame-size = huge", "replicator.capture.max-frame-size must be a size such as 128000b, 256KiB or 4MiB, not 'huge'.")]
     [InlineData("replicator.capture.max-frame-size = 1GiB", "replicator.capture.max-frame-size must be between 32,768 and 268,435,456 bytes, not 1,073,741,824.")]
     [InlineData("replicator.capture.max-frame-size = 128KiB", "replicator.capture.max-delivery-bytes (262,144 bytes) must leave 4,096 bytes of max-frame-size (131,072 bytes)")]
+    [InlineData("replicator.capture.max-held-xa-changes = 0", "replicator.capture.max-held-xa-changes must be between 1 and 100000000, not 0.")]
     [InlineData("replicator.capture.max-in-flight-bytes = 2MiB", "replicator.capture.max-in-flight-bytes (2,097,152 bytes) must be at least max-frame-size (4,194,304 bytes)")]
     [InlineData("replicator.definitions.cache.job.tombstone-ttl = 1h", "replicator.definitions.cache.job.tombstone-ttl (1h) is shorter than the 2h45m28s a change can spend in retries")]
     [InlineData("replicator.definitions.cache.job.tombstone-ttl = 10s\nreplicator.definitions.cache.retry { max-attempts = 3, initial = 1s, max = 4s }", "replicator.definitions.cache.job.tombstone-ttl (10s) is shorter than the 1m34s a change can spend in retries")]
