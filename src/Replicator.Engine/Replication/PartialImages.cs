@@ -44,6 +44,39 @@ public static class PartialImages
         return false;
     }
 
+    /// <summary>
+    /// A row read from the source with the columns a change carries laid over it (matched by name):
+    /// the row as that change left it, whether the read saw the change's commit or a later one.
+    /// </summary>
+    public static RowData LaidOver(RowData read, RowData image)
+    {
+        var sameShape = ReferenceEquals(read.Names, image.Names) || read.Names.SequenceEqual(image.Names, StringComparer.OrdinalIgnoreCase);
+        var values = (ColumnValue[])read.Values.Clone();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var carried = sameShape ? image.Values[i] : ValueOf(image, read.Names[i]);
+            if (!carried.IsAbsent && carried.Kind != ValueKind.JsonDiff)
+            {
+                values[i] = carried;
+            }
+        }
+
+        return new RowData(read.Names, values);
+    }
+
+    private static ColumnValue ValueOf(RowData row, string name)
+    {
+        for (var i = 0; i < row.Count; i++)
+        {
+            if (string.Equals(row.Names[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return row.Values[i];
+            }
+        }
+
+        return ColumnValue.Absent;
+    }
+
     private static RowData Fill(RowData newer, RowData older)
     {
         var sameShape = ReferenceEquals(newer.Names, older.Names) || newer.Names.SequenceEqual(older.Names);

@@ -26,6 +26,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private const string ParkTimerPrefix = "park-";
     private static readonly TimeSpan MaxParkBackoff = TimeSpan.FromMinutes(1);  // storing a dead letter, and probing a sink that is down
 
+    /// <summary>How long row mode waits before each read of a partial insert's row: a commit becomes visible a moment after its binlog event.</summary>
+    private static readonly TimeSpan[] VisibilityRereads = [TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250)];
+
     private readonly DefinitionSettings _definition;
     private readonly int _bucket;
     private readonly IReplicationJob _job;
@@ -204,24 +207,24 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// (binlog_row_image = MINIMAL leaves out what the statement did not set, and the sink would
     /// never get those columns).
     /// </summary>
-    private List<int>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
+    private List<Reread>? ToReread(IReadOnlyList<BatchEntry> batch, JobItem[] items)
     {
         if (_currentRows is null || _definition.Mode != DedupeMode.Row)
         {
             return null;
         }
 
-        List<int>? reread = null;
+        List<Reread>? reread = null;
         for (var i = 0; i < items.Length; i++)
         {
             var change = items[i].Change;
             if (batch[i].Latest.Id.Epoch.StartsWith(DeadLetterStore.RetryEpochPrefix, StringComparison.Ordinal))
             {
-                (reread ??= []).Add(i);
+                (reread ??= []).Add(new Reread(i, Retried: true));
             }
             else if (change.Action == Model.ChangeAction.Write && change.After is { } after && PartialImages.HasAbsent(after))
             {
-                (reread ??= []).Add(i);
+                (reread ??= []).Add(new Reread(i, Retried: false));
                 if (_partialInserts.Add((change.Schema, change.Table)))
                 {
                     _log.Warning(
@@ -234,15 +237,35 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         return reread;
     }
 
-    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<int>? reread, ICurrentRows? rows, TimeSpan timeout)
+    private static async Task<IReadOnlyList<ApplyResult>> RunJob(IReplicationJob job, JobItem[] items, List<Reread>? reread, ICurrentRows? rows, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        if (reread is not null)
+        var unread = reread is null ? null : await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        if (unread is null)
         {
-            await RereadAsync(items, reread, rows!, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+            return await ApplyAsync(job, items, timeout, cts.Token).ConfigureAwait(false);
         }
 
-        var results = await job.ApplyAsync(items, cts.Token).WaitAsync(timeout, cts.Token).ConfigureAwait(false);
+        // The rows not visible yet fail and are retried on their backoff; the others are written.
+        var ready = Enumerable.Range(0, items.Length).Where(i => !unread.ContainsKey(i)).ToList();
+        var written = ready.Count == 0 ? [] : await ApplyAsync(job, ready.Select(i => items[i]).ToArray(), timeout, cts.Token).ConfigureAwait(false);
+        var results = new ApplyResult[items.Length];
+        for (var r = 0; r < ready.Count; r++)
+        {
+            results[ready[r]] = written[r];
+        }
+
+        foreach (var (i, error) in unread)
+        {
+            results[i] = ApplyResult.Failed(error);
+        }
+
+        return results;
+    }
+
+    private static async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReplicationJob job, JobItem[] items, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var results = await job.ApplyAsync(items, cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         if (results.Count != items.Length)
         {
             throw new InvalidOperationException($"The job returned {results.Count} results for a batch of {items.Length}.");
@@ -254,23 +277,72 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// <summary>
     /// Replaces the image of each of these items by the row as it is now, keeping the change's
     /// version as its fence: a sink that already holds something newer refuses it, and the
-    /// changes after it, which carry newer versions, still follow. A row that is gone is written
-    /// as a delete, so an old image can never bring it back, however late.
+    /// changes after it, which carry newer versions, still follow. A retried dead letter is written
+    /// as the row is (as a delete when the row is gone, so an old image can never bring it back,
+    /// however late). A partial insert is written as the row read with the columns it carries laid
+    /// over it (the row as the insert left it, whether the read saw its commit or a later one); a
+    /// partial insert whose row is not there is read again shortly, since MariaDB writes the binlog
+    /// before the commit is visible, then left unwritten: returned with its error, to be retried.
+    /// It is never written as a delete: only a retried dead letter's read may turn a missing row
+    /// into one.
     /// </summary>
-    private static async Task RereadAsync(JobItem[] items, List<int> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    private static async Task<Dictionary<int, string>?> RereadAsync(JobItem[] items, List<Reread> reread, ICurrentRows rows, CancellationToken cancellationToken)
     {
-        foreach (var table in reread.GroupBy(i => (items[i].Change.Schema, items[i].Change.Table)))
+        IReadOnlyList<Reread> pending = reread;
+        foreach (var delay in VisibilityRereads)
         {
-            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(i => items[i].Key).ToList(), cancellationToken).ConfigureAwait(false);
-            foreach (var i in table)
+            if (delay > TimeSpan.Zero)
             {
-                var change = items[i].Change;
-                var now = current.TryGetValue(items[i].Key.Canonical, out var row)
-                    ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
-                    : change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
-                items[i] = items[i] with { Change = now };
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+
+            pending = await ReadOnceAsync(items, pending, rows, cancellationToken).ConfigureAwait(false);
+            if (pending.Count == 0)
+            {
+                return null;
             }
         }
+
+        return pending.ToDictionary(r => r.Index, r =>
+        {
+            var change = items[r.Index].Change;
+            return $"row mode: {change.Schema}.{change.Table} pk {change.Key} is not on the source, yet its insert at {change.Version} says it is and leaves columns to their defaults " +
+                "(binlog_row_image = MINIMAL): its commit is not visible yet (or a later delete is, whose change follows). Retrying.";
+        });
+    }
+
+    /// <summary>Reads the rows of these items once, one query per table, and rewrites the items found; returns the partial inserts whose rows are not there.</summary>
+    private static async Task<IReadOnlyList<Reread>> ReadOnceAsync(JobItem[] items, IReadOnlyList<Reread> reread, ICurrentRows rows, CancellationToken cancellationToken)
+    {
+        List<Reread>? missing = null;
+        foreach (var table in reread.GroupBy(r => (items[r.Index].Change.Schema, items[r.Index].Change.Table)))
+        {
+            var current = await rows.ReadAsync(table.Key.Schema, table.Key.Table, table.Select(r => items[r.Index].Key).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var r in table)
+            {
+                var change = items[r.Index].Change;
+                Model.RowChange now;
+                if (current.TryGetValue(items[r.Index].Key.Canonical, out var row))
+                {
+                    now = r.Retried
+                        ? change with { Action = change.Action == Model.ChangeAction.Delete ? Model.ChangeAction.Write : change.Action, Before = change.Action == Model.ChangeAction.Delete ? null : change.Before, After = row }
+                        : change with { After = PartialImages.LaidOver(row, change.After!) };
+                }
+                else if (r.Retried)
+                {
+                    now = change with { Action = Model.ChangeAction.Delete, Before = change.Image, After = null };
+                }
+                else
+                {
+                    (missing ??= []).Add(r);
+                    continue;
+                }
+
+                items[r.Index] = items[r.Index] with { Change = now };
+            }
+        }
+
+        return missing ?? (IReadOnlyList<Reread>)[];
     }
 
     private void HandleBatchDone(BatchDone done)
@@ -507,6 +579,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
             _log.Info("{0}/{1} stopped with {2} deliveries unapplied; the capture will re-deliver them.", _definition.Name, _bucket, _queue.PendingDeliveries);
         }
     }
+
+    /// <summary>An item of a batch to write as its row is now: a retried dead letter, or a partial insert.</summary>
+    private readonly record struct Reread(int Index, bool Retried);
 
     private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
 

@@ -81,11 +81,23 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Reads a message. A malformed one (truncated, a count larger than its bytes can hold, an unknown
+    /// value kind: a corrupt or hostile peer) is a <see cref="System.Runtime.Serialization.SerializationException"/>
+    /// naming the manifest; counts are checked against the bytes left before anything is allocated.
+    /// </summary>
     public override object FromBinary(byte[] bytes, string manifest)
     {
         using var stream = new MemoryStream(bytes, writable: false);
         using var r = new BinaryReader(stream, Encoding.UTF8);
-        return Read(r, manifest);
+        try
+        {
+            return Read(r, manifest);
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or OverflowException or System.Runtime.Serialization.SerializationException or ArgumentException or IOException)
+        {
+            throw new System.Runtime.Serialization.SerializationException($"A malformed Replicator message '{manifest}' ({bytes.Length} bytes, failed at byte {stream.Position}): {e.Message}", e);
+        }
     }
 
     private static void Write(BinaryWriter w, object obj)
@@ -195,7 +207,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 var bucket = r.ReadInt32();
                 var epoch = r.ReadString();
                 var settledBelow = r.ReadInt64();
-                var changes = new SequencedChange[r.Read7BitEncodedInt()];
+                var changes = new SequencedChange[WireFormat.ReadCount(r, 9, "changes")];
                 for (var i = 0; i < changes.Length; i++)
                 {
                     changes[i] = new SequencedChange(r.ReadInt64(), WireFormat.ReadChange(r));
@@ -243,7 +255,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             case DeadLetterStoreStateManifest:
             {
                 var last = r.ReadInt64();
-                var entries = new StoredDeadLetter[r.Read7BitEncodedInt()];
+                var entries = new StoredDeadLetter[WireFormat.ReadCount(r, 9, "dead letters")];
                 for (var i = 0; i < entries.Length; i++)
                 {
                     entries[i] = new StoredDeadLetter(r.ReadInt64(), ReadDeadLetter(r));
@@ -276,7 +288,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return ReadDeadLetter(r);
             case DeadLetterStoreSnapshotManifest:
             {
-                var entries = new DeadLetterParked[r.Read7BitEncodedInt()];
+                var entries = new DeadLetterParked[WireFormat.ReadCount(r, 1, "dead letters")];
                 for (var i = 0; i < entries.Length; i++)
                 {
                     entries[i] = ReadDeadLetter(r);
@@ -309,7 +321,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         var definition = r.ReadString();
         var bucket = r.ReadInt32();
         var epoch = r.ReadString();
-        var sequences = new long[r.Read7BitEncodedInt()];
+        var sequences = new long[WireFormat.ReadCount(r, sizeof(long), "sequences")];
         for (var i = 0; i < sequences.Length; i++)
         {
             sequences[i] = r.ReadInt64();

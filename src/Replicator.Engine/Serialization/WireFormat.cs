@@ -207,7 +207,7 @@ internal static class WireFormat
 
     private static string[] ReadNames(BinaryReader r)
     {
-        var names = new string[r.Read7BitEncodedInt()];
+        var names = new string[ReadCount(r, 1, "names")];
         for (var i = 0; i < names.Length; i++)
         {
             names[i] = r.ReadString();
@@ -227,7 +227,7 @@ internal static class WireFormat
 
     private static ColumnValue[] ReadValues(BinaryReader r)
     {
-        var values = new ColumnValue[r.Read7BitEncodedInt()];
+        var values = new ColumnValue[ReadCount(r, 1, "values")];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = ReadValue(r);
@@ -368,7 +368,7 @@ internal static class WireFormat
             case ValueKind.Set:
                 return ColumnValue.FromSet(r.ReadUInt64(), ReadOptional(r));
             case ValueKind.JsonDiff:
-                var diffs = new JsonDiff[r.Read7BitEncodedInt()];
+                var diffs = new JsonDiff[ReadCount(r, 3, "JSON diffs")];
                 for (var i = 0; i < diffs.Length; i++)
                 {
                     diffs[i] = new JsonDiff((JsonDiffOperation)r.ReadByte(), r.ReadString(), ReadOptional(r));
@@ -386,5 +386,24 @@ internal static class WireFormat
         w.Write(bytes);
     }
 
-    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.Read7BitEncodedInt());
+    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(ReadCount(r, 1, "bytes"));
+
+    /// <summary>
+    /// A 7-bit-encoded count of items of at least <paramref name="minItemBytes"/> bytes each, checked
+    /// against the bytes left in the message before the caller allocates for them: a count no message
+    /// of this length can hold (or a negative one) is refused instead of allocating an absurd array.
+    /// </summary>
+    public static int ReadCount(BinaryReader r, int minItemBytes, string what)
+    {
+        var at = r.BaseStream.Position;
+        var count = r.Read7BitEncodedInt();
+        var left = r.BaseStream.Length - r.BaseStream.Position;
+        if (count < 0 || (long)count * minItemBytes > left)
+        {
+            throw new System.Runtime.Serialization.SerializationException(
+                $"{what}: the count {count} at byte {at} needs at least {(long)count * minItemBytes} more bytes, and the message has {left} left.");
+        }
+
+        return count;
+    }
 }

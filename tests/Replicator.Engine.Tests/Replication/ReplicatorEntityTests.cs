@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
@@ -76,6 +77,50 @@ public sealed class ReplicatorEntityTests : TestKit
         Assert.Equal(3, applied["3"].After!["v"].AsInt64());
         Assert.Equal(["1", "2"], rows.Asked.Order());
     }
+
+    [Fact]
+    public void A_partial_insert_whose_row_is_not_visible_at_the_source_is_never_written_as_a_delete_and_is_parked_when_it_never_shows()
+    {
+        var job = new RecordingJob();
+        var store = CreateTestProbe("store");
+        var rows = new FakeCurrentRows();  // the insert's commit never becomes visible
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 2), 0, job, store.Ref, rows));
+        bucket.Tell(Deliver((1, PartialInsert(5))));
+
+        var parked = store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, parked.Change.Action);
+        Assert.Contains("not visible yet", parked.Error);
+        store.Reply(DeadLetterAccepted.Instance);
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
+        Assert.Empty(job.Applied);
+
+        // Each attempt read the row again after short waits before it failed.
+        Assert.True(rows.Asked.Count >= 4, $"the row was read {rows.Asked.Count} times");
+    }
+
+    [Fact]
+    public void A_partial_insert_read_before_its_commit_is_visible_is_read_again_and_written_with_its_own_columns_over_the_row()
+    {
+        var job = new RecordingJob();
+        var names = new[] { "id", "v", "w" };
+
+        // Visible from the fourth read on (after the first attempt's reads), then already updated by a later change (v = 9).
+        var rows = new FakeCurrentRows { VisibleFromRead = 4, ["5"] = new(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(9), ColumnValue.FromInt64(7)]) };
+        var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 3), 0, job, CreateTestProbe().Ref, rows));
+        var insert = PartialInsert(5) with { After = new Replicator.Engine.Model.RowData(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(1), ColumnValue.Absent]) };
+        bucket.Tell(Deliver((1, insert)));
+
+        Assert.Equal([1L], ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(10)).Sequences);
+        var written = Assert.Single(job.Applied).Change;
+        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, written.Action);
+        Assert.Equal(100, written.Version.Position);
+        Assert.Equal(1, written.After!["v"].AsInt64());   // the insert's own value at the insert's version
+        Assert.Equal(7, written.After!["w"].AsInt64());   // the defaulted column, read from the source
+    }
+
+    /// <summary>An insert logged with binlog_row_image = MINIMAL: the column v it left to its default is absent.</summary>
+    private static Replicator.Engine.Model.RowChange PartialInsert(long id) =>
+        TestChanges.Write(id, 1, 100) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(id), ColumnValue.Absent]) };
 
     [Fact]
     public void A_bucket_remembers_the_state_of_a_senders_current_epoch_only_and_forgets_a_sender_that_is_gone()
@@ -189,11 +234,19 @@ public sealed class ReplicatorEntityTests : TestKit
     {
         public System.Collections.Concurrent.ConcurrentBag<string> Asked { get; } = new();
 
+        /// <summary>The reads before this one (counted from 1) find nothing: the rows' commits are not visible yet.</summary>
+        public int VisibleFromRead { get; init; } = 1;
+
         public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, CancellationToken cancellationToken)
         {
             foreach (var key in keys)
             {
                 Asked.Add(key.Canonical);
+            }
+
+            if (Asked.Count < VisibleFromRead)
+            {
+                return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(new Dictionary<string, Replicator.Engine.Model.RowData>());
             }
 
             return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));

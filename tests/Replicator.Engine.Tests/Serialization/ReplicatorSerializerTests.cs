@@ -173,6 +173,77 @@ public sealed class ReplicatorSerializerTests : IDisposable
         Assert.Contains("not a Replicator wire message", error.Message);
     }
 
+    /// <summary>Wire messages whose counts claim far more items than their bytes can hold (a hostile or corrupt peer).</summary>
+    public static TheoryData<string, string, byte[]> AbsurdCounts()
+    {
+        byte[] Build(Action<BinaryWriter> write)
+        {
+            using var stream = new MemoryStream();
+            using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                write(w);
+            }
+
+            return stream.ToArray();
+        }
+
+        void DeliveryHead(BinaryWriter w, int changes)
+        {
+            w.Write("cache");
+            w.Write(3);
+            w.Write("epoch");
+            w.Write(0L);
+            w.Write7BitEncodedInt(changes);
+        }
+
+        void ChangeHead(BinaryWriter w)
+        {
+            w.Write(1L);
+            w.Write("src");
+            w.Write("shop");
+            w.Write("t");
+            w.Write((byte)ChangeAction.Write);
+        }
+
+        return new TheoryData<string, string, byte[]>
+        {
+            { "changes", "DC", Build(w => DeliveryHead(w, int.MaxValue)) },
+            { "key names", "DC", Build(w => { DeliveryHead(w, 1); ChangeHead(w); w.Write7BitEncodedInt(200_000_000); }) },
+            { "key values", "DC", Build(w => { DeliveryHead(w, 1); ChangeHead(w); w.Write7BitEncodedInt(1); w.Write("id"); w.Write7BitEncodedInt(200_000_000); }) },
+            { "bytes", "DC", Build(w => { DeliveryHead(w, 1); ChangeHead(w); w.Write7BitEncodedInt(1); w.Write("id"); w.Write7BitEncodedInt(1); w.Write((byte)ValueKind.Bytes); w.Write7BitEncodedInt(400_000_000); }) },
+            { "json diffs", "DC", Build(w => { DeliveryHead(w, 1); ChangeHead(w); w.Write7BitEncodedInt(1); w.Write("id"); w.Write7BitEncodedInt(1); w.Write((byte)ValueKind.JsonDiff); w.Write7BitEncodedInt(200_000_000); }) },
+            { "sequences", "CF", Build(w => { w.Write("cache"); w.Write(3); w.Write("epoch"); w.Write7BitEncodedInt(200_000_000); }) },
+            { "dead letters", "DS", Build(w => w.Write7BitEncodedInt(int.MaxValue)) },
+            { "negative count", "CF", Build(w => { w.Write("cache"); w.Write(3); w.Write("epoch"); w.Write7BitEncodedInt(-5); }) },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(AbsurdCounts))]
+    public void A_count_larger_than_the_bytes_left_is_refused_before_anything_is_allocated(string what, string manifest, byte[] payload)
+    {
+        var serializer = new ReplicatorSerializer((ExtendedActorSystem)_system);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var error = Record.Exception(() => serializer.FromBinary(payload, manifest));
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1_000_000, $"{what}: {allocated:N0} bytes allocated for a {payload.Length}-byte payload");
+        var refused = Assert.IsType<System.Runtime.Serialization.SerializationException>(error);
+        Assert.Contains(manifest, refused.Message);
+    }
+
+    [Fact]
+    public void A_truncated_message_is_a_serialization_error_naming_its_manifest()
+    {
+        var serializer = new ReplicatorSerializer((ExtendedActorSystem)_system);
+        var bytes = serializer.ToBinary(new DeliverChanges("cache", 5, "e", 17, [new SequencedChange(17, EveryKind())]));
+
+        var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes[..(bytes.Length / 2)], "DC"));
+
+        Assert.Contains("DC", error.Message);
+    }
+
     private static string Render(object message) => message switch
     {
         DeliverChanges d => $"{d.Definition}|{d.Bucket}|{d.Epoch}|{d.SettledBelow}|" + string.Join(";", d.Changes.Select(c => c.Sequence + ":" + ChangeJson.ToJson(c.Change))),

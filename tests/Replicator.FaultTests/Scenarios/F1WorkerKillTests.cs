@@ -28,9 +28,17 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
     /// in the capture role only, so every bucket lives on another node and every delivery crosses
     /// remoting and its frame limit; a worker is killed mid-stream and started again 15 s later.
     /// </summary>
+    /// <remarks>
+    /// The nodes boot in order, so the sharding coordinator (a singleton of the worker role) runs on
+    /// node2 and the worker killed, node3, is a plain worker as in F1. The recovery bound is 45 s,
+    /// not F1's 30 s: with two workers every bucket lands on the one left, which takes the dead
+    /// node's re-delivered changes (wide ones among them) while the coordinator's state, written to a
+    /// majority of the two workers, waits for the dead one's removal. Measured: 27.8 s on a quiet
+    /// machine, 32.6-33.9 s at load 25-37 on two cores.
+    /// </remarks>
     [Fact]
     public Task F1w_kill_9_of_a_worker_with_wide_rows_delivered_across_nodes_loses_nothing() =>
-        RunAsync(new ScenarioOptions("F1w") { WideRows = true, Changes = 60_000, Roles = new Dictionary<string, string> { ["node1"] = "[capture]" } }, async run =>
+        RunAsync(new ScenarioOptions("F1w") { WideRows = true, Changes = 60_000, BootInOrder = true, Roles = new Dictionary<string, string> { ["node1"] = "[capture]" } }, async run =>
         {
             using var stopWide = new CancellationTokenSource();
             var wide = Task.Run(() => run.Wide!.RunAsync(5, stopWide.Token));
@@ -60,7 +68,7 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
                 verdict,
                 (report, failures) =>
                 {
-                    ExpectWorkerKillRecovered(failures, report, victim, appliedByVictim);
+                    ExpectWorkerKillRecovered(failures, report, victim, appliedByVictim, WideRecoveryBoundS);
                     Expect(failures, w.Lost == 0, $"wide table: events_lost = {w.Lost}: {string.Join("; ", w.LostExamples)}");
                     Expect(failures, w.Comparison.Mismatched == 0, $"wide table: {w.Comparison}");
                     Expect(failures, w.Check.Matches, $"wide table: `replicator check` disagrees: {w.Check}");
@@ -143,15 +151,17 @@ public sealed class F1WorkerKillTests(ITestOutputHelper output) : FaultScenario(
                 });
         });
 
+    private const int WideRecoveryBoundS = 45;
+
     /// <summary>
     /// What every worker kill must show: the victim held buckets, only it left the cluster, and the
     /// capture lag was back under 1.5 s within F1's bound.
     /// </summary>
-    private static void ExpectWorkerKillRecovered(List<string> failures, FaultReport report, NodeProcess victim, long appliedByVictim)
+    private static void ExpectWorkerKillRecovered(List<string> failures, FaultReport report, NodeProcess victim, long appliedByVictim, int recoveryBoundS = 30)
     {
         Expect(failures, appliedByVictim > 0, $"{victim.Name} had applied nothing before it was killed: the kill exercised no buckets");
         Expect(failures, report.MembershipChanges == 1, $"membership_changes = {report.MembershipChanges}: expected exactly the killed node to be removed, no cascade");
-        Expect(failures, report.TimeToRecoverS is < 30, $"time_to_recover_s = {report.TimeToRecoverS}: the bound with the test SBR settings is 30 s");
+        Expect(failures, report.TimeToRecoverS < recoveryBoundS, $"time_to_recover_s = {report.TimeToRecoverS}: the bound with the test SBR settings is {recoveryBoundS} s");
     }
 
     /// <summary>A coordinator's log line starting a rebalance round that moves at least one bucket.</summary>
