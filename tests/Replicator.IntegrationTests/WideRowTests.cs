@@ -105,7 +105,8 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(small.Matches, small.ToString());
         await Task.Delay(1000);
         var held = await capture.GetCaptureStatusAsync("it");
-        Assert.True(held.PersistedOffset!.Position <= before, $"offset {held.PersistedOffset} passed the big row, which starts at {before}");
+        var bigStart = await TransactionStartAsync(before, $"{_schema}.big");
+        Assert.True(held.PersistedOffset!.Position <= bigStart, $"offset {held.PersistedOffset} passed the big row, whose transaction starts at {bigStart}");
         var big = await checker.CheckAsync(_schema, "big");
         Assert.Equal(1, big.SinkRows);
 
@@ -148,6 +149,35 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
         _nodes.Add(worker);
         await TestNode.WaitForCaptureAsync(capture, "it");
         return (capture, worker);
+    }
+
+    /// <summary>
+    /// Where the first transaction after <paramref name="from"/> that writes <paramref name="table"/>
+    /// starts (its GTID event), read from the binlog. Not the binlog's end read before the write: the
+    /// journal lives on this server, and each offset the capture persists is a transaction there that
+    /// the capture reads past, so the held offset lands after the end read earlier, at the row's own
+    /// transaction.
+    /// </summary>
+    private static async Task<BinlogPosition> TransactionStartAsync(BinlogPosition from, string table)
+    {
+        await using var connection = await Servers.OpenAdminAsync();
+        await using var command = new MySqlCommand($"SHOW BINLOG EVENTS IN '{from.File}' FROM {from.Position}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        long? start = null;
+        while (await reader.ReadAsync())
+        {
+            var type = reader.GetString("Event_type");
+            if (type == "Gtid")
+            {
+                start = reader.GetInt64("Pos");
+            }
+            else if (type == "Table_map" && reader.GetString("Info").EndsWith($"({table})", StringComparison.Ordinal) && start is { } at)
+            {
+                return new BinlogPosition(from.File, at);
+            }
+        }
+
+        throw new InvalidOperationException($"No transaction writes {table} in {from.File} after {from}");
     }
 
     private static async Task<BinlogPosition> SourceEndAsync()

@@ -56,6 +56,37 @@ public sealed class CommitTrackerTests
         Assert.False(tracker.Completed(1, 0));
     }
 
+    /// <summary>
+    /// How a paused table holds the offset (a row too large for any frame, an unmappable row, a
+    /// statement that needs a resync): its first held row is emitted and never finished, and its
+    /// later rows are not recorded at all. The offset stays at that row, after the rows before it
+    /// that finished, however many later transactions end and whatever the stream says between them.
+    /// </summary>
+    [Fact]
+    public void A_row_held_for_ever_holds_the_offset_at_itself_while_later_transactions_end()
+    {
+        var tracker = new CommitTracker(new SourceOffset(P(4), 0, "0-1-1"));
+        tracker.Began(new TransactionBegan(1, P(100), "0-1-1"));
+        tracker.Emitted(1, 0);
+        tracker.Emitted(1, 1);
+        tracker.RowsSeen(1, 2);
+        tracker.Ended(new TransactionEnded(1, 2, P(200), "0-1-2"));
+        tracker.Completed(1, 0);
+        for (var tx = 2; tx < 50; tx++)
+        {
+            tracker.Began(new TransactionBegan(tx, P(tx * 100), $"0-1-{tx}"));
+            tracker.Emitted(tx, 0);
+            tracker.RowsSeen(tx, 3);
+            tracker.Ended(new TransactionEnded(tx, 3, P((tx * 100) + 100), $"0-1-{tx + 1}"));
+            tracker.Completed(tx, 0);
+            tracker.Positioned(new Positioned(P((tx * 100) + 100)));
+        }
+
+        Assert.Equal(new SourceOffset(P(100), 1, "0-1-1"), tracker.Offset);
+        Assert.False(tracker.Completed(1, 2));
+        Assert.Equal(new SourceOffset(P(100), 1, "0-1-1"), tracker.Offset);
+    }
+
     [Fact]
     public void Random_interleavings_never_let_the_offset_pass_an_unfinished_change()
     {
