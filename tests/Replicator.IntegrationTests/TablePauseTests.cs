@@ -67,6 +67,13 @@ public sealed class TablePauseTests
             await Task.Delay(500);
             Assert.Equal(held.PersistedOffset, (await node.GetCaptureStatusAsync("it")).PersistedOffset);
             Assert.False(await redis.GetDatabase().KeyExistsAsync($"{prefix}{schema}:a:2"));
+
+            // The gauges say so: one paused table, and the oldest unfinished change is the one it holds back.
+            var counters = node.Metrics.Source("it");
+            var gauged = await Eventually.UntilAsync(() => Task.FromResult(counters.PausedTables), n => n == 1, TimeSpan.FromSeconds(5));
+            Assert.Equal(1, gauged);
+            Assert.NotNull(counters.OldestUnfinishedUtc);
+            Assert.True(counters.OldestUnfinishedUtc <= DateTime.UtcNow, $"the oldest unfinished change is dated {counters.OldestUnfinishedUtc}");
         }
         finally
         {

@@ -50,6 +50,9 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     // Tables paused because a change of theirs is too large for any delivery (see HoldOversized).
     private readonly HashSet<(string Schema, string Table)> _oversized = new();
 
+    // Tables paused in this run, for the gauge (TablePaused and HoldOversized).
+    private readonly HashSet<string> _pausedTables = new(StringComparer.OrdinalIgnoreCase);
+
     // Outcomes of XA transactions whose prepared rows were too many to hold, by their prepare's restart point (see RereadForXa).
     private readonly Dictionary<BinlogPosition, XaOutcome> _knownXaOutcomes = new();
 
@@ -150,6 +153,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _outstanding.Clear();
         _credits = new FlowControl(_settings.Capture.MaxInFlight, _settings.Capture.MaxInFlightBytes);
         _oversized.Clear();
+        _pausedTables.Clear();
         _tracker = new CommitTracker(_persisted);
         _state = "reading";
         _rereading = null;
@@ -396,7 +400,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     break;
                 case TablePaused paused:
                     // Never completed: the offset stays before the table's first unmapped row.
-                    _tracker.Emitted(paused.TransactionId, paused.RowOrdinal);
+                    _tracker.Pinned(paused.TransactionId, paused.RowOrdinal);
+                    _pausedTables.Add(paused.Table);
                     _state = "reading, table paused";
                     _lastError = paused.Fix is null ? $"table {paused.Table} is paused: {paused.Reason}" : $"table {paused.Table} is paused: {paused.Reason}. {paused.Fix}";
                     _log.Error(
@@ -488,7 +493,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
 
         var capture = _settings.Capture;
-        _tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
+        _tracker.Pinned(captured.TransactionId, captured.RowOrdinal);
+        _pausedTables.Add($"{change.Schema}.{change.Table}");
         _state = "reading, table paused";
         _lastError = $"table {change.Schema}.{change.Table} is paused: the {change.Action.Name()} of pk {change.Key} at {change.Position.File}:{change.Position.Position} "
             + $"takes {CaptureSettings.Bytes(size)} bytes in a delivery, more than a message between nodes carries ({CaptureSettings.Bytes(capture.MaxChangeBytes)} bytes "
@@ -760,6 +766,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private void UpdateGauges()
     {
         _counters.SetOldestPendingPrepare(_tracker.OldestPendingPrepare);
+        _counters.SetOldestUnfinished(_tracker.OldestUnsettled);
+        _counters.SetPausedTables(_pausedTables.Count);
     }
 
     private CaptureStatus Status() => new(

@@ -10,8 +10,9 @@ public abstract record CaptureItem;
 /// A transaction (event group) starts. <paramref name="RestartPoint"/> is the position of its first
 /// event (GTID, or BEGIN without GTIDs); <paramref name="GtidBefore"/> the MariaDB GTID position
 /// before it, when known. A restart from this point re-reads the whole transaction.
+/// <paramref name="CommitTime"/> is when the source committed it, when known.
 /// </summary>
-public sealed record TransactionBegan(long TransactionId, BinlogPosition RestartPoint, string? GtidBefore) : CaptureItem;
+public sealed record TransactionBegan(long TransactionId, BinlogPosition RestartPoint, string? GtidBefore, DateTime? CommitTime = null) : CaptureItem;
 
 /// <summary>
 /// A row change of transaction <paramref name="TransactionId"/>. <paramref name="RowOrdinal"/> counts

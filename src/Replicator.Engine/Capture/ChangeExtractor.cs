@@ -786,7 +786,7 @@ public sealed partial class ChangeExtractor
             SkipRows = resumed ? _resume!.SkipRows : 0,
         };
         _open.Known = KnownOutcomeOf(_open);
-        output.Add(new TransactionBegan(_open.Id, restart, _gtids.IsEmpty ? null : _gtids.ToString()));
+        output.Add(new TransactionBegan(_open.Id, restart, _gtids.IsEmpty ? null : _gtids.ToString(), _open.CommitTime));
     }
 
     /// <summary>

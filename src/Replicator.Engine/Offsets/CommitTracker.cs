@@ -12,6 +12,9 @@ namespace Replicator.Engine.Offsets;
 /// Mutable, but pure: no I/O and no clock, so property tests can drive it with any interleaving.
 /// Memory is bounded by the transactions in flight and, within one, by the span of rows from its
 /// oldest unfinished row to its newest emitted one (4 bytes a row), never by what is already settled.
+/// A row that will not finish in this run (<see cref="Pinned"/>: a paused table's) bounds it too:
+/// the offset can never pass it, so nothing after it is tracked at all, however long the table
+/// stays paused.
 /// </remarks>
 public sealed class CommitTracker
 {
@@ -19,6 +22,9 @@ public sealed class CommitTracker
     private readonly Dictionary<long, LinkedListNode<TransactionState>> _byId = new();
     private readonly SortedList<long, DateTime> _pendingPrepares = new();
     private SourceOffset? _settled;
+
+    // The earliest row that never finishes in this run (a paused table's), if any: the offset stops there.
+    private (long TransactionId, int Row)? _pin;
 
     // The finished transactions from the head on, scanned so far, and the transaction id they must reach to settle together.
     private (LinkedListNode<TransactionState>? First, LinkedListNode<TransactionState>? Last, long Through) _run;
@@ -38,8 +44,19 @@ public sealed class CommitTracker
     /// <summary>When the source logged the oldest XA prepare whose outcome is not read yet; null when none is pending.</summary>
     public DateTime? OldestPendingPrepare => _pendingPrepares.Count == 0 ? null : _pendingPrepares.Values[0];
 
+    /// <summary>The row a paused table stops at, when one does: the offset never passes it in this run.</summary>
+    public (long TransactionId, int Row)? Pin => _pin;
+
+    /// <summary>When the source committed the oldest transaction not yet settled (the one that holds the offset); null when none is open.</summary>
+    public DateTime? OldestUnsettled => _order.First?.Value.Began.CommitTime;
+
     public void Began(TransactionBegan began)
     {
+        if (_pin is { } pin && began.TransactionId > pin.TransactionId)
+        {
+            return;
+        }
+
         var state = new TransactionState(began);
         _byId[began.TransactionId] = _order.AddLast(state);
     }
@@ -47,13 +64,50 @@ public sealed class CommitTracker
     /// <summary>One delivery of the row image <paramref name="rowOrdinal"/> of a transaction was sent and awaits its ack.</summary>
     public void Emitted(long transactionId, int rowOrdinal)
     {
-        Get(transactionId).Pending.Add(rowOrdinal);
+        if (IsPastPin(transactionId, rowOrdinal) || !_byId.TryGetValue(transactionId, out var node))
+        {
+            // Past a row that never finishes: the offset cannot reach this one, so it is not tracked.
+            return;
+        }
+
+        node.Value.Pending.Add(rowOrdinal);
         Outstanding++;
+    }
+
+    /// <summary>
+    /// The row image <paramref name="rowOrdinal"/> of a transaction will not finish in this run: its
+    /// table is paused until it is fixed and the capture restarted. The offset stays before it; from
+    /// here on, transactions and rows after it are not tracked (they could never move the offset),
+    /// and those already tracked after it are dropped.
+    /// </summary>
+    public void Pinned(long transactionId, int rowOrdinal)
+    {
+        if (IsPastPin(transactionId, rowOrdinal) || !_byId.TryGetValue(transactionId, out var node))
+        {
+            return;
+        }
+
+        node.Value.Pending.Add(rowOrdinal);
+        Outstanding++;
+        _pin = (transactionId, rowOrdinal);
+        _run = default;
+        while (_order.Last != node)
+        {
+            var last = _order.Last!;
+            Outstanding -= last.Value.Pending.Count;
+            _byId.Remove(last.Value.Began.TransactionId);
+            _order.RemoveLast();
+        }
     }
 
     public void RowsSeen(long transactionId, int rowsSeen)
     {
-        var state = Get(transactionId);
+        if (!_byId.TryGetValue(transactionId, out var node))
+        {
+            return;
+        }
+
+        var state = node.Value;
         state.RowsSeen = Math.Max(state.RowsSeen, rowsSeen);
     }
 
@@ -68,7 +122,12 @@ public sealed class CommitTracker
 
     public void Ended(TransactionEnded ended)
     {
-        var state = Get(ended.TransactionId);
+        if (!_byId.TryGetValue(ended.TransactionId, out var node))
+        {
+            return;
+        }
+
+        var state = node.Value;
         state.End = ended;
         state.RowsSeen = Math.Max(state.RowsSeen, ended.RowsSeen);
         Settle();
@@ -80,10 +139,15 @@ public sealed class CommitTracker
     /// </summary>
     public void Prepared(TransactionPrepared prepared)
     {
-        var state = Get(prepared.TransactionId);
+        _pendingPrepares[prepared.TransactionId] = prepared.PreparedAt;
+        if (!_byId.TryGetValue(prepared.TransactionId, out var node))
+        {
+            return;
+        }
+
+        var state = node.Value;
         state.End = new TransactionEnded(prepared.TransactionId, state.RowsSeen, prepared.NextPosition, prepared.GtidAfter);
         state.AwaitingOutcome = true;
-        _pendingPrepares[prepared.TransactionId] = prepared.PreparedAt;
     }
 
     /// <summary>
@@ -94,15 +158,20 @@ public sealed class CommitTracker
     /// </summary>
     public void Resolved(XaResolved resolved)
     {
-        var state = Get(resolved.TransactionId);
-        state.AwaitingOutcome = false;
         _pendingPrepares.Remove(resolved.TransactionId);
+        if (!_byId.TryGetValue(resolved.TransactionId, out var node))
+        {
+            return;
+        }
+
+        var state = node.Value;
+        state.AwaitingOutcome = false;
         state.SettlesWith = resolved.OutcomeTransactionId;
         state.RowsSeen = Math.Max(state.RowsSeen, resolved.RowsSeen);
         Settle();
     }
 
-    /// <summary>One delivery of a row image was applied or dead-lettered. Returns false if it was not outstanding (a duplicate ack).</summary>
+    /// <summary>One delivery of a row image was applied or dead-lettered. Returns false if it was not outstanding (a duplicate ack, or a row not tracked past a pin).</summary>
     public bool Completed(long transactionId, int rowOrdinal)
     {
         if (!_byId.TryGetValue(transactionId, out var node) || !node.Value.Pending.Remove(rowOrdinal))
@@ -173,10 +242,8 @@ public sealed class CommitTracker
         }
     }
 
-    private TransactionState Get(long transactionId) =>
-        _byId.TryGetValue(transactionId, out var node)
-            ? node.Value
-            : throw new InvalidOperationException($"Transaction {transactionId} is not open in the commit tracker.");
+    private bool IsPastPin(long transactionId, int rowOrdinal) =>
+        _pin is { } pin && (transactionId > pin.TransactionId || (transactionId == pin.TransactionId && rowOrdinal > pin.Row));
 
     private sealed class TransactionState(TransactionBegan began)
     {

@@ -13,8 +13,12 @@ internal sealed class PendingRows
     private int _length;
     private int _base;
     private int _rows;
+    private int _deliveries;
 
     public bool IsEmpty => _rows == 0;
+
+    /// <summary>Unfinished deliveries over all rows.</summary>
+    public int Count => _deliveries;
 
     /// <summary>The ordinal of the oldest row with an unfinished delivery; only when not empty.</summary>
     public int Oldest => _base;
@@ -43,6 +47,7 @@ internal sealed class PendingRows
         }
 
         ref var count = ref _counts[(_head + offset) & (_counts.Length - 1)];
+        _deliveries++;
         if (count++ == 0)
         {
             _rows++;
@@ -64,6 +69,7 @@ internal sealed class PendingRows
             return false;
         }
 
+        _deliveries--;
         if (--count == 0)
         {
             _rows--;

@@ -105,11 +105,19 @@ public sealed class SourceCounters(string name)
     private long _reconnects;
     private long _offsetCommits;
     private long _oldestPendingPrepareTicks;
+    private long _oldestUnfinishedTicks;
+    private long _pausedTables;
 
     public string Name { get; } = name;
 
     /// <summary>Gauge: when the source logged the oldest XA PREPARE whose outcome the capture has not read; null when none is pending.</summary>
     public DateTime? OldestPendingPrepareUtc => Interlocked.Read(ref _oldestPendingPrepareTicks) is var ticks and > 0 ? new DateTime(ticks, DateTimeKind.Utc) : null;
+
+    /// <summary>Gauge: when the source committed the oldest transaction the capture has not finished (the one its offset waits on); null when none.</summary>
+    public DateTime? OldestUnfinishedUtc => Interlocked.Read(ref _oldestUnfinishedTicks) is var ticks and > 0 ? new DateTime(ticks, DateTimeKind.Utc) : null;
+
+    /// <summary>Gauge: tables the capture holds back until they are fixed or resynced and the capture restarted.</summary>
+    public long PausedTables => Interlocked.Read(ref _pausedTables);
 
     public long Captured => Interlocked.Read(ref _captured);
 
@@ -124,4 +132,8 @@ public sealed class SourceCounters(string name)
     public void AddOffsetCommit() => Interlocked.Increment(ref _offsetCommits);
 
     public void SetOldestPendingPrepare(DateTime? at) => Interlocked.Exchange(ref _oldestPendingPrepareTicks, at?.Ticks ?? 0);
+
+    public void SetOldestUnfinished(DateTime? at) => Interlocked.Exchange(ref _oldestUnfinishedTicks, at?.Ticks ?? 0);
+
+    public void SetPausedTables(long count) => Interlocked.Exchange(ref _pausedTables, count);
 }
