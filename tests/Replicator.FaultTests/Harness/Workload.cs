@@ -479,9 +479,15 @@ public sealed class Workload
 
                             SetLive(pk, ver);
                         }
-                        else if (wasLive)
+                        else
                         {
-                            _ledger.Add(new LedgerEntry(pk, modelVer, Deleted: true, now));
+                            // Gone from the source: whatever the transaction meant to do, the row is
+                            // deleted now. The ops already took a deleted pk out of the model (Delete,
+                            // PkChange), so wasLive alone misses a delete that did commit and leaves
+                            // the pk's earlier writes looking lost although source and sink agree.
+                            var deletedVer = ops.SelectMany(o => o.Effects).Where(e => e.Pk == pk).Select(e => e.Ver)
+                                .Append(wasLive ? modelVer : 0).Max();
+                            _ledger.Add(new LedgerEntry(pk, deletedVer, Deleted: true, now));
                             SetDeleted(pk);
                         }
                     }
