@@ -63,5 +63,17 @@ if [ -f artifacts/fault-report.json ]; then
     done
   done
 fi
+if [ "$failed" -gt 0 ]; then
+  # Repeated last, so that the tail of a CI log (which may be all a reader gets) says what failed.
+  echo "failed tests:"
+  grep -h -E -A3 '^\s+Failed ' artifacts/*.log 2>/dev/null | grep -v -E '^\s*(--|Error Message:)$' | cut -c1-400 | head -40
+fi
+if [ -f artifacts/fault-report.json ] && grep -qv '"result":"pass"' artifacts/fault-report.json; then
+  # Repeated last, so that the tail of a CI log (which may be all a reader gets) says why.
+  echo "failed fault scenarios, their verdicts:"
+  for scenario in $(grep -v '"result":"pass"' artifacts/fault-report.json | sed -nE 's/^\{"scenario":"([^"]+)".*/\1/p'); do
+    grep -E "\] $scenario $scenario fail in " "artifacts/faults/$scenario/timeline.log" 2>/dev/null | cut -c1-1500 | tail -1
+  done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -62,7 +62,7 @@ public abstract class FaultScenario(ITestOutputHelper output)
         report.Result = failures.Count == 0 ? "pass" : "fail";
         report.Save();
         Output.WriteLine(report.ToJsonLine());
-        run.Mark($"{report.Scenario} {report.Result} in {report.WallS:0} s");
+        run.Mark($"{report.Scenario} {report.Result} in {report.WallS:0} s{(failures.Count == 0 ? "" : ": " + string.Join("; ", failures))}");
         if (failures.Count == 0)
         {
             // The apply ledgers are large; the logs and the report stay as evidence.
