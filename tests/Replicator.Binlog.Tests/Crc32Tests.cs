@@ -16,19 +16,7 @@ public sealed class Crc32Tests
     }
 
     [Fact]
-    public void Slice_by_8_agrees_with_the_bitwise_definition_at_every_length()
-    {
-        var random = new Random(1234);
-        for (var length = 0; length < 70; length++)
-        {
-            var data = new byte[length];
-            random.NextBytes(data);
-            Assert.Equal(Bitwise(data), Crc32.Compute(data));
-        }
-    }
-
-    [Fact]
-    public void The_folded_computation_agrees_with_the_table_at_every_length_and_alignment()
+    public void It_agrees_with_the_bitwise_definition_at_every_length_and_alignment()
     {
         var random = new Random(4321);
         var buffer = new byte[4096 + 64];
@@ -37,13 +25,12 @@ public sealed class Crc32Tests
         {
             foreach (var start in new[] { 0, 1, 7, 13 })
             {
-                var data = buffer.AsSpan(start, length);
-                Assert.Equal(Crc32.ComputeScalar(data), Crc32.Compute(data));
+                var data = buffer.AsSpan(start, length).ToArray();
+                Assert.Equal(Bitwise(data), Crc32.Compute(data));
             }
         }
 
-        Assert.Equal(Crc32.ComputeScalar(buffer), Crc32.Compute(buffer));
-        Assert.Equal(Bitwise(buffer[..200]), Crc32.Compute(buffer.AsSpan(0, 200)));
+        Assert.Equal(Bitwise(buffer), Crc32.Compute(buffer));
     }
 
     private static uint Bitwise(byte[] data)

@@ -81,12 +81,12 @@ public sealed class SinkHealthTests
         Assert.True(SinkHealth.IsUnavailable(new TimeoutException()));
         Assert.True(SinkHealth.IsUnavailable(new OperationCanceledException()));
         Assert.True(SinkHealth.IsUnavailable(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
-        Assert.True(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException("NOPERM this user has no permissions to run the 'evalsha' command")));
+        Assert.True(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException(StackExchange.Redis.RedisErrorKind.NoPermission, StackExchange.Redis.CommandFlags.None, "NOPERM this user has no permissions to run the 'evalsha' command")));
         Assert.True(SinkHealth.IsUnavailable(new InvalidOperationException("wrapped", new System.IO.IOException("broken pipe"))));
         Assert.True(SinkHealth.IsUnavailable(new AggregateException(new TimeoutException(), new System.Net.Sockets.SocketException())));
 
         Assert.False(SinkHealth.IsUnavailable(new FormatException("cannot encode this row")));
-        Assert.False(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException("ERR Error running script: too many results to unpack")));
+        Assert.False(SinkHealth.IsUnavailable(new StackExchange.Redis.RedisServerException(StackExchange.Redis.RedisErrorKind.UnknownError, StackExchange.Redis.CommandFlags.None, "ERR Error running script: too many results to unpack")));
         Assert.False(SinkHealth.IsUnavailable(new AggregateException(new TimeoutException(), new FormatException())));
     }
 }
