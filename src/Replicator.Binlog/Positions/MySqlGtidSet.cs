@@ -5,7 +5,7 @@ namespace Replicator.Binlog.Positions;
 
 /// <summary>
 /// A MySQL GTID set, <c>uuid[:tag]:1-5:7,uuid2:1-3</c>, with MySQL 8.4 tags.
-/// Intervals are kept sorted and merged; <see cref="Add"/> returns a new set.
+/// Intervals are kept sorted and merged; <see cref="Add(Guid, string?, long)"/> returns a new set.
 /// https://dev.mysql.com/doc/refman/8.4/en/replication-gtids-concepts.html
 /// </summary>
 public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>

@@ -10,12 +10,12 @@ namespace Replicator.Engine.Membership;
 /// joins. On seeing another member it sends it this node's facts, until the member's own facts come
 /// back (each side answers what it receives). Then, when <see cref="JoinCompatibility"/> says no:
 /// <list type="bullet">
-/// <item>the newer of the two logs why and leaves: <see cref="Refused"/> completes with the reason,
+/// <item>the newer of the two logs why and leaves: <see cref="Verdicts.Refused"/> completes with the reason,
 /// and the node shuts down (its start fails with that reason);</item>
 /// <item>the older logs why and downs the newer, a little later, in case it does not leave by itself.</item>
 /// </list>
 /// A newer member that never identifies itself (a node without this guard) is downed by the older
-/// after <see cref="IdentifyTimeout"/>. <see cref="Admitted"/> completes once every member this node
+/// after <see cref="IdentifyTimeout"/>. <see cref="Verdicts.Admitted"/> completes once every member this node
 /// saw has been found compatible, so a joining node starts its captures and buckets only after that.
 /// </summary>
 public sealed class MembershipGuard : ReceiveActor, IWithTimers
