@@ -325,46 +325,20 @@ public sealed class ReplicatorNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Akka settings every node needs unless the config says otherwise.</summary>
-    public static Config NodeDefaults { get; } = ConfigurationFactory.ParseString("""
-        akka {
-          loglevel = INFO
-          log-config-on-start = off
-          actor {
-            provider = cluster
-          }
-          remote.dot-netty.tcp {
-            hostname = 127.0.0.1
-            port = 0
-          }
-          cluster {
-            roles = [capture, worker]
-            downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-            split-brain-resolver {
-              active-strategy = keep-majority
-              stable-after = 20s
-            }
-            sharding {
-              passivate-idle-entity-after = off
-              remember-entities = off
-              state-store-mode = ddata
-              # Shard homes are written to a majority, not to every node: a node that died and is
-              # not yet removed, or one still joining, must not hold up re-allocating the buckets of
-              # the dead one. A starting coordinator still reads from more than a majority.
-              coordinator-state.write-majority-plus = 0
-              # ... and a majority means a majority: Akka's default floor of 5 nodes makes every node
-              # of a smaller cluster answer each write, so one dead node timed out every shard move
-              # (updating-state-timeout, 5 s a try) until it was removed.
-              distributed-data.majority-min-cap = 1
-              # A rebalance waits for every region the coordinator knows to begin the hand-off. A
-              # region of a node just removed stays known for down-removal-margin, never answers,
-              # and held its shard's messages for the default 60 s when a restarted node joined.
-              handoff-timeout = 10s
-            }
-          }
-          coordinated-shutdown.exit-clr = off
-        }
-        """);
+    /// <summary>
+    /// Akka settings every node needs unless the config says otherwise: the embedded
+    /// <c>akka-node.conf</c>, the one place they are written down.
+    /// </summary>
+    public static Config NodeDefaults { get; } = LoadNodeDefaults();
+
+    private static Config LoadNodeDefaults()
+    {
+        using var stream = typeof(ReplicatorNode).Assembly.GetManifestResourceStream("Replicator.Engine.akka-node.conf")
+            ?? throw new InvalidOperationException("akka-node.conf is not embedded in Replicator.Engine.");
+        using var reader = new StreamReader(stream);
+        // Through the loader: it resolves ${?REPLICATOR_HOSTNAME}-style substitutions, which Akka's parser does not.
+        return HoconLoader.LoadString(reader.ReadToEnd(), "akka-node.conf (embedded)");
+    }
 
     /// <summary>Journal and snapshot store for captures and dead-letter stores: SQLite in the data directory, or MySQL.</summary>
     public static Config PersistenceConfig(ReplicatorSettings settings)
