@@ -1,0 +1,406 @@
+using System.Runtime.InteropServices;
+using Replicator.Binlog.Columns;
+using Replicator.Binlog.Events;
+using Replicator.Binlog.Parsers;
+using Xunit.Abstractions;
+using static Replicator.Binlog.Tests.Bytes;
+
+namespace Replicator.Binlog.Tests;
+
+/// <summary>
+/// MySQL compressed transactions read an inner event at a time (<see cref="BinlogDecoderOptions.StreamTransactionPayloads"/>):
+/// the parts are the events the whole-buffer decode gives, in order; memory stays bounded by the
+/// largest inner event however large the transaction; and broken payloads fail naming the event.
+/// </summary>
+public sealed partial class TransactionPayloadStreamingTests(ITestOutputHelper output)
+{
+    private static readonly BinlogDecoderOptions Streamed = new() { StreamTransactionPayloads = true };
+
+    /// <summary>Every fixture holding a TRANSACTION_PAYLOAD (the MySQL 8 binlog_transaction_compression ones).</summary>
+    public static TheoryData<string> CompressedFixtures()
+    {
+        var data = new TheoryData<string>();
+        foreach (var fixture in FixturePaths.FixtureNames())
+        {
+            var text = File.ReadAllText(FixturePaths.ExpectedFile(fixture));
+            if (text.Contains("inner_events", StringComparison.Ordinal))
+            {
+                data.Add(fixture);
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void The_fixtures_hold_compressed_transactions()
+    {
+        Assert.True(CompressedFixtures().Count >= 2);
+    }
+
+    [Theory]
+    [MemberData(nameof(CompressedFixtures))]
+    public async Task Streamed_parts_are_the_inner_events_of_the_whole_decode_in_order(string fixture)
+    {
+        var whole = await ReadAsync(FixturePaths.BinlogFile(fixture), null);
+        var parts = await ReadAsync(FixturePaths.BinlogFile(fixture), Streamed);
+
+        var expected = new List<string>();
+        var payloads = 0;
+        foreach (var e in whole)
+        {
+            if (e is TransactionPayloadEvent payload)
+            {
+                payloads++;
+                Assert.Equal(0, payload.CompressionType);
+                for (var i = 0; i < payload.Events.Count; i++)
+                {
+                    expected.Add($"part {payload.Header.Position}/{payload.Header.NextPosition} #{i} last={i == payload.Events.Count - 1} size={payload.UncompressedSize}: {Describe(payload.Events[i])}");
+                }
+            }
+            else
+            {
+                expected.Add(Describe(e));
+            }
+        }
+
+        var actual = new List<string>();
+        long offset = -1;
+        foreach (var e in parts)
+        {
+            Assert.IsNotType<TransactionPayloadEvent>(e);
+            if (e is TransactionPayloadPart part)
+            {
+                Assert.Equal(0, part.CompressionType);
+                Assert.True(part.Index == 0 ? part.PayloadOffset == 0 : part.PayloadOffset > offset, "payload offsets grow");
+                offset = part.PayloadOffset;
+                actual.Add($"part {part.Header.Position}/{part.Header.NextPosition} #{part.Index} last={part.IsLast} size={part.UncompressedSize}: {Describe(part.Event)}");
+            }
+            else
+            {
+                actual.Add(Describe(e));
+            }
+        }
+
+        Assert.True(payloads > 0, $"{fixture} has no TRANSACTION_PAYLOAD");
+        Assert.Equal(expected, actual);
+        Assert.True(parts.Count > whole.Count, "the parts come one by one");
+    }
+
+    /// <summary>
+    /// A 24 MB transaction (1,200 rows events of 20 KB) compressed to a fraction of that: streamed,
+    /// the window never grows past 64 KB and the live heap stays within a few MB; whole, the live
+    /// heap holds the inflated transaction and every decoded row.
+    /// </summary>
+    [Fact]
+    public void A_large_compressed_transaction_is_read_through_a_window_bounded_by_its_largest_event()
+    {
+        const int Events = 1_200;
+        var (raw, uncompressed, largest) = LargePayload(Events, rowsPerEvent: 20, cell: 1_000);
+        output.WriteLine($"payload: {uncompressed:N0} bytes uncompressed, {raw.Length:N0} compressed, largest inner event {largest:N0}");
+
+        // Whole: what the decode leaves live while its event is held.
+        var b = new EventBuilder();
+        var wholeDecoder = b.StartDecoder();
+        var baseline = LiveBytes();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var whole = (TransactionPayloadEvent)wholeDecoder.Decode(raw, EventBuilder.File);
+        var wholeAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var wholeLive = LiveBytes() - baseline;
+        Assert.Equal(Events + 3, whole.Events.Count);
+        GC.KeepAlive(whole);
+        whole = null;
+
+        // Streamed: the most that is live at any part, the parts dropped as they are read.
+        var streamDecoder = new EventBuilder().StartDecoder(Streamed);
+        baseline = LiveBytes();
+        allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var stream = streamDecoder.OpenPayloadStream(raw, EventBuilder.File);
+        long peakLive = 0;
+        var count = 0;
+        var rows = 0;
+        while (streamDecoder.NextPayloadPart(stream) is { } part)
+        {
+            count++;
+            rows += part.Event is RowsEvent r ? r.Rows.Count : 0;
+            if (count % 100 == 0)
+            {
+                peakLive = Math.Max(peakLive, LiveBytes() - baseline);
+            }
+        }
+
+        var streamAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        output.WriteLine($"whole:    live {wholeLive:N0} bytes after the decode, {wholeAllocated:N0} allocated");
+        output.WriteLine($"streamed: peak live {peakLive:N0} bytes, window {streamDecoder.LargestPayloadWindow:N0}, {streamAllocated:N0} allocated (decoded rows, dropped as read)");
+
+        Assert.Equal(Events + 3, count);
+        Assert.Equal(Events * 20, rows);
+        Assert.True(streamDecoder.LargestPayloadWindow <= Math.Max(BinlogEventDecoder.InitialPayloadWindow, 2 * largest), $"window {streamDecoder.LargestPayloadWindow}");
+        Assert.True(wholeLive > uncompressed, $"the whole decode holds {wholeLive} bytes, less than the {uncompressed} it inflates: the measure is wrong");
+        Assert.True(peakLive < 4 * 1024 * 1024, $"streamed peak live {peakLive} bytes");
+    }
+
+    [Fact]
+    public void A_window_grows_for_an_inner_event_larger_than_it_and_only_to_that_event()
+    {
+        var (raw, _, largest) = LargePayload(events: 3, rowsPerEvent: 300, cell: 1_000);
+        Assert.True(largest > BinlogEventDecoder.InitialPayloadWindow);
+        var decoder = new EventBuilder().StartDecoder(Streamed);
+        var stream = decoder.OpenPayloadStream(raw, EventBuilder.File);
+        var rows = new List<RowsEvent>();
+        while (decoder.NextPayloadPart(stream) is { } part)
+        {
+            if (part.Event is RowsEvent r)
+            {
+                rows.Add(r);
+            }
+        }
+
+        Assert.Equal(3, rows.Count);
+        Assert.InRange(decoder.LargestPayloadWindow, largest, 2 * largest);
+        // Rows decoded from the reused window keep their own values.
+        Assert.Equal(Cell(0, 0, 1_000), rows[0].Rows[0].After![1].ToString());
+        Assert.Equal(Cell(2, 299, 1_000), rows[2].Rows[299].After![1].ToString());
+    }
+
+    [Fact]
+    public void Two_zstd_frames_back_to_back_read_as_one_payload()
+    {
+        var events = InnerEvents(4, rowsPerEvent: 2, cell: 50);
+        var half = events.Count / 2;
+        var first = Concat(events.Take(half).ToArray());
+        var second = Concat(events.Skip(half).ToArray());
+        var all = Concat(first, second);
+        var raw = PayloadEvent(new EventBuilder(), Concat(ZstdCompress(first), ZstdCompress(second)), all.Length);
+        var decoder = new EventBuilder().StartDecoder(Streamed);
+        var parts = ReadParts(decoder, raw);
+        Assert.Equal(events.Count, parts.Count);
+        Assert.True(parts[^1].IsLast);
+        Assert.IsType<XidEvent>(parts[^1].Event);
+    }
+
+    // ---- malformed payloads: each fails naming the file and the outer event's position ----
+
+    public static TheoryData<string> Malformations() => new()
+    {
+        "truncated frame",
+        "bad magic",
+        "declared size over the cap",
+        "undeclared size inflating past the cap",
+        "inflates to more than declared",
+        "inflates to less than declared",
+        "inner event length past the payload",
+        "inner event shorter than a header",
+        "empty zstd data",
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformations))]
+    public void A_malformed_payload_fails_naming_the_file_and_position_without_a_hang_or_a_large_allocation(string malformation)
+    {
+        var events = InnerEvents(3, rowsPerEvent: 2, cell: 100);
+        var data = Concat(events.ToArray());
+        var compressed = ZstdCompress(data);
+        var declared = (long)data.Length;
+        var options = Streamed;
+        switch (malformation)
+        {
+            case "truncated frame":
+                compressed = compressed[..^7];
+                break;
+            case "bad magic":
+                compressed[0] ^= 0xFF;
+                break;
+            case "declared size over the cap":
+                options = Streamed with { MaxDecompressedSize = 500 };
+                break;
+            case "undeclared size inflating past the cap":
+                options = Streamed with { MaxDecompressedSize = 500 };
+                declared = 0;
+                break;
+            case "inflates to more than declared":
+                declared -= 10;
+                break;
+            case "inflates to less than declared":
+                declared += 10;
+                break;
+            case "inner event length past the payload":
+                // The second event's size field: far more than the payload holds.
+                BitConverter.GetBytes(900_000_000u).CopyTo(data, events[0].Length + 9);
+                compressed = ZstdCompress(data);
+                break;
+            case "inner event shorter than a header":
+                BitConverter.GetBytes(5u).CopyTo(data, events[0].Length + 9);
+                compressed = ZstdCompress(data);
+                break;
+            case "empty zstd data":
+                compressed = [];
+                break;
+        }
+
+        var b = new EventBuilder();
+        var decoder = b.StartDecoder(options);
+        var at = b.Position;
+        var raw = PayloadEvent(b, compressed, declared);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var streamed = Assert.Throws<BinlogFormatException>(() => ReadParts(decoder, raw));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"{malformation}: {streamed.Message}");
+        Assert.Equal(EventBuilder.File, streamed.File);
+        Assert.Equal(at, streamed.Position);
+        Assert.Contains(EventBuilder.File, streamed.Message);
+        Assert.Contains("TransactionPayload", streamed.Message);
+        Assert.True(allocated < 1_000_000, $"{allocated} bytes allocated");
+
+        // The whole-buffer decode refuses it too: both paths agree on what is malformed.
+        var wholeDecoder = new EventBuilder().StartDecoder(options with { StreamTransactionPayloads = false });
+        var whole = Assert.Throws<BinlogFormatException>(() => wholeDecoder.Decode(raw, EventBuilder.File));
+        Assert.Equal(at, whole.Position);
+
+        // After a failure the decoder reads the next payload normally.
+        var small = InnerEvents(1, rowsPerEvent: 1, cell: 10);
+        var good = PayloadEvent(b, ZstdCompress(Concat(small.ToArray())), Concat(small.ToArray()).Length);
+        var recovered = new EventBuilder().StartDecoder(options);
+        Assert.Throws<BinlogFormatException>(() => ReadParts(recovered, raw));
+        Assert.Equal(small.Count, ReadParts(recovered, good).Count);
+    }
+
+    [Fact]
+    public void A_payload_cut_short_never_yields_its_closing_event()
+    {
+        var events = InnerEvents(50, rowsPerEvent: 5, cell: 200);
+        var data = Concat(events.ToArray());
+        var compressed = ZstdCompress(data)[..^40];
+        var decoder = new EventBuilder().StartDecoder(Streamed);
+        var raw = PayloadEvent(new EventBuilder(), compressed, data.Length);
+        var stream = decoder.OpenPayloadStream(raw, EventBuilder.File);
+        var seen = new List<BinlogEvent>();
+        Assert.Throws<BinlogFormatException>(() =>
+        {
+            while (decoder.NextPayloadPart(stream) is { } part)
+            {
+                seen.Add(part.Event);
+            }
+        });
+        Assert.DoesNotContain(seen, e => e is XidEvent);
+        Assert.Null(decoder.NextPayloadPart(stream));
+    }
+
+    // ---- helpers ----
+
+    private static async Task<List<BinlogEvent>> ReadAsync(string path, BinlogDecoderOptions? options)
+    {
+        var events = new List<BinlogEvent>();
+        await foreach (var e in BinlogFileReader.ReadAsync(path, options: options))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    private static List<TransactionPayloadPart> ReadParts(BinlogEventDecoder decoder, byte[] raw)
+    {
+        var stream = decoder.OpenPayloadStream(raw, EventBuilder.File);
+        var parts = new List<TransactionPayloadPart>();
+        while (decoder.NextPayloadPart(stream) is { } part)
+        {
+            parts.Add(part);
+        }
+
+        return parts;
+    }
+
+    /// <summary>An event as text precise enough to tell two decodes apart: its header, its fields, and each row's cells.</summary>
+    private static string Describe(BinlogEvent e) => e switch
+    {
+        RowsEvent rows => $"{rows with { Rows = [] }} rows: {string.Join(" | ", rows.Rows.Select(r => $"{Cells(r.Before)} -> {Cells(r.After)}"))}",
+        TableMapEvent map => $"{map} {map.Database}.{map.Table} {map.TableId} [{string.Join(",", map.ColumnTypes)}] [{string.Join(",", map.Schema.Columns.Select(c => $"{c.Name}:{c.Type}"))}]",
+        _ => e.ToString(),
+    };
+
+    private static string Cells(ColumnValue[]? cells) => cells is null ? "-" : string.Join(",", cells.Select(c => $"{c.Kind}:{c}"));
+
+    private static long LiveBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static string Cell(int ev, int row, int length)
+    {
+        var text = $"e{ev}r{row}-";
+        return string.Concat(Enumerable.Repeat(text, (length / text.Length) + 1))[..length];
+    }
+
+    /// <summary>BEGIN, a TABLE_MAP (INT, VARCHAR(2000)), <paramref name="events"/> rows events, XID: as they sit inside a payload (log_pos 0, no checksum).</summary>
+    private static List<byte[]> InnerEvents(int events, int rowsPerEvent, int cell)
+    {
+        var inner = new EventBuilder(checksum: false) { Position = 0 };
+        byte[] Unpositioned(byte[] raw)
+        {
+            Array.Clear(raw, 13, 4);
+            return raw;
+        }
+
+        var list = new List<byte[]>
+        {
+            Unpositioned(inner.Query("shop", "BEGIN")),
+            Unpositioned(inner.TableMap(3, "shop", "t", [ColumnType.Long, ColumnType.VarChar], U16(2000))),
+        };
+        for (var e = 0; e < events; e++)
+        {
+            var rows = new List<byte[]>();
+            for (var r = 0; r < rowsPerEvent; r++)
+            {
+                var text = Utf8(Cell(e, r, cell));
+                rows.Add(Concat([0x00], U32((uint)((e * rowsPerEvent) + r)), U16(text.Length), text));
+            }
+
+            list.Add(Unpositioned(inner.Rows(BinlogEventType.WriteRowsV2, 3, 2, Concat(rows.ToArray()))));
+        }
+
+        list.Add(Unpositioned(inner.Xid(5)));
+        return list;
+    }
+
+    private static (byte[] Raw, long Uncompressed, int Largest) LargePayload(int events, int rowsPerEvent, int cell)
+    {
+        var inner = InnerEvents(events, rowsPerEvent, cell);
+        var data = Concat(inner.ToArray());
+        return (PayloadEvent(new EventBuilder(), ZstdCompress(data), data.Length), data.Length, inner.Max(e => e.Length));
+    }
+
+    /// <summary>A TRANSACTION_PAYLOAD event (zstd) holding <paramref name="compressed"/> and declaring <paramref name="declared"/> uncompressed bytes.</summary>
+    private static byte[] PayloadEvent(EventBuilder b, byte[] compressed, long declared)
+    {
+        var body = Concat(
+            Packed(2), Packed(1), Packed(0),                                                        // compression type: zstd
+            Packed(3), Packed((ulong)Packed((ulong)declared).Length), Packed((ulong)declared),      // uncompressed size
+            Packed(1), Packed((ulong)Packed((ulong)compressed.Length).Length), Packed((ulong)compressed.Length), // payload size
+            Packed(0),
+            compressed);
+        return b.Event(BinlogEventType.TransactionPayload, body);
+    }
+
+    /// <summary>zstd-compresses <paramref name="data"/> as one frame, through the system libzstd the decoder uses (the tests need an encoder; the product does not).</summary>
+    private static byte[] ZstdCompress(byte[] data)
+    {
+        var bound = ZSTD_compressBound((nuint)data.Length);
+        var output = new byte[(int)bound];
+        var written = ZSTD_compress(output, bound, data, (nuint)data.Length, 3);
+        Assert.Equal(0u, ZSTD_isError(written));
+        return output[..(int)written];
+    }
+
+    [LibraryImport("libzstd.so.1")]
+    private static partial nuint ZSTD_compressBound(nuint size);
+
+    [LibraryImport("libzstd.so.1")]
+    private static partial nuint ZSTD_compress(byte[] destination, nuint capacity, byte[] source, nuint size, int level);
+
+    [LibraryImport("libzstd.so.1")]
+    private static partial uint ZSTD_isError(nuint code);
+}
