@@ -6,6 +6,11 @@ namespace Replicator.Binlog.Vendors.MySql;
 /// zstd decompression through the system's libzstd (Debian's libzstd1, present wherever dpkg is),
 /// for TRANSACTION_PAYLOAD events. Streaming API: https://facebook.github.io/zstd/zstd_manual.html
 /// </summary>
+/// <remarks>
+/// The reference implementation rather than a managed port (ZstdSharp.Port): what is hand-written
+/// here is only the binding of four functions, and its streaming call already inflates into any
+/// output span the caller gives, which is what reading a payload an inner event at a time needs.
+/// </remarks>
 internal static unsafe partial class Zstd
 {
     private const string Library = "libzstd.so.1";
