@@ -87,6 +87,30 @@ public sealed class TransactionPayloadStreamingTests(ITestOutputHelper output)
         Assert.True(parts.Count > whole.Count, "the parts come one by one");
     }
 
+    [Theory]
+    [MemberData(nameof(CompressedFixtures))]
+    public async Task A_schema_source_completes_a_streamed_payloads_table_map_as_it_does_the_whole_ones(string fixture)
+    {
+        var wholeSource = new NamingSchemaSource();
+        var partsSource = new NamingSchemaSource();
+        var whole = new List<BinlogEvent>();
+        await foreach (var e in BinlogFileReader.ReadAsync(FixturePaths.BinlogFile(fixture), wholeSource))
+        {
+            whole.AddRange(e is TransactionPayloadEvent payload ? payload.Events : [e]);
+        }
+
+        var parts = new List<BinlogEvent>();
+        await foreach (var e in BinlogFileReader.ReadAsync(FixturePaths.BinlogFile(fixture), partsSource, Streamed))
+        {
+            parts.Add(e is TransactionPayloadPart part ? part.Event : e);
+        }
+
+        Assert.True(partsSource.Calls > 0);
+        Assert.Equal(wholeSource.Calls, partsSource.Calls);
+        Assert.Equal(whole.Select(Describe), parts.Select(Describe));
+        Assert.All(parts.OfType<RowsEvent>(), rows => Assert.StartsWith("named", rows.Table.Columns[0].Name, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_window_grows_for_an_inner_event_larger_than_it_and_only_to_that_event()
     {
@@ -269,4 +293,20 @@ public sealed class TransactionPayloadStreamingTests(ITestOutputHelper output)
 
     private static string Cells(ColumnValue[]? cells) => cells is null ? "-" : string.Join(",", cells.Select(c => $"{c.Kind}:{c}"));
 
+
+    /// <summary>Names the columns named0, named1, …; counts its calls.</summary>
+    private sealed class NamingSchemaSource : ITableSchemaSource
+    {
+        public int Calls { get; private set; }
+
+        public ValueTask<TableSchema?> CompleteAsync(TableMapEvent tableMap, TableSchema fromTableMap, CancellationToken cancellationToken)
+        {
+            Calls++;
+            return ValueTask.FromResult<TableSchema?>(new TableSchema(fromTableMap.Schema, fromTableMap.Table, fromTableMap.Columns.Select((c, i) => c with { Name = $"named{i}" }).ToList(), fromTableMap.PrimaryKey));
+        }
+
+        public void Invalidate(string? schema, string? table)
+        {
+        }
+    }
 }
