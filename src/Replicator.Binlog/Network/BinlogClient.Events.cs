@@ -33,6 +33,9 @@ public sealed partial class BinlogClient
         private BinlogConnection? _connection;
         private BinlogDumpStream? _stream;
         private BinlogEventDecoder? _decoder;
+        // The TRANSACTION_PAYLOAD being handed out a part at a time; it reads the event where it
+        // sits in the connection's buffer, which stays put because the stream is not read until it ends.
+        private BinlogEventDecoder.PayloadStream? _payload;
         private bool _claimed;
         private bool _finished;
 
@@ -59,24 +62,32 @@ public sealed partial class BinlogClient
                 return MoveNextSlowAsync();
             }
 
-            BinlogEvent decoded;
+            BinlogEvent? decoded = null;
             try
             {
-                if (!stream.TryReadBuffered(out var streamed))
+                if (_payload is not null)
                 {
-                    return MoveNextSlowAsync();
+                    decoded = NextPart();
                 }
 
-                decoded = Decode(streamed);
+                if (decoded is null)
+                {
+                    if (!stream.TryReadBuffered(out var streamed))
+                    {
+                        return MoveNextSlowAsync();
+                    }
+
+                    decoded = Decode(streamed);
+                }
             }
             catch (Exception e)
             {
                 return FailAsync(ExceptionDispatchInfo.Capture(e));
             }
 
-            if (decoded is TableMapEvent tableMap && _client.Options.SchemaSource is not null)
+            if (NeedsSchema(decoded))
             {
-                return CompleteAndYieldAsync(tableMap);
+                return CompleteAndYieldAsync(decoded);
             }
 
             Current = decoded;
@@ -111,9 +122,9 @@ public sealed partial class BinlogClient
                 }
 
                 var decoded = Decode(streamed);
-                if (decoded is TableMapEvent tableMap && _client.Options.SchemaSource is not null)
+                if (NeedsSchema(decoded))
                 {
-                    decoded = await CompleteAsync(tableMap).ConfigureAwait(false);
+                    decoded = await CompleteAsync(decoded).ConfigureAwait(false);
                 }
 
                 Current = decoded;
@@ -154,7 +165,15 @@ public sealed partial class BinlogClient
 
         private BinlogEvent Decode(StreamedEvent streamed)
         {
-            var decoded = _decoder!.DecodeBorrowed(streamed.Header, streamed.Data, streamed.File);
+            BinlogEvent? decoded = null;
+            if (streamed.Header.Type == BinlogEventType.TransactionPayload && _decoder!.Options.StreamTransactionPayloads)
+            {
+                _payload = _decoder.OpenPayloadStream(streamed.Header, streamed.Data, streamed.File);
+                decoded = NextPart();
+            }
+
+            // An empty payload is still an event.
+            decoded ??= _decoder!.DecodeBorrowed(streamed.Header, streamed.Data, streamed.File);
             if (_stream!.Position is { } position)
             {
                 _client.Position = position;
@@ -163,11 +182,36 @@ public sealed partial class BinlogClient
             return decoded;
         }
 
-        private async ValueTask<bool> CompleteAndYieldAsync(TableMapEvent tableMap)
+        /// <summary>The next inner event of the payload being read, or null when it has no more (then the stream is read again).</summary>
+        private TransactionPayloadPart? NextPart()
+        {
+            TransactionPayloadPart? part;
+            try
+            {
+                part = _decoder!.NextPayloadPart(_payload!);
+            }
+            catch
+            {
+                _payload = null;
+                throw;
+            }
+
+            if (part is null || part.IsLast)
+            {
+                _payload = null;
+            }
+
+            return part;
+        }
+
+        private bool NeedsSchema(BinlogEvent decoded) =>
+            _client.Options.SchemaSource is not null && decoded is TableMapEvent or TransactionPayloadPart { Event: TableMapEvent };
+
+        private async ValueTask<bool> CompleteAndYieldAsync(BinlogEvent decoded)
         {
             try
             {
-                Current = await CompleteAsync(tableMap).ConfigureAwait(false);
+                Current = await CompleteAsync(decoded).ConfigureAwait(false);
                 return true;
             }
             catch
@@ -175,6 +219,18 @@ public sealed partial class BinlogClient
                 await FinishAsync().ConfigureAwait(false);
                 throw;
             }
+        }
+
+        /// <summary>The TABLE_MAP (alone or inside a payload part) with the schema the client's schema source completed.</summary>
+        private async ValueTask<BinlogEvent> CompleteAsync(BinlogEvent decoded)
+        {
+            if (decoded is TransactionPayloadPart { Event: TableMapEvent inner } part)
+            {
+                var completed = await CompleteAsync(inner).ConfigureAwait(false);
+                return ReferenceEquals(completed, inner) ? part : part with { Event = completed };
+            }
+
+            return await CompleteAsync((TableMapEvent)decoded).ConfigureAwait(false);
         }
 
         /// <summary>The TABLE_MAP with the schema the client's schema source completed, which the decoder then uses for its rows.</summary>
@@ -207,6 +263,7 @@ public sealed partial class BinlogClient
 
             _finished = true;
             _stream = null;
+            _payload = null;
             try
             {
                 if (_connection is { } connection)

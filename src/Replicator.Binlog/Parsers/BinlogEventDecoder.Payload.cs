@@ -17,7 +17,8 @@ public sealed partial class BinlogEventDecoder
     private const int CompressionZstd = 0;
     private const int CompressionNone = 255;
 
-    private PayloadCursor OpenTransactionPayload(EventHeader header, ReadOnlySpan<byte> body)
+    /// <summary>The header fields of a TRANSACTION_PAYLOAD body, and where its payload starts in the body.</summary>
+    private static (int Compression, long UncompressedSize, int PayloadStart) ReadPayloadHeader(ReadOnlySpan<byte> body)
     {
         var reader = new ByteReader(body);
         long payloadSize = -1;
@@ -57,7 +58,18 @@ public sealed partial class BinlogEventDecoder
             throw new FormatException($"A TRANSACTION_PAYLOAD declares {payloadSize} payload bytes but holds {reader.Remaining}.");
         }
 
-        var payload = reader.ReadToEnd();
+        if (compression is not (CompressionZstd or CompressionNone))
+        {
+            throw new FormatException($"TRANSACTION_PAYLOAD compression type {compression} is not known (0 zstd, 255 none).");
+        }
+
+        return (compression, uncompressedSize, body.Length - reader.Remaining);
+    }
+
+    private PayloadCursor OpenTransactionPayload(EventHeader header, ReadOnlySpan<byte> body)
+    {
+        var (compression, uncompressedSize, payloadStart) = ReadPayloadHeader(body);
+        var payload = body[payloadStart..];
         byte[] events = compression switch
         {
             CompressionZstd => Zstd.Decompress(payload, uncompressedSize, Options.MaxDecompressedSize),
@@ -68,21 +80,25 @@ public sealed partial class BinlogEventDecoder
         return new PayloadCursor(compression, uncompressedSize == 0 ? events.Length : uncompressedSize, events);
     }
 
-    private BinlogEvent DecodeInner(ReadOnlyMemory<byte> raw, PayloadCursor cursor, string file, long outerPosition)
+    private BinlogEvent DecodeInner(ReadOnlyMemory<byte> raw, PayloadCursor cursor, string file, long outerPosition) =>
+        DecodeInner(raw, cursor.CurrentOffset, file, borrowed: false);
+
+    /// <param name="borrowed">True when <paramref name="raw"/> is reused after the call (the streaming window).</param>
+    private BinlogEvent DecodeInner(ReadOnlyMemory<byte> raw, long payloadOffset, string file, bool borrowed)
     {
         var header = ReadHeader(raw.Span);
         if (header.Type is BinlogEventType.FormatDescription or BinlogEventType.TransactionPayload or BinlogEventType.Rotate)
         {
-            throw new FormatException($"A {Describe(header.Type)} event cannot appear inside a TRANSACTION_PAYLOAD (payload offset {cursor.CurrentOffset}).");
+            throw new FormatException($"A {Describe(header.Type)} event cannot appear inside a TRANSACTION_PAYLOAD (payload offset {payloadOffset}).");
         }
 
         try
         {
-            return DecodeBody(header, raw[(EventHeader.Size + _extraHeaderLength)..], file, borrowed: false);
+            return DecodeBody(header, raw[(EventHeader.Size + _extraHeaderLength)..], file, borrowed);
         }
         catch (Exception e) when (IsDecodeFailure(e))
         {
-            throw new FormatException($"its inner {Describe(header.Type)} event at payload offset {cursor.CurrentOffset}: {e.Message}", e);
+            throw new FormatException($"its inner {Describe(header.Type)} event at payload offset {payloadOffset}: {e.Message}", e);
         }
     }
 

@@ -188,7 +188,7 @@ public sealed partial class BinlogEventDecoder
     /// <summary>The schema rows of <paramref name="tableId"/> are decoded with, or null when no TABLE_MAP bound it.</summary>
     public TableSchema? GetSchema(ulong tableId) => _tables.TryGetValue(tableId, out var state) ? state.Schema : null;
 
-    private async ValueTask<BinlogEvent> CompleteAsync(TableMapEvent map, ITableSchemaSource source, CancellationToken cancellationToken)
+    internal async ValueTask<BinlogEvent> CompleteAsync(TableMapEvent map, ITableSchemaSource source, CancellationToken cancellationToken)
     {
         var completed = await source.CompleteAsync(map, map.Schema, cancellationToken).ConfigureAwait(false);
         if (completed is null || ReferenceEquals(completed, map.Schema))

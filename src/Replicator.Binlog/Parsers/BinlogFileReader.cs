@@ -105,6 +105,26 @@ public static class BinlogFileReader
 
             var start = position;
             position += size;
+            if (decoder.Options.StreamTransactionPayloads && raw[4] == (byte)BinlogEventType.TransactionPayload)
+            {
+                // One part per inner event: the payload is inflated as they are read, never whole.
+                var payload = decoder.OpenPayloadStream(raw, file);
+                var any = false;
+                while (decoder.NextPayloadPart(payload) is { } part)
+                {
+                    any = true;
+                    yield return await CompleteAsync(decoder, part, schemaSource, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!any)
+                {
+                    // An empty payload is still an event.
+                    yield return await decoder.DecodeAsync(raw, file, schemaSource, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
             yield return await decoder.DecodeAsync(raw, file, schemaSource, cancellationToken).ConfigureAwait(false);
             if (start == Magic.Length && fromPosition > Magic.Length)
             {
@@ -117,6 +137,18 @@ public static class BinlogFileReader
                 position = await SkipToAsync(stream, position, fromPosition, header, file, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>A part whose inner event is a TABLE_MAP, with the schema <paramref name="schemaSource"/> completes (which the decoder then uses for its rows).</summary>
+    private static async ValueTask<BinlogEvent> CompleteAsync(BinlogEventDecoder decoder, TransactionPayloadPart part, ITableSchemaSource? schemaSource, CancellationToken cancellationToken)
+    {
+        if (schemaSource is null || part.Event is not TableMapEvent map)
+        {
+            return part;
+        }
+
+        var completed = await decoder.CompleteAsync(map, schemaSource, cancellationToken).ConfigureAwait(false);
+        return ReferenceEquals(completed, map) ? part : part with { Event = completed };
     }
 
     /// <summary>Walks the event headers from <paramref name="position"/> to <paramref name="target"/>, which must be an event's start.</summary>

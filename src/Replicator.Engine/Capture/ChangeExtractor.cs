@@ -187,6 +187,10 @@ public sealed partial class ChangeExtractor
                 }
 
                 return;
+            case TransactionPayloadPart part:
+                // One inner event of a streamed payload: handled exactly as the loop above handles it.
+                Handle(part.Event, part.Header.Position, part.Header.NextPosition, output);
+                return;
             default:
                 if (binlogEvent.File.Length > 0 && binlogEvent.File != _file)
                 {

@@ -113,16 +113,24 @@ public sealed record SourceSettings(
             ? StartPosition.After(MariaDbGtidPosition.Parse(gtid))
             : StartPosition.At(offset.Position);
 
-    /// <summary>Options for a <see cref="BinlogClient"/> that starts at <paramref name="start"/>.</summary>
-    public BinlogClientOptions ClientOptions(StartPosition start) =>
-        BinlogClientOptions.FromConnectionString(ConnectionString) with
+    /// <summary>
+    /// Options for a <see cref="BinlogClient"/> that starts at <paramref name="start"/>. A MySQL
+    /// compressed transaction comes an inner event at a time, so reading it takes memory bounded
+    /// by its largest event, and its changes are handed on as they are read.
+    /// </summary>
+    public BinlogClientOptions ClientOptions(StartPosition start)
+    {
+        var options = BinlogClientOptions.FromConnectionString(ConnectionString);
+        return options with
         {
             ServerId = ServerId,
             Start = start,
             HeartbeatPeriod = Heartbeat,
             ReadTimeout = ReadTimeout,
             ConnectTimeout = ConnectTimeout,
+            Decoder = options.Decoder with { StreamTransactionPayloads = true },
         };
+    }
 
     /// <summary>The connection string without its password, for logs.</summary>
     public string Describe()

@@ -82,6 +82,58 @@ public sealed class ResumeTests
         }
     }
 
+    /// <summary>The recordings with MySQL compressed transactions (TRANSACTION_PAYLOAD).</summary>
+    public static TheoryData<string> CompressedStreams() => new()
+    {
+        "binlog/mysql80-txn-compression-update",
+        "binlog/mysql80-txn-compression-insert",
+    };
+
+    /// <summary>
+    /// Read as the capture reads them, a compressed transaction's inner events come one by one
+    /// (<see cref="BinlogDecoderOptions.StreamTransactionPayloads"/>): the changes, their versions
+    /// and row ordinals are those of the whole-payload read, and a stop between two inner events
+    /// resumes inside the transaction without losing or repeating a change.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CompressedStreams))]
+    public async Task A_stop_between_the_inner_events_of_a_compressed_transaction_resumes_without_losing_or_repeating_a_change(string stream)
+    {
+        var files = Directory.GetFiles(Path.Combine(FixtureRoot, stream)).Where(f => Path.GetFileName(f) != "expected.json").Order(StringComparer.Ordinal).ToList();
+        var whole = await ReadAsync(files, resume: null, stopAfter: int.MaxValue);
+        var all = await ReadAsync(files, resume: null, stopAfter: int.MaxValue, streamPayloads: true);
+        Assert.NotEmpty(all.Changes);
+        Assert.Equal(whole.Changes, all.Changes);
+        Assert.Equal(whole.Ordinals, all.Ordinals);
+        Assert.True(all.Events > whole.Events, $"{all.Events} streamed events, {whole.Events} whole");
+
+        var insidePayload = 0;
+        for (var k = 1; k <= all.Events; k++)
+        {
+            var first = await ReadAsync(files, resume: null, stopAfter: k, streamPayloads: true);
+            var offset = first.Offset;
+            List<string> rest;
+            if (offset is null)
+            {
+                rest = all.Changes;
+            }
+            else
+            {
+                if (offset.SkipRows > 0)
+                {
+                    insidePayload++;
+                }
+
+                rest = (await ReadAsync(files, new ResumePoint(offset.Position, offset.SkipRows), int.MaxValue, offset.Gtid, streamPayloads: true)).Changes;
+            }
+
+            var union = first.Changes.Concat(rest).ToList();
+            Assert.True(all.Changes.SequenceEqual(union), $"{stream}: stop after event {k}, resume at {offset?.ToString() ?? "the start"}: {Describe(all.Changes, union)}");
+        }
+
+        Assert.True(insidePayload > 0, "no stop fell inside a compressed transaction after a handled row");
+    }
+
     [Fact]
     public async Task The_xa_stream_yields_committed_xa_rows_at_their_commit_and_never_those_rolled_back()
     {
@@ -161,15 +213,21 @@ public sealed class ResumeTests
         Assert.Contains("has no TABLE_MAP", orphan.Message);
     }
 
-    private sealed record ReadResult(List<string> Changes, SourceOffset? Offset, int Events, int PendingPrepares = 0);
+    private sealed record ReadResult(List<string> Changes, SourceOffset? Offset, int Events, int PendingPrepares = 0)
+    {
+        /// <summary>Each change's transaction and row ordinal, in order.</summary>
+        public List<string> Ordinals { get; init; } = [];
+    }
 
     /// <summary>
     /// Reads the stream as the capture would: from the start, or from a resume point (its file from
     /// the restart position, then the files after it). Every change is acknowledged as soon as it is
     /// emitted. Stops after <paramref name="stopAfter"/> events.
     /// </summary>
-    private static async Task<ReadResult> ReadAsync(List<string> files, ResumePoint? resume, int stopAfter, string? gtid = null)
+    private static async Task<ReadResult> ReadAsync(List<string> files, ResumePoint? resume, int stopAfter, string? gtid = null, bool streamPayloads = false)
     {
+        var options = new BinlogDecoderOptions { StreamTransactionPayloads = streamPayloads };
+        var ordinals = new List<string>();
         var extractor = new ChangeExtractor("src", new TableFilter(["*.*"]), resume: resume, gtids: gtid is null ? null : MariaDbGtidPosition.Parse(gtid), allowKeyless: true);
         var tracker = new CommitTracker(resume is null ? null : new SourceOffset(resume.Position, resume.SkipRows, gtid));
         var changes = new List<string>();
@@ -187,13 +245,13 @@ public sealed class ResumeTests
         for (var i = startIndex; i < files.Count; i++)
         {
             var reader = resume is not null && i == startIndex
-                ? BinlogFileReader.ReadAsync(files[i], resume.Position.Position)
-                : BinlogFileReader.ReadAsync(files[i]);
+                ? BinlogFileReader.ReadAsync(files[i], resume.Position.Position, options: options)
+                : BinlogFileReader.ReadAsync(files[i], options: options);
             await foreach (var binlogEvent in reader)
             {
                 if (events == stopAfter)
                 {
-                    return new ReadResult(changes, tracker.Offset, events, extractor.PreparedXaCount);
+                    return new ReadResult(changes, tracker.Offset, events, extractor.PreparedXaCount) { Ordinals = ordinals };
                 }
 
                 events++;
@@ -208,6 +266,7 @@ public sealed class ResumeTests
                             break;
                         case ChangeCaptured captured:
                             changes.Add(ChangeJson.ToJson(captured.Change));
+                            ordinals.Add($"{captured.TransactionId}#{captured.RowOrdinal}");
                             tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
                             Assert.True(tracker.Completed(captured.TransactionId, captured.RowOrdinal));
                             break;
@@ -231,7 +290,7 @@ public sealed class ResumeTests
             }
         }
 
-        return new ReadResult(changes, tracker.Offset, events, extractor.PreparedXaCount);
+        return new ReadResult(changes, tracker.Offset, events, extractor.PreparedXaCount) { Ordinals = ordinals };
     }
 
     private static string Describe(List<string> expected, List<string> actual)

@@ -49,6 +49,16 @@ public sealed class ReplicatorSettingsTests
     }
 
     [Fact]
+    public void The_capture_reads_a_compressed_transaction_an_inner_event_at_a_time_with_the_decoder_limits_kept()
+    {
+        var source = Assert.Single(Parse(Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]").Sources);
+        var options = source.ClientOptions(StartPosition.CurrentEnd);
+        Assert.True(options.Decoder.StreamTransactionPayloads);
+        Assert.Equal(Replicator.Binlog.Parsers.BinlogDecoderOptions.Default.MaxDecompressedSize, options.Decoder.MaxDecompressedSize);
+        Assert.True(options.Decoder.VerifyChecksums);
+    }
+
+    [Fact]
     public void A_crash_point_is_read_with_its_occurrence()
     {
         var settings = Parse(Source + "\nreplicator.testing { crash-at = after-dead-letter, crash-at-occurrence = 7 }");

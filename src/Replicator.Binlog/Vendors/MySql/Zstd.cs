@@ -6,6 +6,11 @@ namespace Replicator.Binlog.Vendors.MySql;
 /// zstd decompression through the system's libzstd (Debian's libzstd1, present wherever dpkg is),
 /// for TRANSACTION_PAYLOAD events. Streaming API: https://facebook.github.io/zstd/zstd_manual.html
 /// </summary>
+/// <remarks>
+/// The reference implementation rather than a managed port (ZstdSharp.Port): what is hand-written
+/// here is only the binding of four functions, and its streaming call already inflates into any
+/// output span the caller gives, which is what reading a payload an inner event at a time needs.
+/// </remarks>
 internal static unsafe partial class Zstd
 {
     private const string Library = "libzstd.so.1";
@@ -105,6 +110,94 @@ internal static unsafe partial class Zstd
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// One libzstd decompression stream, fed a compressed buffer and drained into output spans of
+    /// the caller's choosing: what lets a TRANSACTION_PAYLOAD be read an inner event at a time
+    /// through a small reused window rather than inflated whole. libzstd keeps its own frame
+    /// window (native memory, at most what the frame header declares); the stream is reset and
+    /// reused for each payload.
+    /// </summary>
+    internal sealed class StreamDecoder : IDisposable
+    {
+        private IntPtr _handle;
+
+        private StreamDecoder(IntPtr handle)
+        {
+            _handle = handle;
+        }
+
+        ~StreamDecoder()
+        {
+            Free();
+        }
+
+        /// <summary>Whether every frame given so far is complete and flushed (libzstd's 0 hint).</summary>
+        public bool FramesComplete { get; private set; } = true;
+
+        public static StreamDecoder Create()
+        {
+            IntPtr handle;
+            try
+            {
+                handle = ZSTD_createDStream();
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                throw new InvalidOperationException(
+                    $"Reading TRANSACTION_PAYLOAD events (binlog_transaction_compression=ON) needs the system zstd library {Library} (Debian/Ubuntu package libzstd1).", e);
+            }
+
+            if (handle == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("libzstd could not create a decompression stream.");
+            }
+
+            return new StreamDecoder(handle);
+        }
+
+        /// <summary>Starts a new payload: forgets any frame left half read.</summary>
+        public void Reset()
+        {
+            ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
+            Check(ZSTD_initDStream(_handle));
+            FramesComplete = true;
+        }
+
+        /// <summary>
+        /// Decompresses from <paramref name="input"/> at <paramref name="inputPosition"/> (advanced
+        /// past what was consumed) into <paramref name="output"/>; returns the bytes written.
+        /// </summary>
+        public int Decompress(ReadOnlySpan<byte> input, ref int inputPosition, Span<byte> output)
+        {
+            ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
+            fixed (byte* source = input)
+            fixed (byte* destination = output)
+            {
+                var inBuffer = new InBuffer { Source = source, Size = (nuint)input.Length, Position = (nuint)inputPosition };
+                var outBuffer = new OutBuffer { Destination = destination, Size = (nuint)output.Length, Position = 0 };
+                var hint = Check(ZSTD_decompressStream(_handle, &outBuffer, &inBuffer));
+                FramesComplete = hint == 0;
+                inputPosition = (int)inBuffer.Position;
+                return (int)outBuffer.Position;
+            }
+        }
+
+        public void Dispose()
+        {
+            Free();
+            GC.SuppressFinalize(this);
+        }
+
+        private void Free()
+        {
+            if (_handle != IntPtr.Zero)
+            {
+                ZSTD_freeDStream(_handle);
+                _handle = IntPtr.Zero;
+            }
+        }
     }
 
     private static nuint Check(nuint code)
