@@ -38,7 +38,8 @@ public sealed class RowMetadataReplayTests
             var copiedAt = await BinlogEndAsync();
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t (id, a, b) VALUES (3, 13, 23)");
 
-            node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7731));
+            // It starts paused, not reading, so StartAsync's wait for "reading" does not apply.
+            node = await Replicator.Engine.ReplicatorNode.StartAsync(TestNode.Config(data, schema, prefix, 7731));
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(20));
 
             // What a mislabeling replay would have written: row 2 with a = 21, b = 11.
@@ -50,7 +51,11 @@ public sealed class RowMetadataReplayTests
             Assert.Equal("reading, table paused", paused.State);
             Assert.Contains($"table {schema}.t is paused", paused.LastError);
             Assert.Contains("binlog_row_metadata", paused.LastError);
-            Assert.Contains($"{ddlAt.File}:{ddlAt.Position}", paused.LastError);
+            Assert.Contains("binlog_row_metadata=FULL", paused.LastError);
+            Assert.Contains($"ALTER TABLE {schema}.t RENAME COLUMN a TO tmp", paused.LastError);
+            var named = System.Text.RegularExpressions.Regex.Matches(paused.LastError!, @"(?<file>[\w.-]+\.\d+):(?<pos>\d+)")
+                .Select(m => new BinlogPosition(m.Groups["file"].Value, long.Parse(m.Groups["pos"].Value, System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.True(named.Any(p => p >= ddlAt && p < copiedAt), $"the message names no position of the DDL (between {ddlAt} and {copiedAt}): {paused.LastError}");
             Assert.Contains("resynced-through", paused.LastError);
             await Task.Delay(600);
             Assert.True((await node.GetCaptureStatusAsync("it")).PersistedOffset!.Position < ddlAt, "the offset passed rows of the stopped table");
