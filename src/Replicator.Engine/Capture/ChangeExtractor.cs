@@ -949,7 +949,7 @@ public sealed partial class ChangeExtractor
             : $"{gtid.SourceId:D}:{gtid.Tag}:{gtid.TransactionNumber}";
 
     /// <summary>Splits <c>db.t</c>, <c>`db`.`t`</c> or <c>`t`</c> into its parts, unquoting <c>``</c>; a name without a schema is in <paramref name="defaultSchema"/>.</summary>
-    private static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
+    internal static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
     {
         var parts = new List<string>(2);
         var current = new System.Text.StringBuilder();
@@ -1018,7 +1018,7 @@ public sealed partial class ChangeExtractor
         return single.Success ? SplitName(single.Groups["name"].Value, defaultSchema) : null;
     }
 
-    private const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
+    internal const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
 
     [GeneratedRegex(LeadingComments + @"XA\s+(?<verb>START|BEGIN|END|PREPARE|COMMIT|ROLLBACK|RECOVER)\b\s*(?<xid>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex XaStatement();

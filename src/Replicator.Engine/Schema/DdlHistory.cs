@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 
@@ -17,7 +18,7 @@ namespace Replicator.Engine.Schema;
 /// <see cref="ChangeExtractor"/> asks <see cref="Check"/> before it labels a table's rows. The
 /// history keeps one contiguous scanned stretch. DDL counts are small, so nothing is pruned.
 /// </remarks>
-public sealed class DdlHistory
+public sealed partial class DdlHistory
 {
     private readonly object _gate = new();
     private readonly List<Ddl> _ddls = [];
@@ -155,7 +156,26 @@ public sealed class DdlHistory
             named.Insert(0, new Ddl(at, end, first.Schema, first.Table, sql));
         }
 
+        if (IndexStatement().Match(sql) is { Success: true } index)
+        {
+            // CREATE/DROP INDEX … ON t: t's key may change.
+            var (schema, table) = ChangeExtractor.SplitName(index.Groups["name"].Value, defaultSchema);
+            named.Add(new Ddl(at, end, schema, table, sql));
+        }
+
         named = named.Distinct().ToList();
-        return named.Count > 0 ? named : [new Ddl(at, end, null, null, sql)];
+        if (named.Count > 0 || NoTableColumns().IsMatch(sql))
+        {
+            // A database, user, view, routine, trigger or event statement renames no table's columns (DROP DATABASE is an effect above).
+            return named;
+        }
+
+        return [new Ddl(at, end, null, null, sql)];
     }
+
+    [GeneratedRegex(ChangeExtractor.LeadingComments + @"(?:CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DATABASE|SCHEMA|USER|ROLE|VIEW|PROCEDURE|FUNCTION|TRIGGER|EVENT|SERVER)\b", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex NoTableColumns();
+
+    [GeneratedRegex(ChangeExtractor.LeadingComments + @"(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?|DROP\s+)INDEX\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:`(?:[^`]|``)+`|[\w$]+)\s+ON\s+(?<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))?)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex IndexStatement();
 }
