@@ -32,7 +32,8 @@ public sealed class RowMetadataReplayTests
             await node.StopAsync();
 
             // Rows written while the node is down, then a DDL that swaps a and b and keeps the shape.
-            await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (2, 11, 21); UPDATE {schema}.t SET a = 12 WHERE id = 1");
+            // A rotation between the rows and the DDL: the scan for DDL crosses files.
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (2, 11, 21); UPDATE {schema}.t SET a = 12 WHERE id = 1; FLUSH BINARY LOGS");
             var ddlAt = await BinlogEndAsync();
             await Servers.ExecuteAsync($"ALTER TABLE {schema}.t RENAME COLUMN a TO tmp; ALTER TABLE {schema}.t RENAME COLUMN b TO a; ALTER TABLE {schema}.t RENAME COLUMN tmp TO b");
             var copiedAt = await BinlogEndAsync();

@@ -361,52 +361,88 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
 
         foreach (var (start, end) in missing)
         {
-            var found = new List<DdlHistory.Ddl>();
             foreach (var file in files.Where(f => BinlogPosition.StartOf(f) >= BinlogPosition.StartOf(start.File) && BinlogPosition.StartOf(f) <= end))
             {
-                var position = file == start.File ? start.Position : BinlogPosition.FirstEventPosition;
-                var done = false;
-                while (true)
-                {
-                    var read = 0;
-                    await using (var command = connection.CreateCommand())
-                    {
-                        command.CommandText = $"SHOW BINLOG EVENTS IN @file FROM {position.ToString(System.Globalization.CultureInfo.InvariantCulture)} LIMIT {ScanPage.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-                        command.Parameters.AddWithValue("@file", file);
-                        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                        {
-                            read++;
-                            var at = new BinlogPosition(file, Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
-                            var next = Convert.ToInt64(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture);
-                            if (at >= end)
-                            {
-                                done = true;
-                                break;
-                            }
-
-                            position = next;
-                            if (reader.GetString(2) == "Query" && !reader.IsDBNull(5))
-                            {
-                                var (schema, sql) = SplitUse(reader.GetString(5));
-                                found.AddRange(DdlHistory.Of(sql, schema, at, new BinlogPosition(file, next)));
-                            }
-                        }
-                    }
-
-                    if (done || read < ScanPage)
-                    {
-                        break;
-                    }
-                }
-
-                if (done)
+                var fileStart = file == start.File ? start : BinlogPosition.StartOf(file);
+                if (await ScanFileAsync(connection, fileStart, end, cancellationToken).ConfigureAwait(false))
                 {
                     break;
                 }
             }
 
-            History.Scanned(start, end, found);
+            History.Scanned(start, end, []);
+        }
+    }
+
+    /// <summary>
+    /// Scans one file from <paramref name="from"/> until <paramref name="end"/> or the file's end,
+    /// recording each page in <see cref="History"/> as it goes (a long backlog interrupted half-way
+    /// is not scanned again). A start that is not an event boundary (a TABLE_MAP inside a
+    /// compressed payload) is scanned from the file's first event instead. True when
+    /// <paramref name="end"/> was reached.
+    /// </summary>
+    private async Task<bool> ScanFileAsync(MySqlConnection connection, BinlogPosition from, BinlogPosition end, CancellationToken cancellationToken)
+    {
+        var file = from.File;
+        var position = Math.Max(from.Position, BinlogPosition.FirstEventPosition);
+        var scannedFrom = from;
+        while (true)
+        {
+            var read = 0;
+            var found = new List<DdlHistory.Ddl>();
+            var reached = false;
+            try
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SHOW BINLOG EVENTS IN @file FROM {position.ToString(System.Globalization.CultureInfo.InvariantCulture)} LIMIT {ScanPage.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                command.Parameters.AddWithValue("@file", file);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    read++;
+                    var at = new BinlogPosition(file, Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
+                    var next = Convert.ToInt64(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture);
+                    if (at >= end)
+                    {
+                        reached = true;
+                        break;
+                    }
+
+                    if (next <= at.Position)
+                    {
+                        throw new InvalidOperationException($"SHOW BINLOG EVENTS gives the event at {at} an end ({next}) that is not after it; the binlog cannot be scanned for DDL. Set binlog_row_metadata=FULL on the source.");
+                    }
+
+                    position = next;
+                    if (reader.GetString(2) == "Query" && !reader.IsDBNull(5) && at >= from)
+                    {
+                        var (schema, sql) = SplitUse(reader.GetString(5));
+                        found.AddRange(DdlHistory.Of(sql, schema, at, new BinlogPosition(file, next)));
+                    }
+                }
+            }
+            catch (MySqlException) when (read == 0 && position == from.Position && position > BinlogPosition.FirstEventPosition)
+            {
+                // Not an event boundary: read the file from its start, keeping what is at or after from.
+                position = BinlogPosition.FirstEventPosition;
+                continue;
+            }
+
+            var through = reached ? end : new BinlogPosition(file, position);
+            if (through > scannedFrom)
+            {
+                History.Scanned(scannedFrom, through, found);
+            }
+
+            if (reached)
+            {
+                return true;
+            }
+
+            if (read < ScanPage)
+            {
+                return false;
+            }
         }
     }
 

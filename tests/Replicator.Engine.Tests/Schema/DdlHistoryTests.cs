@@ -104,4 +104,25 @@ public sealed class DdlHistoryTests
 
         Assert.False(history.Check("crm", "customers", P(200), P(900)).MayDecode);
     }
+
+    [Theory]
+    [InlineData("use `shop`; ALTER TABLE t RENAME COLUMN a TO b", "shop", "ALTER TABLE t RENAME COLUMN a TO b")]
+    [InlineData("use `we``ird`; DROP TABLE t", "we`ird", "DROP TABLE t")]
+    [InlineData("CREATE DATABASE crm", "", "CREATE DATABASE crm")]
+    public void Show_binlog_events_info_splits_into_the_default_schema_and_the_statement(string info, string schema, string sql)
+    {
+        Assert.Equal((schema, sql), MySqlSchemaSource.SplitUse(info));
+    }
+
+    [Theory]
+    [InlineData("FULL", true, "come from each TABLE_MAP event")]
+    [InlineData("MINIMAL", false, "stops until it is resynced")]
+    [InlineData(null, false, "not supported by this server")]
+    public void The_metadata_mode_says_where_names_come_from_and_what_it_costs(string? mode, bool full, string says)
+    {
+        var described = Replicator.Engine.Capture.SourcePreflight.DescribeRowMetadata(mode);
+
+        Assert.Equal(full, described.Full);
+        Assert.Contains(says, described.Description);
+    }
 }
