@@ -127,4 +127,27 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
         Assert.Contains("information_schema describes cap_ddl_gone.t with 3 columns but the binlog's TABLE_MAP has 2", line);
         Assert.Contains("binlog_row_metadata=FULL", line);
     }
+
+    [Fact]
+    public async Task A_replay_across_a_column_swap_fails_naming_the_table_instead_of_mislabelling_the_rows()
+    {
+        const string S = "cap_ddl_swap";
+        await source.Server.RootExecuteAsync($"""
+            SET GLOBAL binlog_row_metadata = MINIMAL;
+            CREATE DATABASE {S};
+            CREATE TABLE {S}.t (id INT PRIMARY KEY, a INT, b INT);
+            INSERT INTO {S}.t VALUES (1, 10, 20);
+            ALTER TABLE {S}.t RENAME COLUMN a TO tmp;
+            ALTER TABLE {S}.t RENAME COLUMN b TO a;
+            ALTER TABLE {S}.t RENAME COLUMN tmp TO b;
+            SET GLOBAL binlog_row_metadata = FULL;
+            """);
+        var result = await ReplicatorCli.RunAsync(TimeSpan.FromMinutes(1), "tail", "--source", source.Cdc, "--tables", $"{S}.t", "--from-start", "--until-now", "--server-id", ReplicaServerIds.Next());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Contains($"Rows of {S}.t cannot be labelled", result.StandardError);
+        Assert.Contains($"ALTER TABLE {S}.t RENAME COLUMN a TO tmp at binlog.", result.StandardError);
+        Assert.Contains("binlog_row_metadata=FULL", result.StandardError);
+    }
 }

@@ -31,6 +31,15 @@ public sealed class TableSchema
     /// </summary>
     public string? MappingProblem { get; init; }
 
+    /// <summary>
+    /// Set when the column names and key were read from information_schema (the binlog carried no
+    /// names: binlog_row_metadata is not FULL): the server's binlog end when they were read. They
+    /// describe the table as of that position, so a DDL logged between a row event and it may have
+    /// renamed or reordered the columns the event's values belong to. Null when the names came
+    /// from the event itself.
+    /// </summary>
+    public Positions.BinlogPosition? NamesAsOf { get; init; }
+
     /// <summary>True when the column names came from the server (optional metadata or information_schema), not <c>@N</c>.</summary>
     public bool HasColumnNames => Columns.Count == 0 || !Columns[0].Name.StartsWith('@');
 

@@ -222,6 +222,16 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
 
         self.Tell(new ServerIdentified(args.Generation, plan.Server, plan.ServerChanged));
+        var metadata = await SourcePreflight.RowMetadataAsync(args.ConnectionString, cancellationToken).ConfigureAwait(false);
+        if (metadata.Full)
+        {
+            args.Log.Info("Capture {0}: {1}", args.Source, metadata.Description);
+        }
+        else
+        {
+            args.Log.Warning("Capture {0}: {1}", args.Source, metadata.Description);
+        }
+
         await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
         await using var client = new BinlogClient(args.Client with { Start = plan.Start });
 
@@ -229,6 +239,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true)
         {
             ResyncedThrough = args.ResyncedThrough,
+            SchemaHistory = (args.SchemaSource as Schema.MySqlSchemaSource)?.History,
             KnownXaOutcomes = plan.ServerChanged ? new Dictionary<BinlogPosition, XaOutcome>() : args.KnownXaOutcomes,
             MaxHeldChanges = args.MaxHeldXaChanges,
             MaxHeldBytes = args.MaxHeldXaBytes,

@@ -46,6 +46,7 @@ public sealed partial class ChangeExtractor
     private readonly Dictionary<string, string> _paused = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<TableSchema, TableShape> _shapes = new();
     private readonly Dictionary<XaId, Transaction> _prepared = new();
+    private readonly HashSet<string> _resyncSkipped = new(StringComparer.OrdinalIgnoreCase);
     private int _heldChanges;
     private long _heldBytes;
 
@@ -118,6 +119,14 @@ public sealed partial class ChangeExtractor
     /// the table: the operator resynced it through here (the source's resynced-through).
     /// </summary>
     public BinlogPosition? ResyncedThrough { get; init; }
+
+    /// <summary>
+    /// The DDL known between row events and the positions their column names were read as of
+    /// (names from information_schema, without binlog_row_metadata=FULL). A table whose rows would
+    /// be labelled with names read after a DDL on it that lies after the rows is stopped for a
+    /// resync instead (see <see cref="DdlHistory"/>); null: no such check (names come from the events).
+    /// </summary>
+    public Schema.DdlHistory? SchemaHistory { get; init; }
 
     /// <summary>XA transactions prepared and not yet committed or rolled back, whose rows are held.</summary>
     public int PreparedXaCount => _prepared.Count;
@@ -530,6 +539,59 @@ public sealed partial class ChangeExtractor
         output.Add(new TablePaused(tx.Id, tx.RowsSeen, table, $"it needs a resync: {reason}", fix));
     }
 
+    /// <summary>
+    /// Whether the column names of <paramref name="table"/> may label its rows at
+    /// <paramref name="position"/>: always when they came from the event; when they came from
+    /// information_schema as of a later position, only if no DDL on the table lies between (a
+    /// swap or rename of same-typed columns would mislabel every value). When one does, the table
+    /// stops for a resync (loud; its rows are held, the offset stays before them), unless it was
+    /// resynced through a position past the DDL and these rows are before it: the resync holds
+    /// their effect, and they are skipped.
+    /// </summary>
+    private bool NamesFit(TableSchema table, string name, long position, List<CaptureItem> output)
+    {
+        if (table.NamesAsOf is not { } asOf || SchemaHistory is not { } history)
+        {
+            return true;
+        }
+
+        var rowAt = new BinlogPosition(_file, position);
+        var verdict = history.Check(table.Schema, table.Table, rowAt, asOf);
+        if (verdict.MayDecode)
+        {
+            return true;
+        }
+
+        if (verdict.Between is { } skipped && ResyncedThrough is { } resynced && skipped.At < resynced && rowAt < resynced)
+        {
+            if (_resyncSkipped.Add(name))
+            {
+                output.Add(new CaptureWarning(
+                    $"Table {name}: its rows from {rowAt} were written before {Abbreviate(skipped.Sql)} at {skipped.At}, and the binlog carries no column names to label them with. "
+                    + $"It is resynced through {resynced}, so they are taken as resynced and skipped up to there."));
+            }
+
+            _lastTable = null;
+            return false;
+        }
+
+        var reason = verdict.Between is { } ddl
+            ? $"its rows at {rowAt} were written before {Abbreviate(ddl.Sql)} at {ddl.At}, and the binlog carries no column names (binlog_row_metadata is not FULL): "
+              + $"the names and key information_schema gives now (read as of {asOf}) are the table's after that statement, and may not be those of its values"
+            : $"its rows at {rowAt} carry no column names (binlog_row_metadata is not FULL), and whether a DDL changed it between them and {asOf}, as of which information_schema named its columns, is not known";
+        var through = verdict.Last?.End ?? asOf;
+        var fix = $"Set binlog_row_metadata=FULL on the source (SET GLOBAL binlog_row_metadata=FULL, and in its config) so that the binlog names the columns of later rows; "
+            + $"for these, resync {name} into the sinks from the source as of a binlog position P at or after {through} (SHOW MASTER STATUS when the copy is read); then set replicator.sources.{_source}.resynced-through = \"P\" and restart the capture.";
+        if (!_pauseUnmappable)
+        {
+            throw new TableMappingException(name, $"Rows of {name} cannot be labelled: {reason}. {fix}");
+        }
+
+        _paused[name] = reason;
+        output.Add(new TablePaused(_open!.Id, _open.RowsSeen, name, $"it needs a resync: {reason}", fix));
+        return false;
+    }
+
     private static string Abbreviate(string sql) => sql.Length <= 200 ? sql : string.Concat(sql.AsSpan(0, 200), "…");
 
     private void HandleRows(RowsEvent rows, long position, List<CaptureItem> output)
@@ -554,6 +616,13 @@ public sealed partial class ChangeExtractor
         if (captured && shape is null)
         {
             var name = table.Schema + "." + table.Table;
+            if (!_paused.ContainsKey(name) && !NamesFit(table, name, position, output))
+            {
+                tx.RowsSeen += rows.Rows.Count;
+                Count(tx, output);
+                return;
+            }
+
             try
             {
                 shape = _paused.ContainsKey(name) ? null : ShapeOf(table, position);
@@ -884,7 +953,7 @@ public sealed partial class ChangeExtractor
             : $"{gtid.SourceId:D}:{gtid.Tag}:{gtid.TransactionNumber}";
 
     /// <summary>Splits <c>db.t</c>, <c>`db`.`t`</c> or <c>`t`</c> into its parts, unquoting <c>``</c>; a name without a schema is in <paramref name="defaultSchema"/>.</summary>
-    private static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
+    internal static (string? Schema, string? Table) SplitName(string name, string defaultSchema)
     {
         var parts = new List<string>(2);
         var current = new System.Text.StringBuilder();
@@ -926,9 +995,11 @@ public sealed partial class ChangeExtractor
     /// table (both names null) for any other DDL (RENAME, multi-table DROP, ALTER … RENAME, DROP
     /// DATABASE, CREATE/DROP INDEX): reloading a table's metadata costs little, naming it wrong would not.
     /// </summary>
-    internal static SchemaChanged? SchemaChangeOf(QueryEvent query)
+    internal static SchemaChanged? SchemaChangeOf(QueryEvent query) => SchemaChangeOf(query.Sql, query.Schema);
+
+    /// <summary>What <paramref name="sql"/>, logged with <paramref name="defaultSchema"/> as its default schema, changed (see <see cref="SchemaChangeOf(QueryEvent)"/>).</summary>
+    internal static SchemaChanged? SchemaChangeOf(string sql, string defaultSchema)
     {
-        var sql = query.Sql;
         if (!DdlKeyword().IsMatch(sql))
         {
             return null;
@@ -937,14 +1008,21 @@ public sealed partial class ChangeExtractor
         var single = SingleTableDdl().Match(sql);
         if (single.Success && !MultiTableOrRename().IsMatch(sql[(single.Index + single.Length)..]))
         {
-            var (schema, table) = SplitName(single.Groups["name"].Value, query.Schema);
+            var (schema, table) = SplitName(single.Groups["name"].Value, defaultSchema);
             return new SchemaChanged(schema, table, sql);
         }
 
         return new SchemaChanged(null, null, sql);
     }
 
-    private const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
+    /// <summary>The first table a CREATE/ALTER/DROP TABLE or TRUNCATE names (the one it changes, with others a rename or list may add), or null.</summary>
+    internal static (string? Schema, string? Table)? FirstTableOf(string sql, string defaultSchema)
+    {
+        var single = SingleTableDdl().Match(sql);
+        return single.Success ? SplitName(single.Groups["name"].Value, defaultSchema) : null;
+    }
+
+    internal const string LeadingComments = @"^\s*(?:/\*.*?\*/\s*|#[^\n]*\n\s*|--[^\n]*\n\s*)*";
 
     [GeneratedRegex(LeadingComments + @"XA\s+(?<verb>START|BEGIN|END|PREPARE|COMMIT|ROLLBACK|RECOVER)\b\s*(?<xid>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex XaStatement();

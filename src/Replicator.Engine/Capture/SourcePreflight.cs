@@ -13,6 +13,49 @@ namespace Replicator.Engine.Capture;
 /// </summary>
 public static partial class SourcePreflight
 {
+    /// <summary>Which binlog_row_metadata the source writes, and what it means for capture.</summary>
+    /// <param name="Mode">FULL, MINIMAL or NO_LOG; null on a server without the variable (MySQL before 8.0.1, MariaDB before 10.5).</param>
+    public sealed record RowMetadata(string? Mode, bool Full, string Description);
+
+    /// <summary>Reads binlog_row_metadata and says what it costs.</summary>
+    public static async Task<RowMetadata> RowMetadataAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, Pooling = false };
+        string? mode;
+        await using (var connection = new MySqlConnection(builder.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT @@binlog_row_metadata";
+            try
+            {
+                mode = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.UnknownSystemVariable)
+            {
+                mode = null;
+            }
+        }
+
+        return DescribeRowMetadata(mode);
+    }
+
+    /// <summary>What capture does under a binlog_row_metadata mode, and what it costs.</summary>
+    public static RowMetadata DescribeRowMetadata(string? mode)
+    {
+        if (string.Equals(mode, "FULL", StringComparison.OrdinalIgnoreCase))
+        {
+            return new RowMetadata(mode, true, "binlog_row_metadata=FULL: column names and the key come from each TABLE_MAP event, so rows are labelled as they were written, across any DDL; it costs a few bytes per column in each TABLE_MAP.");
+        }
+
+        return new RowMetadata(
+            mode,
+            false,
+            $"binlog_row_metadata={mode ?? "(not supported by this server)"}: the binlog carries no column names, so names and the key come from information_schema as the table is now. "
+            + "Rows written before a DDL on their table (a replay after a restart, or a DDL while the reader lags) cannot be labelled with them: the table stops until it is resynced (resynced-through), "
+            + "and each read of names costs a scan of the binlog between the rows and the server's end (SHOW BINLOG EVENTS). Set binlog_row_metadata=FULL on the source to label every row from its own event.");
+    }
+
     /// <summary>Runs the checks; throws <see cref="PreflightException"/> on the first failure. Returns warnings that do not stop capture.</summary>
     public static async Task<IReadOnlyList<string>> CheckAsync(
         string connectionString,

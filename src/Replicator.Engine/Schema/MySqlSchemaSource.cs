@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MySqlConnector;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
+using Replicator.Binlog.Positions;
 
 namespace Replicator.Engine.Schema;
 
@@ -18,6 +19,14 @@ namespace Replicator.Engine.Schema;
 /// since), nothing is guessed: a table map with its own column names keeps its own view, and one
 /// without gets a <see cref="TableSchema.MappingProblem"/> so that its rows are refused, not
 /// attributed to the wrong columns.
+/// <para>
+/// A DDL that keeps the shape (two same-typed columns swapped or renamed) shows in neither count
+/// nor types. So names read here carry the binlog end when they were read
+/// (<see cref="TableSchema.NamesAsOf"/>), and before they are used for rows logged earlier, the
+/// binlog between those rows and that end is scanned for DDL (<see cref="History"/>; SHOW BINLOG
+/// EVENTS, which needs the REPLICATION CLIENT the capture user has): the capture refuses to label
+/// rows across one.
+/// </para>
 /// </remarks>
 public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDisposable
 {
@@ -29,6 +38,9 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
     private readonly ConcurrentDictionary<(string, string), (TableSchema From, TableInfo? Info, TableSchema? Completed)> _completed = new();
     private Dictionary<string, int>? _collations;
 
+    /// <summary>Events read per SHOW BINLOG EVENTS while scanning for DDL.</summary>
+    private const int ScanPage = 5000;
+
     public MySqlSchemaSource(string connectionString)
     {
         var builder = new MySqlConnectionStringBuilder(connectionString)
@@ -39,6 +51,9 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         };
         _dataSource = new MySqlDataSource(builder.ConnectionString);
     }
+
+    /// <summary>The DDL found between row events and the positions their names were read as of.</summary>
+    public DdlHistory History { get; } = new();
 
     public async ValueTask<TableSchema?> CompleteAsync(TableMapEvent tableMap, TableSchema fromTableMap, CancellationToken cancellationToken)
     {
@@ -54,6 +69,12 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         {
             info = await LoadAsync(tableMap.Database, tableMap.Table, cancellationToken).ConfigureAwait(false);
             _cache[key] = info;
+        }
+
+        if (optional.ColumnNames is null && info?.AsOf is { } asOf && tableMap.File.Length > 0)
+        {
+            // These names may label rows logged before asOf: what DDL lies between must be known first.
+            await ScanAsync(new BinlogPosition(tableMap.File, tableMap.Header.Position), asOf, cancellationToken).ConfigureAwait(false);
         }
 
         if (_completed.TryGetValue(key, out var last) && ReferenceEquals(last.From, fromTableMap) && ReferenceEquals(last.Info, info))
@@ -99,7 +120,10 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         }
 
         var primaryKey = fromTableMap.PrimaryKey.Count > 0 ? fromTableMap.PrimaryKey : info.PrimaryKey;
-        return new TableSchema(fromTableMap.Schema, fromTableMap.Table, columns, primaryKey);
+        return new TableSchema(fromTableMap.Schema, fromTableMap.Table, columns, primaryKey)
+        {
+            NamesAsOf = optional.ColumnNames is null ? info.AsOf : null,
+        };
     }
 
     /// <summary>Why information_schema's view of a table cannot name the columns of <paramref name="fromTableMap"/>, or null when it can.</summary>
@@ -280,7 +304,153 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
             }
         }
 
-        return new TableInfo(columns, primaryKey, dataTypes);
+        // Read after the table: a DDL it reflects is logged before this end (the server logs DDL
+        // before it lets information_schema's readers see the table again).
+        var asOf = await BinlogEndAsync(connection, cancellationToken).ConfigureAwait(false);
+        return new TableInfo(columns, primaryKey, dataTypes, asOf);
+    }
+
+    /// <summary>The end of the server's binlog: SHOW MASTER STATUS (SHOW BINARY LOG STATUS on MySQL 8.4+); null without binary logging.</summary>
+    private static async Task<BinlogPosition?> BinlogEndAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        foreach (var statement in (string[])["SHOW MASTER STATUS", "SHOW BINARY LOG STATUS"])
+        {
+            try
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = statement;
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? new BinlogPosition(reader.GetString(0), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture))
+                    : null;
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.ParseError && statement == "SHOW MASTER STATUS")
+            {
+                // MySQL 8.4 removed SHOW MASTER STATUS.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Makes <see cref="History"/> know every DDL in [<paramref name="from"/>, <paramref name="to"/>),
+    /// reading the stretches it lacks with SHOW BINLOG EVENTS, page by page (both ends are event
+    /// boundaries: a TABLE_MAP's position and a binlog end). Hand-written because no library reads
+    /// a server's binlog events through SQL; only QUERY events are looked at.
+    /// </summary>
+    private async Task ScanAsync(BinlogPosition from, BinlogPosition to, CancellationToken cancellationToken)
+    {
+        var missing = History.Missing(from, to);
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var files = new List<string>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SHOW BINARY LOGS";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                files.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var (start, end) in missing)
+        {
+            foreach (var file in files.Where(f => BinlogPosition.StartOf(f) >= BinlogPosition.StartOf(start.File) && BinlogPosition.StartOf(f) <= end))
+            {
+                var fileStart = file == start.File ? start : BinlogPosition.StartOf(file);
+                if (await ScanFileAsync(connection, fileStart, end, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+
+            History.Scanned(start, end, []);
+        }
+    }
+
+    /// <summary>
+    /// Scans one file from <paramref name="from"/> until <paramref name="end"/> or the file's end,
+    /// recording each page in <see cref="History"/> as it goes (a long backlog interrupted half-way
+    /// is not scanned again). A start that is not an event boundary (a TABLE_MAP inside a
+    /// compressed payload) is scanned from the file's first event instead. True when
+    /// <paramref name="end"/> was reached.
+    /// </summary>
+    private async Task<bool> ScanFileAsync(MySqlConnection connection, BinlogPosition from, BinlogPosition end, CancellationToken cancellationToken)
+    {
+        var file = from.File;
+        var position = Math.Max(from.Position, BinlogPosition.FirstEventPosition);
+        var scannedFrom = from;
+        while (true)
+        {
+            var read = 0;
+            var found = new List<DdlHistory.Ddl>();
+            var reached = false;
+            try
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SHOW BINLOG EVENTS IN @file FROM {position.ToString(System.Globalization.CultureInfo.InvariantCulture)} LIMIT {ScanPage.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                command.Parameters.AddWithValue("@file", file);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    read++;
+                    var at = new BinlogPosition(file, Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
+                    var next = Convert.ToInt64(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture);
+                    if (at >= end)
+                    {
+                        reached = true;
+                        break;
+                    }
+
+                    if (next <= at.Position)
+                    {
+                        throw new InvalidOperationException($"SHOW BINLOG EVENTS gives the event at {at} an end ({next}) that is not after it; the binlog cannot be scanned for DDL. Set binlog_row_metadata=FULL on the source.");
+                    }
+
+                    position = next;
+                    if (reader.GetString(2) == "Query" && !reader.IsDBNull(5) && at >= from)
+                    {
+                        var (schema, sql) = SplitUse(reader.GetString(5));
+                        found.AddRange(DdlHistory.Of(sql, schema, at, new BinlogPosition(file, next)));
+                    }
+                }
+            }
+            catch (MySqlException) when (read == 0 && position == from.Position && position > BinlogPosition.FirstEventPosition)
+            {
+                // Not an event boundary: read the file from its start, keeping what is at or after from.
+                position = BinlogPosition.FirstEventPosition;
+                continue;
+            }
+
+            var through = reached ? end : new BinlogPosition(file, position);
+            if (through > scannedFrom)
+            {
+                History.Scanned(scannedFrom, through, found);
+            }
+
+            if (reached)
+            {
+                return true;
+            }
+
+            if (read < ScanPage)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>SHOW BINLOG EVENTS shows a QUERY event logged with a default schema as <c>use `db`; sql</c>.</summary>
+    internal static (string Schema, string Sql) SplitUse(string info)
+    {
+        var match = UsePrefix().Match(info);
+        return match.Success ? (match.Groups["db"].Value.Replace("``", "`", StringComparison.Ordinal), info[match.Length..]) : ("", info);
     }
 
     private const int BinaryCollation = 63;
@@ -355,10 +525,14 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
+    [GeneratedRegex(@"^use `(?<db>(?:[^`]|``)*)`; ", RegexOptions.CultureInvariant)]
+    private static partial Regex UsePrefix();
+
     [GeneratedRegex(@"json_valid\(`([^`]+)`\)", RegexOptions.IgnoreCase)]
     private static partial Regex JsonValid();
 
     /// <summary>What information_schema says of a table.</summary>
     /// <param name="DataTypes">information_schema's DATA_TYPE of each column, lower case.</param>
-    public sealed record TableInfo(IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<int> PrimaryKey, IReadOnlyList<string>? DataTypes = null);
+    /// <param name="AsOf">The server's binlog end when the table was read: it is described as of there.</param>
+    public sealed record TableInfo(IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<int> PrimaryKey, IReadOnlyList<string>? DataTypes = null, BinlogPosition? AsOf = null);
 }

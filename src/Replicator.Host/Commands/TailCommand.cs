@@ -136,7 +136,8 @@ internal static class TailCommand
                     Blocking = !untilNow,
                     SchemaSource = schemaSource,
                 };
-                var extractor = new ChangeExtractor(name, filter);
+                // Rows are not labelled with names read after a DDL that follows them (binlog_row_metadata not FULL): tail fails naming the table.
+                var extractor = new ChangeExtractor(name, filter) { SchemaHistory = schemaSource?.History };
                 await using var client = new BinlogClient(options);
                 await foreach (var binlogEvent in client.ReadEventsAsync(stop.Token).ConfigureAwait(false))
                 {
