@@ -124,7 +124,7 @@ public sealed partial class ChangeExtractor
     /// The DDL known between row events and the positions their column names were read as of
     /// (names from information_schema, without binlog_row_metadata=FULL). A table whose rows would
     /// be labelled with names read after a DDL on it that lies after the rows is stopped for a
-    /// resync instead (see <see cref="DdlHistory"/>); null: no such check (names come from the events).
+    /// resync instead (see <see cref="Schema.DdlHistory"/>); null: no such check (names come from the events).
     /// </summary>
     public Schema.DdlHistory? SchemaHistory { get; init; }
 
