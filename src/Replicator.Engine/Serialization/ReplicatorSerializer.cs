@@ -34,6 +34,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLetterClearedManifest = "DZ";
     private const string DeadLetterStoreStateManifest = "DT";
     private const string DeadLetterResolvedManifest = "DV";
+    private const string ListDeadLetterPageManifest = "DQ";
+    private const string DeadLetterPageManifest = "DW";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
     private const string MemberFactsManifest = "MF";
@@ -64,6 +66,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         DeadLetterCleared => DeadLetterClearedManifest,
         DeadLetterStoreState => DeadLetterStoreStateManifest,
         DeadLetterResolved => DeadLetterResolvedManifest,
+        ListDeadLetterPage => ListDeadLetterPageManifest,
+        DeadLetterPage => DeadLetterPageManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
         MemberFacts => MemberFactsManifest,
@@ -178,6 +182,21 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             case DeadLetterParked parked:
                 WriteDeadLetter(w, parked);
                 return;
+            case ListDeadLetterPage ask:
+                w.Write(ask.Offset);
+                w.Write(ask.Limit);
+                return;
+            case DeadLetterPage page:
+                w.Write(page.Total);
+                w.Write(page.Offset);
+                w.Write(page.Next ?? -1);
+                w.Write7BitEncodedInt(page.Entries.Count);
+                foreach (var entry in page.Entries)
+                {
+                    WriteDeadLetter(w, entry);
+                }
+
+                return;
             case DeadLetterStoreSnapshot store:
                 w.Write7BitEncodedInt(store.Entries.Count);
                 foreach (var entry in store.Entries)
@@ -286,6 +305,22 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new CaptureSnapshot(OffsetFormat.ReadLegacyOffset(r));
             case DeadLetterParkedManifest:
                 return ReadDeadLetter(r);
+            case ListDeadLetterPageManifest:
+                return new ListDeadLetterPage(r.ReadInt32(), r.ReadInt32());
+            case DeadLetterPageManifest:
+            {
+                var total = r.ReadInt32();
+                var offset = r.ReadInt32();
+                var next = r.ReadInt32();
+                var entries = new DeadLetterParked[WireFormat.ReadCount(r, 1, "dead letters")];
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = ReadDeadLetter(r);
+                }
+
+                return new DeadLetterPage(total, offset, entries, next < 0 ? null : next);
+            }
+
             case DeadLetterStoreSnapshotManifest:
             {
                 var entries = new DeadLetterParked[WireFormat.ReadCount(r, 1, "dead letters")];

@@ -42,6 +42,18 @@ internal sealed record DeadLetterDto(
     string FirstFailure,
     string LastFailure);
 
+/// <summary>
+/// GET /dead-letters/&lt;definition&gt;?offset=&amp;limit=: at most <see cref="Limit"/> letters from
+/// <see cref="Offset"/>, oldest parked first, of the store's <see cref="Total"/>; <see cref="Next"/> is the
+/// offset of the next page, null (written, not left out) on the last one.
+/// </summary>
+internal sealed record DeadLetterPageDto(
+    int Total,
+    int Offset,
+    int Limit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Next,
+    IReadOnlyList<DeadLetterDto> Entries);
+
 internal sealed record RetryingDto(int Retrying);
 
 internal sealed record PurgedDto(int Purged);
@@ -52,7 +64,7 @@ internal sealed record PurgedDto(int Purged);
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true)]
 [JsonSerializable(typeof(StatusDto))]
-[JsonSerializable(typeof(IReadOnlyList<DeadLetterDto>))]
+[JsonSerializable(typeof(DeadLetterPageDto))]
 [JsonSerializable(typeof(RetryingDto))]
 [JsonSerializable(typeof(PurgedDto))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
