@@ -96,4 +96,71 @@ public sealed class AdminEndpointTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_over_http_in_pages_with_the_total_and_the_next_offset()
+    {
+        var schema = Servers.UniqueSchema("it_pages");
+        var data = Directory.CreateTempSubdirectory("replicator-pages-").FullName;
+        await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT NOT NULL)");
+        var config = TestNode.Config(data, schema, schema + ":", 7212, """
+            replicator.definitions.cache {
+              buckets = 4
+              retry { initial = 100ms, max = 200ms, max-attempts = 1, jitter = 0 }
+              job.type = "Replicator.IntegrationTests.FailingPksRedisJob, Replicator.IntegrationTests"
+            }
+            """);
+        lock (FailingPksRedisJob.Failing)
+        {
+            FailingPksRedisJob.Failing.UnionWith(Enumerable.Range(1, 120).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var node = await TestNode.StartAsync(config);
+        await using var admin = await AdminServer.StartAsync(node, new IPEndPoint(IPAddress.Loopback, 0), token: null);
+        var url = $"http://127.0.0.1:{admin.Endpoint.Port}/dead-letters/cache";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_120");
+            var parked = await Eventually.UntilAsync(() => node.ListDeadLettersAsync("cache"), l => l.Total == 120, TimeSpan.FromSeconds(60));
+            Assert.Equal(120, parked.Total);
+
+            var pks = new List<string>();
+            var offsets = new List<string>();
+            string? next = "0";
+            while (next is not null)
+            {
+                using var page = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"{url}?offset={next}&limit=50"));
+                var root = page.RootElement;
+                Assert.Equal(120, root.GetProperty("total").GetInt32());
+                Assert.Equal(50, root.GetProperty("limit").GetInt32());
+                offsets.Add(root.GetProperty("offset").GetInt32() + ":" + root.GetProperty("entries").GetArrayLength());
+                pks.AddRange(root.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("pk").GetString()!));
+                var nextValue = root.GetProperty("next");
+                next = nextValue.ValueKind == System.Text.Json.JsonValueKind.Null ? null : nextValue.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Assert.Equal(["0:50", "50:50", "100:20"], offsets);
+            Assert.Equal(Enumerable.Range(1, 120).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(), pks.Order());
+
+            using var defaulted = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(url));
+            Assert.Equal(100, defaulted.RootElement.GetProperty("entries").GetArrayLength());
+            Assert.Equal(100, defaulted.RootElement.GetProperty("next").GetInt32());
+
+            using var tooMany = await http.GetAsync($"{url}?limit=5000");
+            Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+            Assert.Contains("from 1 to 1000", await tooMany.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            lock (FailingPksRedisJob.Failing)
+            {
+                FailingPksRedisJob.Failing.Clear();
+            }
+
+            await node.StopAsync();
+            await Servers.ExecuteAsync($"DROP DATABASE {schema}");
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }
