@@ -77,6 +77,18 @@ public sealed class AdminEndpointTests
             }
 
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), $"/status took {(DateTime.UtcNow - started).TotalSeconds:0.0} s behind {idle.Count} idle connections");
+            idle.ForEach(c => c.Dispose());
+            idle.Clear();
+
+            // /status names the server the persisted offset is bound to.
+            var serverId = await Servers.ScalarAsync<uint>("SELECT @@server_id");
+            var bound = await Eventually.UntilAsync(
+                async () => System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"{url}/status")).RootElement.GetProperty("sources")[0],
+                source => source.TryGetProperty("offset_server", out _),
+                TimeSpan.FromSeconds(10));
+            Assert.True(bound.TryGetProperty("offset_server", out var offsetServer), bound.ToString());
+            Assert.Equal(serverId, offsetServer.GetProperty("server_id").GetUInt32());
+            Assert.Contains(":", offsetServer.GetProperty("endpoint").GetString());
 
             using (var purge = new HttpRequestMessage(HttpMethod.Post, $"{url}/dead-letters/cache/purge"))
             {

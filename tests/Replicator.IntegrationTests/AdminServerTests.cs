@@ -31,6 +31,9 @@ public sealed class AdminServerTests
         Assert.Contains("\"stale_refused\": 3", status);
         Assert.Contains("\"state\": \"unreachable\"", status);
         Assert.DoesNotContain("last_error", status);
+        Assert.Contains("\"offset_server\": {", status);
+        Assert.Contains("\"server_id\": 7", status);
+        Assert.Contains("\"endpoint\": \"db1:3306\"", status);
 
         using var metrics = await http.GetAsync($"{Url(server)}/metrics");
         Assert.Equal("text/plain; version=0.0.4", metrics.Content.Headers.ContentType?.ToString());
@@ -379,7 +382,7 @@ public sealed class AdminServerTests
             ? Task.FromException<StatusDto>(failure)
             : Task.FromResult(new StatusDto(
                 [
-                    new SourceStatusDto("shop", "reading", "mariadb-bin.000002:1000", "mariadb-bin.000002:1234", 10, 2, 0, null, "2024-01-02T03:04:05.0000000Z"),
+                    new SourceStatusDto("shop", "reading", "mariadb-bin.000002:1000", "mariadb-bin.000002:1234", 10, 2, 0, null, "2024-01-02T03:04:05.0000000Z", new SourceServerDto(7, null, "db1:3306")),
                     new SourceStatusDto("other", "unreachable"),
                 ],
                 [new DefinitionStatusDto("cache", 9, 7, 1, 0, 3, 0, 1)]));

@@ -172,6 +172,9 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 w.Write(status.Reconnects);
                 WireFormat.WriteOptional(w, status.LastError);
                 WireFormat.WriteOptionalTime(w, status.LastCommitUtc);
+
+                // A trailing field (older readers stop before it): the server the persisted offset is bound to.
+                WriteOptionalServer(w, status.PersistedOffset?.Server);
                 return;
             case OffsetCommitted committed:
                 w.Write(OffsetFormat.ToBytes(committed));
@@ -284,7 +287,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             }
 
             case CaptureStatusManifest:
-                return new CaptureStatus(
+            {
+                var status = new CaptureStatus(
                     r.ReadString(),
                     r.ReadString(),
                     r.ReadString(),
@@ -295,6 +299,13 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                     r.ReadInt64(),
                     WireFormat.ReadOptional(r),
                     WireFormat.ReadOptionalTime(r));
+
+                // Written by versions that send the offset's server: absent from older nodes' statuses.
+                return r.BaseStream.Position < r.BaseStream.Length && ReadOptionalServer(r) is { } server && status.PersistedOffset is { } persisted
+                    ? status with { PersistedOffset = persisted with { Server = server } }
+                    : status;
+            }
+
             case OffsetCommittedManifest:
                 return OffsetFormat.ReadCommitted(r.BaseStream);
             case CaptureSnapshotManifest:
@@ -385,6 +396,20 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             r.ReadInt32(),
             new DateTime(r.ReadInt64(), DateTimeKind.Utc),
             new DateTime(r.ReadInt64(), DateTimeKind.Utc));
+
+    private static void WriteOptionalServer(BinaryWriter w, Offsets.SourceServer? server)
+    {
+        w.Write(server is not null);
+        if (server is not null)
+        {
+            w.Write(server.ServerId);
+            WireFormat.WriteOptional(w, server.Uuid);
+            w.Write(server.Endpoint);
+        }
+    }
+
+    private static Offsets.SourceServer? ReadOptionalServer(BinaryReader r) =>
+        r.ReadBoolean() ? new Offsets.SourceServer(r.ReadUInt32(), WireFormat.ReadOptional(r), r.ReadString()) : null;
 
     private static void WriteOptionalOffset(BinaryWriter w, Offsets.SourceOffset? offset)
     {

@@ -5,7 +5,10 @@ namespace Replicator.Host.Admin;
 /// <summary>GET /status: the captures and this node's counters of each definition.</summary>
 internal sealed record StatusDto(IReadOnlyList<SourceStatusDto> Sources, IReadOnlyList<DefinitionStatusDto> Definitions);
 
-/// <summary>One source in /status; only <see cref="Name"/> and <see cref="State"/> when its capture did not answer.</summary>
+/// <summary>
+/// One source in /status; only <see cref="Name"/> and <see cref="State"/> when its capture did not answer.
+/// <see cref="OffsetServer"/> is left out until an offset was persisted with its server's identity.
+/// </summary>
 internal sealed record SourceStatusDto(
     string Name,
     string State,
@@ -15,7 +18,11 @@ internal sealed record SourceStatusDto(
     long? Outstanding = null,
     long? Reconnects = null,
     string? LastError = null,
-    string? LastCommit = null);
+    string? LastCommit = null,
+    SourceServerDto? OffsetServer = null);
+
+/// <summary>The source server the persisted offset was read from, and is bound to: a capture refuses to resume its binlog position on another server.</summary>
+internal sealed record SourceServerDto(uint ServerId, string? ServerUuid, string Endpoint);
 
 internal sealed record DefinitionStatusDto(
     string Name,

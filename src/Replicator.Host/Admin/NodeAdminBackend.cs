@@ -24,7 +24,8 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
                     status.Outstanding,
                     status.Reconnects,
                     status.LastError,
-                    status.LastCommitUtc?.ToString("O", CultureInfo.InvariantCulture)));
+                    status.LastCommitUtc?.ToString("O", CultureInfo.InvariantCulture),
+                    status.PersistedOffset?.Server is { } server ? new SourceServerDto(server.ServerId, server.Uuid, server.Endpoint) : null));
             }
             catch (Exception e) when (e is TimeoutException or Akka.Actor.AskTimeoutException)
             {
