@@ -159,6 +159,24 @@ public sealed class AdminEndpointTests
             Assert.Equal(100, defaulted.RootElement.GetProperty("entries").GetArrayLength());
             Assert.Equal(100, defaulted.RootElement.GetProperty("next").GetInt32());
 
+            // The CLI walks the pages: every letter once, one JSON line each; or prints one page.
+            var endpoint = $"127.0.0.1:{admin.Endpoint.Port}";
+            var walked = await ReplicatorCli.RunAsync(TimeSpan.FromSeconds(60), "dead-letters", "--admin", endpoint, "--definition", "cache", "--all", "--limit", "50");
+            Assert.True(walked.ExitCode == 0, walked.StandardError);
+            var lines = walked.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(pks.Order(), lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("pk").GetString()!).Order());
+            var last = await ReplicatorCli.RunAsync(TimeSpan.FromSeconds(60), "dead-letters", "--admin", endpoint, "--definition", "cache", "--offset", "100", "--limit", "50");
+            Assert.True(last.ExitCode == 0, last.StandardError);
+            using (var lastPage = System.Text.Json.JsonDocument.Parse(last.StandardOutput))
+            {
+                Assert.Equal(20, lastPage.RootElement.GetProperty("entries").GetArrayLength());
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, lastPage.RootElement.GetProperty("next").ValueKind);
+            }
+
+            var unknown = await ReplicatorCli.RunAsync(TimeSpan.FromSeconds(60), "dead-letters", "--admin", endpoint, "--definition", "nope");
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("no definition named nope", unknown.StandardError);
+
             using var tooMany = await http.GetAsync($"{url}?limit=5000");
             Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
             Assert.Contains("from 1 to 1000", await tooMany.Content.ReadAsStringAsync());
