@@ -12,6 +12,9 @@ namespace Replicator.Engine.Replication;
 /// In <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes the newest entry per pk is
 /// kept (a newer change supersedes an older one, as in the bucket); in
 /// <see cref="DedupeMode.EveryChange"/> mode every parked change is kept, one entry per pk and version.
+/// Each letter is cut to what one message carries (<see cref="DeadLetterBounds"/>), and the store is
+/// listed in pages (<see cref="ListDeadLetterPage"/>), so neither a letter nor a listing can exceed a
+/// remoting frame.
 /// </summary>
 /// <remarks>
 /// Each stored letter gets the next park sequence, counted by the store as it applies its events

@@ -15,7 +15,7 @@ namespace Replicator.Host.Admin;
 /// <summary>
 /// The node's admin endpoint: minimal-API endpoints on Kestrel.
 /// <c>GET /status</c> (JSON: captures and definition counters), <c>GET /metrics</c> (Prometheus text),
-/// <c>GET /dead-letters/&lt;definition&gt;</c>, <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply
+/// <c>GET /dead-letters/&lt;definition&gt;?offset=&amp;limit=</c> (a page, see <see cref="DeadLetterPageDto"/>), <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply
 /// them again) and <c>POST /dead-letters/&lt;definition&gt;/purge</c>. Who may call what is
 /// <see cref="AdminAccess"/>: the token for every mutating call, and for every call off loopback.
 /// A failing call answers 500 with an error id and logs the exception under that id; the response
