@@ -226,14 +226,14 @@ public sealed class ReplicatorNode : IAsyncDisposable
                 var shardingSettings = ClusterShardingSettings.Create(system).WithRole(WorkerRole);
                 regions[definition.Name] = await sharding.StartAsync(
                     definition.Name,
-                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store, rows),
+                    entityId => ReplicatorEntity.Props(definition, int.Parse(entityId, global::System.Globalization.CultureInfo.InvariantCulture), job, store, rows, DeadLetterLimits.Of(settings.Capture)),
                     shardingSettings,
                     extractor,
                     LiveRegionsAllocationStrategy.For(cluster, sharding.DefaultShardAllocationStrategy(shardingSettings)),
                     StopBucket.Instance).ConfigureAwait(false);
                 system.ActorOf(
                     ClusterSingletonManager.Props(
-                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name], definition.Mode), "store"),
+                        Supervised(DeadLetterStore.Props(definition.Name, regions[definition.Name], definition.Mode, DeadLetterLimits.Of(settings.Capture)), "store"),
                         PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(WorkerRole)),
                     storeName);
@@ -294,8 +294,8 @@ public sealed class ReplicatorNode : IAsyncDisposable
         _captures[source].Ask<CaptureStatus>(GetCaptureStatus.Instance, timeout ?? TimeSpan.FromSeconds(5));
 
     /// <summary>The dead letters of a definition.</summary>
-    public Task<DeadLetterStoreSnapshot> ListDeadLettersAsync(string definition, TimeSpan? timeout = null) =>
-        _deadLetterStores[definition].Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, timeout ?? TimeSpan.FromSeconds(5));
+    public Task<DeadLetterPage> ListDeadLettersAsync(string definition, int offset = 0, int limit = ListDeadLetterPage.DefaultLimit, TimeSpan? timeout = null) =>
+        _deadLetterStores[definition].Ask<DeadLetterPage>(new ListDeadLetterPage(offset, limit), timeout ?? TimeSpan.FromSeconds(5));
 
     /// <summary>Sends every dead letter of a definition to its bucket again; entries leave the store as they are applied.</summary>
     public Task<DeadLettersRetrying> RetryDeadLettersAsync(string definition, TimeSpan? timeout = null) =>

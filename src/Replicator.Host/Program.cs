@@ -13,6 +13,7 @@ public static class Program
             RunCommand.Create(),
             TailCommand.Create(),
             CheckCommand.Create(),
+            DeadLettersCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }

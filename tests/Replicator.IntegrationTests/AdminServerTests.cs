@@ -31,6 +31,9 @@ public sealed class AdminServerTests
         Assert.Contains("\"stale_refused\": 3", status);
         Assert.Contains("\"state\": \"unreachable\"", status);
         Assert.DoesNotContain("last_error", status);
+        Assert.Contains("\"offset_server\": {", status);
+        Assert.Contains("\"server_id\": 7", status);
+        Assert.Contains("\"endpoint\": \"db1:3306\"", status);
 
         using var metrics = await http.GetAsync($"{Url(server)}/metrics");
         Assert.Equal("text/plain; version=0.0.4", metrics.Content.Headers.ContentType?.ToString());
@@ -39,6 +42,8 @@ public sealed class AdminServerTests
         var letters = await http.GetStringAsync($"{Url(server)}/dead-letters/cache");
         Assert.Contains("\"pk\": \"13\"", letters);
         Assert.Contains("\"first_failure\": \"2024-01-02T03:04:05", letters);
+        Assert.Contains("\"total\": 1", letters);
+        Assert.Contains("\"next\": null", letters);
 
         using var missing = await http.GetAsync($"{Url(server)}/dead-letters/nope");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -48,6 +53,27 @@ public sealed class AdminServerTests
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         Assert.Contains("\"retrying\": 1", await retry.Content.ReadAsStringAsync());
         Assert.Equal(["retry cache"], backend.Mutations);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_listing_passes_offset_and_limit_on_and_refuses_bad_ones_naming_the_bounds()
+    {
+        var backend = new FakeBackend();
+        await using var server = await AdminServer.StartAsync(backend, AnyLoopbackPort, AdminToken.Of(Token), new CapturingLogs());
+        using var http = Client();
+
+        await http.GetStringAsync($"{Url(server)}/dead-letters/cache");
+        await http.GetStringAsync($"{Url(server)}/dead-letters/cache?offset=200&limit=50");
+        Assert.Equal(["cache 0 100", "cache 200 50"], backend.Listed);
+
+        foreach (var (query, expected) in new[] { ("limit=0", "from 1 to 1000"), ("limit=1001", "from 1 to 1000"), ("offset=-1", "offset '-1'"), ("offset=x", "offset 'x'"), ("limit=10&limit=20", "limit '10,20'") })
+        {
+            using var refused = await http.GetAsync($"{Url(server)}/dead-letters/cache?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(expected, await refused.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(2, backend.Listed.Count);
     }
 
     [Fact]
@@ -348,13 +374,15 @@ public sealed class AdminServerTests
 
         public string[] Mutations => [.. MutationLog];
 
+        public ConcurrentQueue<string> Listed { get; } = new();
+
         public Exception? StatusFailure { get; set; }
 
         public Task<StatusDto> StatusAsync() => StatusFailure is { } failure
             ? Task.FromException<StatusDto>(failure)
             : Task.FromResult(new StatusDto(
                 [
-                    new SourceStatusDto("shop", "reading", "mariadb-bin.000002:1000", "mariadb-bin.000002:1234", 10, 2, 0, null, "2024-01-02T03:04:05.0000000Z"),
+                    new SourceStatusDto("shop", "reading", "mariadb-bin.000002:1000", "mariadb-bin.000002:1234", 10, 2, 0, null, "2024-01-02T03:04:05.0000000Z", new SourceServerDto(7, null, "db1:3306")),
                     new SourceStatusDto("other", "unreachable"),
                 ],
                 [new DefinitionStatusDto("cache", 9, 7, 1, 0, 3, 0, 1)]));
@@ -363,8 +391,12 @@ public sealed class AdminServerTests
 
         public bool HasDefinition(string definition) => definition == "cache";
 
-        public Task<IReadOnlyList<DeadLetterDto>> ListDeadLettersAsync(string definition) =>
-            Task.FromResult<IReadOnlyList<DeadLetterDto>>([new DeadLetterDto("shop", "t", "13", "update", "2:1000:0", "poisoned", 4, "2024-01-02T03:04:05.0000000Z", "2024-01-02T03:05:05.0000000Z")]);
+        public Task<DeadLetterPageDto> ListDeadLettersAsync(string definition, int offset, int limit)
+        {
+            Listed.Enqueue($"{definition} {offset} {limit}");
+            var letters = offset == 0 ? new[] { new DeadLetterDto("shop", "t", "13", "update", "2:1000:0", "poisoned", 4, "2024-01-02T03:04:05.0000000Z", "2024-01-02T03:05:05.0000000Z") } : [];
+            return Task.FromResult(new DeadLetterPageDto(1, offset, limit, null, letters));
+        }
 
         public Task<int> RetryDeadLettersAsync(string definition)
         {

@@ -51,16 +51,23 @@ public sealed class SinkOutageTests
             }
 
             var end = await SourceEndAsync();
-            // With 2 attempts 100-400 ms apart, every pk would have been parked within two seconds.
-            await Task.Delay(TimeSpan.FromSeconds(8));
+
+            // With 2 attempts per pk, every held pk would have been parked by the time the failed
+            // attempts outnumber three per change outstanding (each held pk's changes are among them,
+            // and the pks of a bucket are tried together): wait for that, and for the sink to count as down.
+            var sink = node.Metrics.Definition("cache").Sink;
+            var failuresBefore = node.Metrics.Definition("cache").Failures;
+            var held = await Eventually.UntilAsync(
+                () => node.GetCaptureStatusAsync("it"),
+                s => sink.IsDown && s.Outstanding > 0 && node.Metrics.Definition("cache").Failures - failuresBefore >= 3 * s.Outstanding,
+                TimeSpan.FromSeconds(60));
+            var failed = node.Metrics.Definition("cache").Failures - failuresBefore;
+            Assert.True(sink.IsDown && failed >= 3 * held.Outstanding, $"after 60 s: sink down {sink.IsDown}, {failed} failed attempts for {held.Outstanding} changes outstanding");
             Assert.Empty((await node.ListDeadLettersAsync("cache")).Entries);
-            var held = await node.GetCaptureStatusAsync("it");
             Assert.True(held.PersistedOffset!.Position <= beforeOutage, $"the offset {held.PersistedOffset} moved past the failed changes (which begin at {beforeOutage})");
             Assert.InRange(held.Outstanding, 1, 100);
             // 1,170 changes were written; the capture read no more than max-in-flight of them.
             Assert.True(held.ChangesCaptured <= 20 + 100, $"the capture read {held.ChangesCaptured} changes though none was finished (max-in-flight 100)");
-            var sink = node.Metrics.Definition("cache").Sink;
-            Assert.True(sink.IsDown);
             Assert.Contains("NOPERM", sink.Error);
 
             // The sink is back: everything converges, still without a dead letter.

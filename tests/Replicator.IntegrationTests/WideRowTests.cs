@@ -7,6 +7,42 @@ using Xunit.Abstractions;
 
 namespace Replicator.IntegrationTests;
 
+/// <summary>The Redis job, failing the pks in <see cref="Failing"/> with an error of several megabytes (as a sink error that echoes a huge value).</summary>
+public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : Engine.Jobs.IReplicationJob
+{
+    public const string ErrorStart = "ERR Error running script: value too large: ";
+
+    public static readonly HashSet<string> Failing = [];
+
+    private static readonly string Error = ErrorStart + new string('v', 3_000_000);
+
+    private readonly Engine.Jobs.RedisCacheJob _inner = new(context);
+
+    public async Task<IReadOnlyList<Engine.Replication.ApplyResult>> ApplyAsync(IReadOnlyList<Engine.Jobs.JobItem> batch, CancellationToken cancellationToken)
+    {
+        bool Fails(Engine.Jobs.JobItem item)
+        {
+            lock (Failing)
+            {
+                return Failing.Contains(item.Key.Canonical);
+            }
+        }
+
+        var failing = batch.Select(Fails).ToList();
+        var applied = await _inner.ApplyAsync(batch.Where((_, i) => !failing[i]).ToList(), cancellationToken);
+        var results = new Engine.Replication.ApplyResult[batch.Count];
+        var next = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            results[i] = failing[i] ? Engine.Replication.ApplyResult.Failed(Error) : applied[next++];
+        }
+
+        return results;
+    }
+
+    public ValueTask DisposeAsync() => _inner.DisposeAsync();
+}
+
 /// <summary>
 /// Wide rows between two nodes: the capture on one, every bucket on the other, so each delivery
 /// crosses remoting (and its frame limit) as it would between machines, with serialize-messages on.
@@ -118,6 +154,79 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(converged.Matches, converged + "\n" + string.Join("\n", converged.Examples));
         Assert.Equal(3, converged.SourceRows);
         Assert.Null((await again.GetCaptureStatusAsync("it")).LastError);
+    }
+
+    /// <summary>
+    /// A sink error of several megabytes (a Redis error echoing a huge value) on a pk whose letter is
+    /// stored on the worker node: it is parked and stored, listed from the capture node (the reply
+    /// crosses remoting, with a 256 KiB frame), and once the sink is repaired retried and applied.
+    /// </summary>
+    [Fact]
+    public async Task A_sink_error_of_several_megabytes_is_parked_stored_listed_from_another_node_and_retried()
+    {
+        lock (HugeErrorRedisJob.Failing)
+        {
+            HugeErrorRedisJob.Failing.Add("7");
+        }
+
+        try
+        {
+            var (capture, _) = await StartTwoNodesAsync(7803, """
+                replicator.capture { max-frame-size = 256KiB, max-delivery-bytes = 64KiB }
+                replicator.definitions.cache {
+                  retry { initial = 100ms, max = 200ms, max-attempts = 2, jitter = 0 }
+                  job.type = "Replicator.IntegrationTests.HugeErrorRedisJob, Replicator.IntegrationTests"
+                }
+                """);
+            using var redis = Servers.ConnectRedis();
+            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, Prefix);
+            await Servers.ExecuteAsync($"INSERT INTO {_schema}.small SELECT seq, seq FROM {_schema}.seq_1_to_10");
+            var end = await SourceEndAsync();
+
+            var listed = await Eventually.UntilAsync(() => ListedAsync(capture), page => page?.Entries.Count == 1, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+            Assert.NotNull(listed);
+            var letter = Assert.Single(listed.Entries);
+            Assert.Equal("7", letter.Change.Key.Canonical);
+            Assert.StartsWith(HugeErrorRedisJob.ErrorStart, letter.Error);
+            Assert.EndsWith("more characters cut]", letter.Error);
+            Assert.Equal((1, (int?)null), (listed.Total, listed.Next));
+
+            // Parked means finished: the offset moves past the pk.
+            var moved = await Eventually.UntilAsync(() => capture.GetCaptureStatusAsync("it"), s => s.PersistedOffset is { } o && o.Position >= end, TimeSpan.FromSeconds(30));
+            Assert.True(moved.PersistedOffset!.Position >= end, $"offset {moved.PersistedOffset} did not pass {end}");
+
+            lock (HugeErrorRedisJob.Failing)
+            {
+                HugeErrorRedisJob.Failing.Clear();
+            }
+
+            Assert.Equal(1, (await capture.RetryDeadLettersAsync("cache", TimeSpan.FromSeconds(10))).Count);
+            var emptied = await Eventually.UntilAsync(() => ListedAsync(capture), page => page?.Total == 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+            Assert.Equal(0, emptied?.Total);
+            var result = await Eventually.UntilAsync(() => checker.CheckAsync(_schema, "small"), r => r.Matches, TimeSpan.FromSeconds(30));
+            Assert.True(result.Matches, result.ToString());
+            Assert.Equal(10, result.SinkRows);
+        }
+        finally
+        {
+            lock (HugeErrorRedisJob.Failing)
+            {
+                HugeErrorRedisJob.Failing.Clear();
+            }
+        }
+
+        // A reply dropped for its size never arrives: the ask times out.
+        static async Task<Engine.Replication.DeadLetterPage?> ListedAsync(ReplicatorNode node)
+        {
+            try
+            {
+                return await node.ListDeadLettersAsync("cache", timeout: TimeSpan.FromSeconds(3));
+            }
+            catch (Akka.Actor.AskTimeoutException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>A capture-only node (the seed, so the capture runs there) and a worker-only node that hosts every bucket.</summary>

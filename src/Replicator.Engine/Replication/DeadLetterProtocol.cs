@@ -14,7 +14,7 @@ public sealed record DeadLetterParked(
     DateTime LastFailure) : IReplicatorWireMessage;
 
 /// <summary>
-/// The dead-letter store's entries: the answer to <see cref="ListDeadLetters"/>. Also the store's
+/// The dead-letter store's first page: the answer to <see cref="ListDeadLetters"/>. Also the store's
 /// snapshot as versions before park sequences wrote it (still read from snapshot stores).
 /// </summary>
 public sealed record DeadLetterStoreSnapshot(IReadOnlyList<DeadLetterParked> Entries) : IReplicatorWireMessage;
@@ -31,11 +31,38 @@ public sealed record DeadLetterAccepted : IReplicatorWireMessage
     public static DeadLetterAccepted Instance { get; } = new();
 }
 
-/// <summary>Asks the dead-letter store for its entries.</summary>
+/// <summary>
+/// Asked by versions before paged listings: answered with a <see cref="DeadLetterStoreSnapshot"/> of
+/// the first page only (as <see cref="ListDeadLetterPage"/> at offset 0 with the default limit), so
+/// a large store never makes one giant reply.
+/// </summary>
 public sealed record ListDeadLetters : IReplicatorWireMessage
 {
     public static ListDeadLetters Instance { get; } = new();
 }
+
+/// <summary>
+/// Asks the dead-letter store for at most <paramref name="Limit"/> entries from <paramref name="Offset"/>,
+/// oldest parked first; answered by a <see cref="DeadLetterPage"/>. A limit is between 1 and
+/// <see cref="MaxLimit"/>; a page is also cut when its letters would make too large a message.
+/// </summary>
+public sealed record ListDeadLetterPage(int Offset, int Limit) : IReplicatorWireMessage
+{
+    /// <summary>The number of letters a page carries unless asked for another.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>The most letters one page carries.</summary>
+    public const int MaxLimit = 1000;
+
+    public static ListDeadLetterPage First { get; } = new(0, DefaultLimit);
+}
+
+/// <summary>
+/// A page of the dead-letter store: <paramref name="Entries"/> from <paramref name="Offset"/> of the
+/// store's <paramref name="Total"/>, oldest parked first, and the offset of the next page
+/// (<paramref name="Next"/>, null when this page reaches the end).
+/// </summary>
+public sealed record DeadLetterPage(int Total, int Offset, IReadOnlyList<DeadLetterParked> Entries, int? Next) : IReplicatorWireMessage;
 
 /// <summary>Removes every entry of the dead-letter store; replies with the number removed.</summary>
 public sealed record PurgeDeadLetters : IReplicatorWireMessage

@@ -12,6 +12,9 @@ namespace Replicator.Engine.Replication;
 /// In <see cref="DedupeMode.Row"/> and <see cref="DedupeMode.Pk"/> modes the newest entry per pk is
 /// kept (a newer change supersedes an older one, as in the bucket); in
 /// <see cref="DedupeMode.EveryChange"/> mode every parked change is kept, one entry per pk and version.
+/// Each letter is cut to what one message carries (<see cref="DeadLetterBounds"/>), and the store is
+/// listed in pages (<see cref="ListDeadLetterPage"/>), so neither a letter nor a listing can exceed a
+/// remoting frame.
 /// </summary>
 /// <remarks>
 /// Each stored letter gets the next park sequence, counted by the store as it applies its events
@@ -29,16 +32,18 @@ public sealed class DeadLetterStore : ReceivePersistentActor
     private readonly string _definition;
     private readonly IActorRef _region;
     private readonly DedupeMode _mode;
+    private readonly DeadLetterLimits _limits;
     private readonly Dictionary<EntryKey, StoredDeadLetter> _entries = new();
-    private readonly Dictionary<long, EntryKey> _keyBySequence = new();
+    private readonly SortedDictionary<long, EntryKey> _keyBySequence = new();
     private readonly Dictionary<long, long> _retrying = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _parkSequence;
     private string _retryEpoch = "";
     private long _retrySequence;
 
-    public DeadLetterStore(string definition, IActorRef region, DedupeMode mode)
+    public DeadLetterStore(string definition, IActorRef region, DedupeMode mode, DeadLetterLimits? limits = null)
     {
+        _limits = limits ?? DeadLetterLimits.Default;
         _definition = definition;
         _region = region;
         _mode = mode;
@@ -50,14 +55,16 @@ public sealed class DeadLetterStore : ReceivePersistentActor
         Recover<DeadLetterCleared>(Apply);
         Recover<SnapshotOffer>(offer => Restore(offer.Snapshot));
 
-        Command<DeadLetterParked>(parked => Persist(parked, stored =>
+        // A letter from a bucket is cut to size already; one from an older node may not be.
+        Command<DeadLetterParked>(parked => Persist(DeadLetterBounds.Fit(parked, _limits.MaxLetterBytes), stored =>
         {
             Apply(stored);
             Configuration.CrashPoints.Get(Context.System).Reached(Configuration.CrashPoint.AfterDeadLetter);
             Sender.Tell(DeadLetterAccepted.Instance);
             SnapshotIfDue();
         }));
-        Command<ListDeadLetters>(_ => Sender.Tell(new DeadLetterStoreSnapshot(_entries.Values.Select(e => e.Letter).OrderBy(e => e.LastFailure).ToList())));
+        Command<ListDeadLetterPage>(ask => Sender.Tell(Page(ask.Offset, ask.Limit)));
+        Command<ListDeadLetters>(_ => Sender.Tell(new DeadLetterStoreSnapshot(Page(0, ListDeadLetterPage.DefaultLimit).Entries)));
         Command<PurgeDeadLetters>(_ =>
         {
             var purged = new DeadLettersPurged(_entries.Count);
@@ -79,7 +86,13 @@ public sealed class DeadLetterStore : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string definition, IActorRef region, DedupeMode mode) => Akka.Actor.Props.Create(() => new DeadLetterStore(definition, region, mode));
+    /// <param name="limits">The size letters are cut to, and pages of a listing; the node's are <see cref="DeadLetterLimits.Of"/> its capture settings.</param>
+    public static Props Props(string definition, IActorRef region, DedupeMode mode, DeadLetterLimits? limits = null) =>
+        Akka.Actor.Props.Create(() => new DeadLetterStore(definition, region, mode, limits));
+
+    /// <summary>A page of the entries, oldest parked first (by park sequence, so a page's place does not depend on clocks).</summary>
+    private DeadLetterPage Page(int offset, int limit) =>
+        DeadLetterPaging.Page(_keyBySequence.Values.Select(key => _entries[key].Letter), _entries.Count, offset, limit, _limits.MaxPageBytes);
 
     private EntryKey KeyOf(RowChange change) =>
         new(change.Schema, change.Table, change.Key.Canonical, _mode == DedupeMode.EveryChange ? change.Version : null);

@@ -34,6 +34,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private readonly IReplicationJob _job;
     private readonly IActorRef? _deadLetters;
     private readonly ICurrentRows? _currentRows;
+    private readonly DeadLetterLimits _limits;
     private readonly HashSet<(string Schema, string Table)> _partialInserts = new();
     private readonly DedupeQueue _queue;
     private readonly DefinitionCounters _counters;
@@ -45,8 +46,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private long _reportedPending;
     private long _reportedEpochs;
 
-    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows)
+    public ReplicatorEntity(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows, DeadLetterLimits? limits = null)
     {
+        _limits = limits ?? DeadLetterLimits.Default;
         _definition = definition;
         _bucket = bucket;
         _job = job;
@@ -126,8 +128,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="currentRows">Reads rows from the source for the changes that need it (see <see cref="ICurrentRows"/>); null writes every image as it is.</param>
-    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows = null) =>
-        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters, currentRows));
+    /// <param name="limits">The size a dead letter is cut to (its error text); the node's are <see cref="DeadLetterLimits.Of"/> its capture settings.</param>
+    public static Props Props(DefinitionSettings definition, int bucket, IReplicationJob job, IActorRef? deadLetters, ICurrentRows? currentRows = null, DeadLetterLimits? limits = null) =>
+        Akka.Actor.Props.Create(() => new ReplicatorEntity(definition, bucket, job, deadLetters, currentRows, limits));
 
     private void HandleDeliver(DeliverChanges deliver)
     {
@@ -364,7 +367,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         else
         {
             // A batch of one that failed as a whole failed for its pk.
-            var results = done.Results ?? [Outcome(done.Error!)];
+            var results = done.Results is { } reported ? Bounded(reported) : [Outcome(done.Error!)];
             Complete(done.Batch, results, _counters.Sink.Record(done.Batch.Select((e, i) => (PkText(e), results[i])), now), now);
         }
 
@@ -396,6 +399,17 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         }
 
         _counters.AddFailures(batch.Count);
+    }
+
+    /// <summary>The job's results with every error cut to <see cref="DeadLetterBounds.MaxErrorChars"/>: a sink's error can echo a huge value, and it is kept per pk, logged and parked.</summary>
+    private static IReadOnlyList<ApplyResult> Bounded(IReadOnlyList<ApplyResult> results)
+    {
+        if (results.All(r => r.Error is null || r.Error.Length <= DeadLetterBounds.MaxErrorChars))
+        {
+            return results;
+        }
+
+        return results.Select(r => r.Error is { } error ? r with { Error = DeadLetterBounds.Error(error) } : r).ToList();
     }
 
     /// <summary>What a failure of a whole job call says: that the sink could take no write (a timeout, no connection, no rights), or that the rows failed.</summary>
@@ -498,7 +512,9 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private void Store(Parking parking)
     {
         var letter = parking.Letter;
-        var parked = new DeadLetterParked(_definition.Name, _bucket, letter.Change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure);
+        var parked = DeadLetterBounds.Fit(
+            new DeadLetterParked(_definition.Name, _bucket, letter.Change, letter.Error, letter.Attempts, letter.FirstFailure, letter.LastFailure),
+            _limits.MaxLetterBytes);
         _deadLetters!.Ask<DeadLetterAccepted>(parked, _definition.ApplyTimeout)
             .PipeTo(Self, success: _ => new ParkDone(parking, null), failure: e => new ParkDone(parking, Describe(e)));
     }
@@ -558,8 +574,8 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     {
         AskTimeoutException => "no answer within apply-timeout",
         TimeoutException or OperationCanceledException => "the job did not finish within apply-timeout",
-        AggregateException { InnerException: { } inner } => $"{inner.GetType().Name}: {inner.Message}",
-        _ => $"{e.GetType().Name}: {e.Message}",
+        AggregateException { InnerException: { } inner } => DeadLetterBounds.Error($"{inner.GetType().Name}: {inner.Message}"),
+        _ => DeadLetterBounds.Error($"{e.GetType().Name}: {e.Message}"),
     };
 
     /// <summary>

@@ -34,6 +34,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
     private const string DeadLetterClearedManifest = "DZ";
     private const string DeadLetterStoreStateManifest = "DT";
     private const string DeadLetterResolvedManifest = "DV";
+    private const string ListDeadLetterPageManifest = "DQ";
+    private const string DeadLetterPageManifest = "DW";
     private const string DeliveriesReleasedManifest = "RL";
     private const string DeliveriesHeldManifest = "HD";
     private const string MemberFactsManifest = "MF";
@@ -64,6 +66,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
         DeadLetterCleared => DeadLetterClearedManifest,
         DeadLetterStoreState => DeadLetterStoreStateManifest,
         DeadLetterResolved => DeadLetterResolvedManifest,
+        ListDeadLetterPage => ListDeadLetterPageManifest,
+        DeadLetterPage => DeadLetterPageManifest,
         DeliveriesReleased => DeliveriesReleasedManifest,
         DeliveriesHeld => DeliveriesHeldManifest,
         MemberFacts => MemberFactsManifest,
@@ -168,6 +172,9 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 w.Write(status.Reconnects);
                 WireFormat.WriteOptional(w, status.LastError);
                 WireFormat.WriteOptionalTime(w, status.LastCommitUtc);
+
+                // A trailing field (older readers stop before it): the server the persisted offset is bound to.
+                WriteOptionalServer(w, status.PersistedOffset?.Server);
                 return;
             case OffsetCommitted committed:
                 w.Write(OffsetFormat.ToBytes(committed));
@@ -177,6 +184,21 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return;
             case DeadLetterParked parked:
                 WriteDeadLetter(w, parked);
+                return;
+            case ListDeadLetterPage ask:
+                w.Write(ask.Offset);
+                w.Write(ask.Limit);
+                return;
+            case DeadLetterPage page:
+                w.Write(page.Total);
+                w.Write(page.Offset);
+                w.Write(page.Next ?? -1);
+                w.Write7BitEncodedInt(page.Entries.Count);
+                foreach (var entry in page.Entries)
+                {
+                    WriteDeadLetter(w, entry);
+                }
+
                 return;
             case DeadLetterStoreSnapshot store:
                 w.Write7BitEncodedInt(store.Entries.Count);
@@ -265,7 +287,8 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             }
 
             case CaptureStatusManifest:
-                return new CaptureStatus(
+            {
+                var status = new CaptureStatus(
                     r.ReadString(),
                     r.ReadString(),
                     r.ReadString(),
@@ -276,6 +299,13 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                     r.ReadInt64(),
                     WireFormat.ReadOptional(r),
                     WireFormat.ReadOptionalTime(r));
+
+                // Written by versions that send the offset's server: absent from older nodes' statuses.
+                return r.BaseStream.Position < r.BaseStream.Length && ReadOptionalServer(r) is { } server && status.PersistedOffset is { } persisted
+                    ? status with { PersistedOffset = persisted with { Server = server } }
+                    : status;
+            }
+
             case OffsetCommittedManifest:
                 return OffsetFormat.ReadCommitted(r.BaseStream);
             case CaptureSnapshotManifest:
@@ -286,6 +316,22 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return new CaptureSnapshot(OffsetFormat.ReadLegacyOffset(r));
             case DeadLetterParkedManifest:
                 return ReadDeadLetter(r);
+            case ListDeadLetterPageManifest:
+                return new ListDeadLetterPage(r.ReadInt32(), r.ReadInt32());
+            case DeadLetterPageManifest:
+            {
+                var total = r.ReadInt32();
+                var offset = r.ReadInt32();
+                var next = r.ReadInt32();
+                var entries = new DeadLetterParked[WireFormat.ReadCount(r, 1, "dead letters")];
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = ReadDeadLetter(r);
+                }
+
+                return new DeadLetterPage(total, offset, entries, next < 0 ? null : next);
+            }
+
             case DeadLetterStoreSnapshotManifest:
             {
                 var entries = new DeadLetterParked[WireFormat.ReadCount(r, 1, "dead letters")];
@@ -350,6 +396,20 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             r.ReadInt32(),
             new DateTime(r.ReadInt64(), DateTimeKind.Utc),
             new DateTime(r.ReadInt64(), DateTimeKind.Utc));
+
+    private static void WriteOptionalServer(BinaryWriter w, Offsets.SourceServer? server)
+    {
+        w.Write(server is not null);
+        if (server is not null)
+        {
+            w.Write(server.ServerId);
+            WireFormat.WriteOptional(w, server.Uuid);
+            w.Write(server.Endpoint);
+        }
+    }
+
+    private static Offsets.SourceServer? ReadOptionalServer(BinaryReader r) =>
+        r.ReadBoolean() ? new Offsets.SourceServer(r.ReadUInt32(), WireFormat.ReadOptional(r), r.ReadString()) : null;
 
     private static void WriteOptionalOffset(BinaryWriter w, Offsets.SourceOffset? offset)
     {

@@ -58,6 +58,9 @@ internal static class WireFormat
         return size + 8 + 8 + 4 + 8;
     }
 
+    /// <summary>An upper bound of the bytes a string takes on the wire (its UTF-8 and its length prefix), as <see cref="EstimatedSize(RowChange)"/> counts it.</summary>
+    public static long EstimatedSize(string text) => SizeOf(text);
+
     // A UTF-16 char is at most 3 UTF-8 bytes (a surrogate pair, 2 chars, is 4): short strings (names,
     // most values) are bounded without reading them, long ones counted exactly.
     private static long SizeOf(string text) => 5 + (text.Length <= 64 ? text.Length * 3 : System.Text.Encoding.UTF8.GetByteCount(text));

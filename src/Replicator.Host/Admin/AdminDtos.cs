@@ -5,7 +5,10 @@ namespace Replicator.Host.Admin;
 /// <summary>GET /status: the captures and this node's counters of each definition.</summary>
 internal sealed record StatusDto(IReadOnlyList<SourceStatusDto> Sources, IReadOnlyList<DefinitionStatusDto> Definitions);
 
-/// <summary>One source in /status; only <see cref="Name"/> and <see cref="State"/> when its capture did not answer.</summary>
+/// <summary>
+/// One source in /status; only <see cref="Name"/> and <see cref="State"/> when its capture did not answer.
+/// <see cref="OffsetServer"/> is left out until an offset was persisted with its server's identity.
+/// </summary>
 internal sealed record SourceStatusDto(
     string Name,
     string State,
@@ -15,7 +18,11 @@ internal sealed record SourceStatusDto(
     long? Outstanding = null,
     long? Reconnects = null,
     string? LastError = null,
-    string? LastCommit = null);
+    string? LastCommit = null,
+    SourceServerDto? OffsetServer = null);
+
+/// <summary>The source server the persisted offset was read from, and is bound to: a capture refuses to resume its binlog position on another server.</summary>
+internal sealed record SourceServerDto(uint ServerId, string? ServerUuid, string Endpoint);
 
 internal sealed record DefinitionStatusDto(
     string Name,
@@ -42,6 +49,18 @@ internal sealed record DeadLetterDto(
     string FirstFailure,
     string LastFailure);
 
+/// <summary>
+/// GET /dead-letters/&lt;definition&gt;?offset=&amp;limit=: at most <see cref="Limit"/> letters from
+/// <see cref="Offset"/>, oldest parked first, of the store's <see cref="Total"/>; <see cref="Next"/> is the
+/// offset of the next page, null (written, not left out) on the last one.
+/// </summary>
+internal sealed record DeadLetterPageDto(
+    int Total,
+    int Offset,
+    int Limit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Next,
+    IReadOnlyList<DeadLetterDto> Entries);
+
 internal sealed record RetryingDto(int Retrying);
 
 internal sealed record PurgedDto(int Purged);
@@ -52,7 +71,7 @@ internal sealed record PurgedDto(int Purged);
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true)]
 [JsonSerializable(typeof(StatusDto))]
-[JsonSerializable(typeof(IReadOnlyList<DeadLetterDto>))]
+[JsonSerializable(typeof(DeadLetterPageDto))]
 [JsonSerializable(typeof(RetryingDto))]
 [JsonSerializable(typeof(PurgedDto))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

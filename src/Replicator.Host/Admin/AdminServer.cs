@@ -15,7 +15,7 @@ namespace Replicator.Host.Admin;
 /// <summary>
 /// The node's admin endpoint: minimal-API endpoints on Kestrel.
 /// <c>GET /status</c> (JSON: captures and definition counters), <c>GET /metrics</c> (Prometheus text),
-/// <c>GET /dead-letters/&lt;definition&gt;</c>, <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply
+/// <c>GET /dead-letters/&lt;definition&gt;?offset=&amp;limit=</c> (a page, see <see cref="DeadLetterPageDto"/>), <c>POST /dead-letters/&lt;definition&gt;/retry</c> (apply
 /// them again) and <c>POST /dead-letters/&lt;definition&gt;/purge</c>. Who may call what is
 /// <see cref="AdminAccess"/>: the token for every mutating call, and for every call off loopback.
 /// A failing call answers 500 with an error id and logs the exception under that id; the response
@@ -119,10 +119,21 @@ internal sealed class AdminServer : IAsyncDisposable
         var readOnly = new[] { "GET", "HEAD" };
         app.MapMethods("/status", readOnly, async () => Results.Json(await backend.StatusAsync().ConfigureAwait(false), AdminJsonContext.Default.StatusDto));
         app.MapMethods("/metrics", readOnly, () => Results.Text(backend.Metrics(), "text/plain; version=0.0.4"));
-        app.MapMethods("/dead-letters/{definition}", readOnly, async (string definition) =>
-            !backend.HasDefinition(definition)
-                ? NoDefinition(definition)
-                : Results.Json(await backend.ListDeadLettersAsync(definition).ConfigureAwait(false), AdminJsonContext.Default.IReadOnlyListDeadLetterDto));
+        app.MapMethods("/dead-letters/{definition}", readOnly, async (string definition, HttpRequest request) =>
+        {
+            if (!backend.HasDefinition(definition))
+            {
+                return NoDefinition(definition);
+            }
+
+            var (offset, limit, error) = PageOf(request.Query);
+            if (error is not null)
+            {
+                return Results.Text(error + "\n", "text/plain", statusCode: 400);
+            }
+
+            return Results.Json(await backend.ListDeadLettersAsync(definition, offset, limit).ConfigureAwait(false), AdminJsonContext.Default.DeadLetterPageDto);
+        });
         app.MapPost("/dead-letters/{definition}/retry", async (string definition) =>
             !backend.HasDefinition(definition)
                 ? NoDefinition(definition)
@@ -133,6 +144,29 @@ internal sealed class AdminServer : IAsyncDisposable
                 : Results.Json(new PurgedDto(await backend.PurgeDeadLettersAsync(definition).ConfigureAwait(false)), AdminJsonContext.Default.PurgedDto));
 
         static IResult NoDefinition(string definition) => Results.Text($"no definition named {definition}\n", "text/plain", statusCode: 404);
+    }
+
+    /// <summary>
+    /// The page a dead-letter listing asks for: <c>offset</c> (from 0, default 0) and <c>limit</c>
+    /// (1 to <see cref="Engine.Replication.ListDeadLetterPage.MaxLimit"/>, default
+    /// <see cref="Engine.Replication.ListDeadLetterPage.DefaultLimit"/>), or what is wrong with them.
+    /// </summary>
+    internal static (int Offset, int Limit, string? Error) PageOf(IQueryCollection query)
+    {
+        const int MaxLimit = Engine.Replication.ListDeadLetterPage.MaxLimit;
+        var offset = 0;
+        var limit = Engine.Replication.ListDeadLetterPage.DefaultLimit;
+        if (query.TryGetValue("offset", out var offsetText) && !(offsetText.Count == 1 && int.TryParse(offsetText[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset)))
+        {
+            return (0, 0, $"offset '{offsetText}' is not a whole number from 0: give ?offset=0 for the first page, or the 'next' of the page before.");
+        }
+
+        if (query.TryGetValue("limit", out var limitText) && !(limitText.Count == 1 && int.TryParse(limitText[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= MaxLimit))
+        {
+            return (0, 0, $"limit '{limitText}' must be a whole number from 1 to {MaxLimit}.");
+        }
+
+        return (offset, limit, null);
     }
 
     /// <summary>Access rules first, then the endpoint; an exception is logged under an id and answered 500 with that id only.</summary>

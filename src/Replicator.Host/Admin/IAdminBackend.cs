@@ -10,7 +10,8 @@ internal interface IAdminBackend
 
     bool HasDefinition(string definition);
 
-    Task<IReadOnlyList<DeadLetterDto>> ListDeadLettersAsync(string definition);
+    /// <summary>A page of the definition's dead letters: at most <paramref name="limit"/> from <paramref name="offset"/>.</summary>
+    Task<DeadLetterPageDto> ListDeadLettersAsync(string definition, int offset, int limit);
 
     /// <summary>Sends the definition's dead letters to their buckets again; returns how many.</summary>
     Task<int> RetryDeadLettersAsync(string definition);

@@ -24,7 +24,8 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
                     status.Outstanding,
                     status.Reconnects,
                     status.LastError,
-                    status.LastCommitUtc?.ToString("O", CultureInfo.InvariantCulture)));
+                    status.LastCommitUtc?.ToString("O", CultureInfo.InvariantCulture),
+                    status.PersistedOffset?.Server is { } server ? new SourceServerDto(server.ServerId, server.Uuid, server.Endpoint) : null));
             }
             catch (Exception e) when (e is TimeoutException or Akka.Actor.AskTimeoutException)
             {
@@ -89,10 +90,10 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
 
     public bool HasDefinition(string definition) => node.Regions.ContainsKey(definition);
 
-    public async Task<IReadOnlyList<DeadLetterDto>> ListDeadLettersAsync(string definition)
+    public async Task<DeadLetterPageDto> ListDeadLettersAsync(string definition, int offset, int limit)
     {
-        var letters = await node.ListDeadLettersAsync(definition).ConfigureAwait(false);
-        return letters.Entries
+        var page = await node.ListDeadLettersAsync(definition, offset, limit).ConfigureAwait(false);
+        var entries = page.Entries
             .Select(l => new DeadLetterDto(
                 l.Change.Schema,
                 l.Change.Table,
@@ -104,6 +105,7 @@ internal sealed class NodeAdminBackend(ReplicatorNode node) : IAdminBackend
                 l.FirstFailure.ToString("O", CultureInfo.InvariantCulture),
                 l.LastFailure.ToString("O", CultureInfo.InvariantCulture)))
             .ToList();
+        return new DeadLetterPageDto(page.Total, page.Offset, limit, page.Next, entries);
     }
 
     public async Task<int> RetryDeadLettersAsync(string definition) => (await node.RetryDeadLettersAsync(definition).ConfigureAwait(false)).Count;

@@ -50,12 +50,18 @@ public sealed class DeadLetterStoreTests : TestKit
         var region = CreateTestProbe("region");
         var store = Sys.ActorOf(ReplicatorNode.Supervised(DeadLetterStore.Props("cache", region.Ref, DedupeMode.Row), "store"), "dead-letters-cache");
 
-        // A journal failure stops a persistent actor.
+        // A journal failure stops a persistent actor: the bucket gets no confirmation, and once the
+        // supervisor has started the store again (it answers a listing) the letter is not there.
         await Journal.OnWrite.Fail();
-        store.Tell(Letter(1, 100));
-        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        var bucket = CreateTestProbe("bucket");
+        store.Tell(Letter(1, 100), bucket.Ref);
+        await AwaitAssertAsync(
+            async () => Assert.Empty((await store.Ask<DeadLetterPage>(ListDeadLetterPage.First, TimeSpan.FromMilliseconds(500))).Entries),
+            TimeSpan.FromSeconds(15),
+            TimeSpan.FromMilliseconds(100));
+        bucket.ExpectNoMsg(TimeSpan.Zero);
 
-        // The supervisor starts it again; the bucket's next try is stored.
+        // The bucket's next try is stored.
         await Journal.OnWrite.Pass();
         await AwaitAssertAsync(
             async () => Assert.IsType<DeadLetterAccepted>(await store.Ask<DeadLetterAccepted>(Letter(1, 100), TimeSpan.FromSeconds(1))),
@@ -63,6 +69,64 @@ public sealed class DeadLetterStoreTests : TestKit
             TimeSpan.FromMilliseconds(200));
         var listed = await store.Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, TimeSpan.FromSeconds(3));
         Assert.Equal("1", Assert.Single(listed.Entries).Change.Key.Canonical);
+    }
+
+    [Fact]
+    public async Task A_store_of_many_letters_is_listed_in_pages_oldest_parked_first_with_the_total_and_the_next_offset()
+    {
+        var region = CreateTestProbe("region");
+        var store = Sys.ActorOf(DeadLetterStore.Props("cache", region.Ref, DedupeMode.Row));
+        for (var id = 1; id <= 250; id++)
+        {
+            await store.Ask<DeadLetterAccepted>(Letter(id, 100 + id), TimeSpan.FromSeconds(3));
+        }
+
+        // Parked again, pk 5 is now the newest letter.
+        await store.Ask<DeadLetterAccepted>(Letter(5, 900), TimeSpan.FromSeconds(3));
+
+        var seen = new List<string>();
+        int? offset = 0;
+        var pages = 0;
+        while (offset is { } at)
+        {
+            var page = await store.Ask<DeadLetterPage>(new ListDeadLetterPage(at, 100), TimeSpan.FromSeconds(3));
+            Assert.Equal(250, page.Total);
+            Assert.Equal(at, page.Offset);
+            Assert.InRange(page.Entries.Count, 1, 100);
+            seen.AddRange(page.Entries.Select(e => e.Change.Key.Canonical));
+            offset = page.Next;
+            pages++;
+        }
+
+        Assert.Equal(3, pages);
+        Assert.Equal(Enumerable.Range(1, 250).Where(i => i != 5).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("5"), seen);
+
+        // The legacy listing of older nodes gets the first page only.
+        Assert.Equal(ListDeadLetterPage.DefaultLimit, (await store.Ask<DeadLetterStoreSnapshot>(ListDeadLetters.Instance, TimeSpan.FromSeconds(3))).Entries.Count);
+    }
+
+    [Fact]
+    public async Task A_letter_with_a_several_megabyte_error_is_stored_cut_listed_recovered_and_retried()
+    {
+        var region = CreateTestProbe("region");
+        var huge = "ERR Error running script: value " + new string('v', 6_000_000);
+        var store = Sys.ActorOf(DeadLetterStore.Props("cache", region.Ref, DedupeMode.Row), "huge");
+        await store.Ask<DeadLetterAccepted>(Letter(1, 100) with { Error = huge }, TimeSpan.FromSeconds(3));
+        Watch(store);
+        Sys.Stop(store);
+        ExpectTerminated(store);
+
+        store = Sys.ActorOf(DeadLetterStore.Props("cache", region.Ref, DedupeMode.Row), "huge-again");
+        var listed = Assert.Single((await store.Ask<DeadLetterPage>(ListDeadLetterPage.First, TimeSpan.FromSeconds(3))).Entries);
+        Assert.InRange(listed.Error.Length, 100, DeadLetterBounds.MaxErrorChars);
+        Assert.StartsWith("ERR Error running script: value vvv", listed.Error);
+        Assert.EndsWith("more characters cut]", listed.Error);
+
+        Assert.Equal(1, (await store.Ask<DeadLettersRetrying>(RetryDeadLetters.Instance, TimeSpan.FromSeconds(3))).Count);
+        var retried = region.ExpectMsg<DeliverChanges>();
+        Assert.Equal("1", Assert.Single(retried.Changes).Change.Key.Canonical);
+        store.Tell(new ChangesFinished("cache", 0, retried.Epoch, [retried.Changes[0].Sequence]));
+        await AwaitAssertAsync(async () => Assert.Equal(0, (await store.Ask<DeadLetterPage>(ListDeadLetterPage.First, TimeSpan.FromSeconds(3))).Total));
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
         new DeliveriesHeld("cache", 6, "src-0123456789ab", [21L, 22L, 40L]),
         GetCaptureStatus.Instance,
         new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, "0-1-5") { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }, null, 10, 2, 1, null, null),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42,1-1-3")),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 0, "0-1-42") { Server = new SourceServer(1, null, "db1:3306") }),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("binlog.000002", 4), 0, null) { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }),
@@ -70,6 +71,9 @@ public sealed class ReplicatorSerializerTests : IDisposable
         new DeadLetterStoreSnapshot([new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch)]),
         DeadLetterAccepted.Instance,
         ListDeadLetters.Instance,
+        new ListDeadLetterPage(200, 50),
+        new DeadLetterPage(1234, 200, [new DeadLetterParked("cache", 3, TestChanges.Write(1, 2, 300), "x", 1, DateTime.UnixEpoch, DateTime.UnixEpoch), new DeadLetterParked("cache", 1, EveryKind(), "y", 2, DateTime.UnixEpoch, DateTime.UnixEpoch)], 202),
+        new DeadLetterPage(2, 0, [], null),
         PurgeDeadLetters.Instance,
         new DeadLettersPurged(12),
         RetryDeadLetters.Instance,
@@ -92,6 +96,22 @@ public sealed class ReplicatorSerializerTests : IDisposable
         Assert.DoesNotContain(manifest, new[] { "OC", "SN" });
         var copy = _system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
         Assert.Equal(Render(message), Render(copy));
+    }
+
+    [Fact]
+    public void A_capture_status_from_a_node_that_sends_no_offset_server_still_reads()
+    {
+        var status = new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null) { Server = new SourceServer(7, null, "db1:3306") }, null, 1, 0, 0, null, null);
+        var serializer = (ReplicatorSerializer)_system.Serialization.FindSerializerFor(status);
+        var bytes = serializer.ToBinary(status);
+        var trailing = 1 + 4 + 1 + 1 + "db1:3306".Length;
+
+        var older = (CaptureStatus)serializer.FromBinary(bytes[..^trailing], "CS");
+        var newer = (CaptureStatus)serializer.FromBinary(bytes, "CS");
+
+        Assert.Null(older.PersistedOffset!.Server);
+        Assert.Equal(status.PersistedOffset! with { Server = null }, older.PersistedOffset);
+        Assert.Equal(new SourceServer(7, null, "db1:3306"), newer.PersistedOffset!.Server);
     }
 
     [Fact]
@@ -252,7 +272,9 @@ public sealed class ReplicatorSerializerTests : IDisposable
         DeliveriesHeld f => $"{f.Definition}|{f.Bucket}|{f.Epoch}|{string.Join(",", f.Sequences)}",
         DeadLetterParked p => $"{p.Definition}|{p.Bucket}|{ChangeJson.ToJson(p.Change)}|{p.Error}|{p.Attempts}|{p.FirstFailure:O}|{p.LastFailure:O}",
         DeadLetterStoreSnapshot s => string.Join(";", s.Entries.Select(Render)),
+        DeadLetterPage p => $"{p.Total}|{p.Offset}|{p.Next?.ToString() ?? "end"}|" + string.Join(";", p.Entries.Select(Render)),
         DeadLetterStoreState s => s.LastParkSequence + "|" + string.Join(";", s.Entries.Select(e => e.ParkSequence + ":" + Render(e.Letter))),
+        CaptureStatus c => c + $" persisted on {c.PersistedOffset?.Server?.ToString() ?? "unknown"}",
         OffsetCommitted c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
         CaptureSnapshot c => $"{c.Offset} on {c.Offset.Server?.ToString() ?? "unknown"}",
         _ => message.ToString()!,

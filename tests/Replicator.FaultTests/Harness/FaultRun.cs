@@ -747,15 +747,23 @@ public sealed class FaultRun : IAsyncDisposable
         return count;
     }
 
-    /// <summary>Dead letters listed by GET /dead-letters/&lt;definition&gt; on a running node: pk and attempts.</summary>
+    /// <summary>Dead letters listed by GET /dead-letters/&lt;definition&gt; on a running node, page after page: pk and attempts.</summary>
     public async Task<List<(string Pk, int Attempts, string Error)>> DeadLettersAsync()
     {
         var node = Nodes.First(n => n.Running);
-        var json = await node.GetAsync($"/dead-letters/{Definition}");
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.EnumerateArray()
-            .Select(e => (e.GetProperty("pk").GetString()!, e.GetProperty("attempts").GetInt32(), e.GetProperty("error").GetString() ?? ""))
-            .ToList();
+        var letters = new List<(string Pk, int Attempts, string Error)>();
+        int? next = 0;
+        while (next is { } offset)
+        {
+            var json = await node.GetAsync($"/dead-letters/{Definition}?offset={offset}&limit=1000");
+            using var document = JsonDocument.Parse(json);
+            letters.AddRange(document.RootElement.GetProperty("entries").EnumerateArray()
+                .Select(e => (e.GetProperty("pk").GetString()!, e.GetProperty("attempts").GetInt32(), e.GetProperty("error").GetString() ?? "")));
+            var nextValue = document.RootElement.GetProperty("next");
+            next = nextValue.ValueKind == JsonValueKind.Null ? null : nextValue.GetInt32();
+        }
+
+        return letters;
     }
 
     /// <summary>The capture's status from any running node.</summary>
