@@ -145,7 +145,7 @@ internal sealed class ChangeTicket(long bytes)
 {
     public int Remaining { get; set; }
 
-    /// <summary>The change's estimated size in a delivery (<see cref="Serialization.WireFormat.EstimatedSize"/>): its byte credits, and what deliveries are cut by.</summary>
+    /// <summary>The change's estimated size in a delivery (<see cref="Serialization.WireFormat.EstimatedSize(Model.RowChange)"/>): its byte credits, and what deliveries are cut by.</summary>
     public long Bytes { get; } = bytes;
 }
 

@@ -8,7 +8,7 @@ using Replicator.Engine.Serialization;
 namespace Replicator.Engine.Tests.Serialization;
 
 /// <summary>
-/// Deliveries are cut by <see cref="WireFormat.EstimatedSize"/>, so it must never be below what the
+/// Deliveries are cut by <see cref="WireFormat.EstimatedSize(Replicator.Engine.Model.RowChange)"/>, so it must never be below what the
 /// serializer writes (a delivery over the remoting frame is dropped without a word), and not so far
 /// above it that rows which fit are refused.
 /// </summary>
