@@ -48,7 +48,7 @@ public sealed partial class BinlogEventDecoder
                 // The same check the whole-buffer path makes, before anything is allocated.
                 if (declared > Options.MaxDecompressedSize)
                 {
-                    throw new FormatException($"A transaction payload declares {declared} uncompressed bytes, more than the {Options.MaxDecompressedSize} allowed.");
+                    throw new FormatException($"A transaction payload declares {declared} uncompressed bytes, more than the {Options.MaxDecompressedSize} allowed (BinlogDecoderOptions.MaxDecompressedSize; in Replicator, replicator.sources.<name>.max-decompressed-size raises it up to 1GiB).");
                 }
 
                 _zstd ??= Zstd.StreamDecoder.Create();

@@ -24,9 +24,19 @@ public sealed record SourceSettings(
     /// </summary>
     public BinlogPosition? ResyncedThrough { get; init; }
 
+    /// <summary>
+    /// The most bytes one compressed event (a MariaDB compressed event, a MySQL compressed
+    /// transaction) may inflate to (max-decompressed-size); a larger one stops the capture with an
+    /// error naming its file and position, before anything is allocated for it.
+    /// </summary>
+    public long MaxDecompressedSize { get; init; } = MaxDecompressedSizeLimit;
+
+    /// <summary>The decoder's own ceiling, and the default: 1 GiB.</summary>
+    public const long MaxDecompressedSizeLimit = 1L << 30;
+
     internal static SourceSettings Read(ConfigReader reader, string name, bool insecure)
     {
-        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout", "resynced-through");
+        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout", "resynced-through", "max-decompressed-size");
         var connectionString = reader.String("connection-string", required: true);
         var serverId = reader.Long("server-id", 0, uint.MaxValue);
         if (serverId == 0)
@@ -82,6 +92,7 @@ public sealed record SourceSettings(
             reader.Enum<ResumeBy>("resume-by"))
         {
             ResyncedThrough = ParseResyncedThrough(reader),
+            MaxDecompressedSize = reader.ByteSize("max-decompressed-size", 1L << 20, MaxDecompressedSizeLimit),
         };
     }
 
@@ -128,7 +139,7 @@ public sealed record SourceSettings(
             HeartbeatPeriod = Heartbeat,
             ReadTimeout = ReadTimeout,
             ConnectTimeout = ConnectTimeout,
-            Decoder = options.Decoder with { StreamTransactionPayloads = true },
+            Decoder = options.Decoder with { StreamTransactionPayloads = true, MaxDecompressedSize = (int)MaxDecompressedSize },
         };
     }
 

@@ -59,6 +59,14 @@ public sealed class ReplicatorSettingsTests
     }
 
     [Fact]
+    public void A_configured_decompression_limit_reaches_the_capture_decoder()
+    {
+        var source = Assert.Single(Parse(Source + "\nreplicator.sources.main.max-decompressed-size = 64MiB\nreplicator.definitions.cache.topics = [\"*_write\"]").Sources);
+        Assert.Equal(64L << 20, source.MaxDecompressedSize);
+        Assert.Equal(64 << 20, source.ClientOptions(StartPosition.CurrentEnd).Decoder.MaxDecompressedSize);
+    }
+
+    [Fact]
     public void A_crash_point_is_read_with_its_occurrence()
     {
         var settings = Parse(Source + "\nreplicator.testing { crash-at = after-dead-letter, crash-at-occurrence = 7 }");
@@ -72,6 +80,8 @@ public sealed class ReplicatorSettingsTests
     [InlineData("replicator.capture.max-in-flight = 0", "replicator.capture.max-in-flight must be between 1 and 10000000, not 0.")]
     [InlineData("replicator.sources.main.server-id = 0", "replicator.sources.main.server-id must be set")]
     [InlineData("replicator.sources.main.heartbeat = -5s", "replicator.sources.main.heartbeat must be")]
+    [InlineData("replicator.sources.main.max-decompressed-size = 2GiB", "replicator.sources.main.max-decompressed-size must be between")]
+    [InlineData("replicator.sources.main.max-decompressed-size = 1KiB", "replicator.sources.main.max-decompressed-size must be between")]
     [InlineData("replicator.definitions.cache.mode = fastest", "replicator.definitions.cache.mode must be one of row, pk, every-change, not 'fastest'.")]
     [InlineData("replicator.definitions.cache.source = nope", "replicator.definitions.cache.source names 'nope'")]
     [InlineData("replicator.sources.other { connection-string = \"Server=127.0.0.1;User ID=a;Password=b\", server-id = 1001 }", "server-id 1001 is also used by source")]

@@ -47,7 +47,7 @@ internal static class MariaDbCompression
 
         if (length > maxSize)
         {
-            throw new FormatException($"A compressed record declares {length} uncompressed bytes, more than the {maxSize} allowed.");
+            throw new FormatException($"A compressed record declares {length} uncompressed bytes, more than the {maxSize} allowed (BinlogDecoderOptions.MaxDecompressedSize; in Replicator, replicator.sources.<name>.max-decompressed-size raises it up to 1GiB).");
         }
 
         // Deflate expands at most 1032:1 (RFC 1951's longest match per shortest code): a header

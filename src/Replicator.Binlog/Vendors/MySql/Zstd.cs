@@ -23,7 +23,7 @@ internal static unsafe partial class Zstd
     {
         if (expectedSize > maxSize)
         {
-            throw new FormatException($"A transaction payload declares {expectedSize} uncompressed bytes, more than the {maxSize} allowed.");
+            throw new FormatException($"A transaction payload declares {expectedSize} uncompressed bytes, more than the {maxSize} allowed (BinlogDecoderOptions.MaxDecompressedSize; in Replicator, replicator.sources.<name>.max-decompressed-size raises it up to 1GiB).");
         }
 
         // Grown as the bytes come, up to the declared size (or the limit): a header that declares
@@ -66,7 +66,7 @@ internal static unsafe partial class Zstd
 
                         if (output.Length >= limit)
                         {
-                            throw new FormatException($"A transaction payload decompresses to more than {limit} bytes.");
+                            throw new FormatException($"A transaction payload decompresses to more than {limit} bytes (BinlogDecoderOptions.MaxDecompressedSize; in Replicator, replicator.sources.<name>.max-decompressed-size raises it up to 1GiB).");
                         }
 
                         Array.Resize(ref output, (int)Math.Min(limit, output.Length * 2L));
