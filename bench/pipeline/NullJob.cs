@@ -1,5 +1,6 @@
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
 
 namespace Replicator.Bench.Pipeline;
 

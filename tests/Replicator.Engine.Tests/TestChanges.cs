@@ -1,5 +1,5 @@
 using Replicator.Binlog.Columns;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests;
 

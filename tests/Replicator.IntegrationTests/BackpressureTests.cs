@@ -1,6 +1,7 @@
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Jobs;
 
 namespace Replicator.IntegrationTests;
 

@@ -2,9 +2,9 @@ using Replicator.Binlog.Network;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Model;
 
 namespace Replicator.IntegrationTests;
 

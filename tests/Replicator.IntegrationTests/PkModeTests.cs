@@ -3,10 +3,11 @@ using Akka.Event;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Jobs;
+using Replicator.Model;
 using StackExchange.Redis;
 
 namespace Replicator.IntegrationTests;

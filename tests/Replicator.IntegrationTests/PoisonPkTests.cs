@@ -3,6 +3,7 @@ using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Jobs;
 
 namespace Replicator.IntegrationTests;
 

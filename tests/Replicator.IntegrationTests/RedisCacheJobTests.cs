@@ -3,8 +3,9 @@ using Akka.Event;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
-using Replicator.Engine.Model;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Jobs;
+using Replicator.Model;
 
 namespace Replicator.IntegrationTests;
 

@@ -3,12 +3,13 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
+using Replicator.Jobs;
 using Xunit.Abstractions;
 
 namespace Replicator.IntegrationTests;
 
 /// <summary>The Redis job, failing the pks in <see cref="Failing"/> with an error of several megabytes (as a sink error that echoes a huge value).</summary>
-public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : Engine.Jobs.IReplicationJob
+public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : IReplicationJob
 {
     public const string ErrorStart = "ERR Error running script: value too large: ";
 
@@ -18,9 +19,9 @@ public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : Engine.J
 
     private readonly Engine.Jobs.RedisCacheJob _inner = new(context);
 
-    public async Task<IReadOnlyList<Engine.Replication.ApplyResult>> ApplyAsync(IReadOnlyList<Engine.Jobs.JobItem> batch, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {
-        bool Fails(Engine.Jobs.JobItem item)
+        bool Fails(JobItem item)
         {
             lock (Failing)
             {
@@ -30,11 +31,11 @@ public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : Engine.J
 
         var failing = batch.Select(Fails).ToList();
         var applied = await _inner.ApplyAsync(batch.Where((_, i) => !failing[i]).ToList(), cancellationToken);
-        var results = new Engine.Replication.ApplyResult[batch.Count];
+        var results = new ApplyResult[batch.Count];
         var next = 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            results[i] = failing[i] ? Engine.Replication.ApplyResult.Failed(Error) : applied[next++];
+            results[i] = failing[i] ? ApplyResult.Failed(Error) : applied[next++];
         }
 
         return results;

@@ -5,11 +5,11 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Network;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Routing;
 using Replicator.Engine.Serialization;
+using Replicator.Model;
 
 namespace Replicator.Engine.Capture;
 

@@ -1,5 +1,5 @@
 using Replicator.Binlog.Positions;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Capture;
 

@@ -4,7 +4,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
 using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Capture;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Akka.Actor;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Jobs;
 

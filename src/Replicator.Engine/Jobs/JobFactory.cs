@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Replicator.Jobs;
 
 namespace Replicator.Engine.Jobs;
 

@@ -1,6 +1,7 @@
 using Akka.Event;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
+using Replicator.Model;
 
 namespace Replicator.Engine.Jobs;
 

@@ -1,8 +1,9 @@
 using Akka.Configuration;
 using Replicator.Binlog.Columns;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Schema;
+using Replicator.Jobs;
+using Replicator.Model;
 using StackExchange.Redis;
 
 namespace Replicator.Engine.Jobs;

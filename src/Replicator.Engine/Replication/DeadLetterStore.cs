@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Replication;
 

@@ -1,4 +1,4 @@
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Replication;
 

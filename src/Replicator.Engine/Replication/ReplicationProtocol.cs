@@ -1,5 +1,5 @@
-using Replicator.Engine.Model;
 using Replicator.Engine.Serialization;
+using Replicator.Model;
 
 namespace Replicator.Engine.Replication;
 

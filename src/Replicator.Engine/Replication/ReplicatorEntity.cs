@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
+using Replicator.Jobs;
 
 namespace Replicator.Engine.Replication;
 

@@ -1,3 +1,5 @@
+using Replicator.Jobs;
+
 namespace Replicator.Engine.Replication;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using Replicator.Binlog.Columns;
-using Replicator.Engine.Model;
 using Replicator.Engine.Schema;
+using Replicator.Model;
 
 namespace Replicator.Engine.Replication;
 

@@ -1,7 +1,7 @@
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Positions;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
+using Replicator.Model;
 
 namespace Replicator.Engine.Serialization;
 

@@ -5,8 +5,8 @@ using Replicator.Binlog.Network;
 using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
-using Replicator.Engine.Model;
 using Replicator.Engine.Schema;
+using Replicator.Model;
 
 namespace Replicator.Host.Commands;
 

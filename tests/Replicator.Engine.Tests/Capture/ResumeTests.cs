@@ -2,8 +2,8 @@ using Replicator.Binlog.Events;
 using Replicator.Binlog.Parsers;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Capture;
 

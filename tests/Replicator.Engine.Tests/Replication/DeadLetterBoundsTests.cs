@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Serialization;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Replication;
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
 
 namespace Replicator.Engine.Tests.Replication;
 

@@ -1,5 +1,6 @@
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Replication;
 

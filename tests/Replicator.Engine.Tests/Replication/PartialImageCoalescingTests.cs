@@ -1,6 +1,7 @@
 using Replicator.Binlog.Columns;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Replication;
 

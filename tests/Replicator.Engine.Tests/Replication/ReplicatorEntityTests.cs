@@ -5,6 +5,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
 
 namespace Replicator.Engine.Tests.Replication;
 
@@ -24,7 +25,7 @@ public sealed class ReplicatorEntityTests : TestKit
         new RetryPolicy(TimeSpan.FromMilliseconds(50), 2, TimeSpan.FromMilliseconds(200), maxAttempts, 0),
         new JobSettings("fake", ConfigurationFactory.Empty, "replicator.definitions.cache.job"));
 
-    private static DeliverChanges Deliver(params (long Sequence, Replicator.Engine.Model.RowChange Change)[] changes) =>
+    private static DeliverChanges Deliver(params (long Sequence, Replicator.Model.RowChange Change)[] changes) =>
         new("cache", 0, Epoch, 0, changes.Select(c => new SequencedChange(c.Sequence, c.Change)).ToList());
 
     [Fact]
@@ -70,7 +71,7 @@ public sealed class ReplicatorEntityTests : TestKit
         ExpectMsg<ChangesFinished>();
 
         var applied = job.Applied.ToDictionary(i => i.Key.Canonical, i => i.Change);
-        Assert.Equal(Replicator.Engine.Model.ChangeAction.Delete, applied["1"].Action);
+        Assert.Equal(Replicator.Model.ChangeAction.Delete, applied["1"].Action);
         Assert.Equal(100, applied["1"].Version.Position);
         Assert.Equal(22, applied["2"].After!["v"].AsInt64());
         Assert.Equal(110, applied["2"].Version.Position);
@@ -88,7 +89,7 @@ public sealed class ReplicatorEntityTests : TestKit
         bucket.Tell(Deliver((1, PartialInsert(5))));
 
         var parked = store.ExpectMsg<DeadLetterParked>(TimeSpan.FromSeconds(10));
-        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, parked.Change.Action);
+        Assert.Equal(Replicator.Model.ChangeAction.Write, parked.Change.Action);
         Assert.Contains("not visible yet", parked.Error);
         store.Reply(DeadLetterAccepted.Instance);
         Assert.Equal([1L], ExpectMsg<ChangesFinished>().Sequences);
@@ -107,12 +108,12 @@ public sealed class ReplicatorEntityTests : TestKit
         // Visible from the fourth read on (after the first attempt's reads), then already updated by a later change (v = 9).
         var rows = new FakeCurrentRows { VisibleFromRead = 4, ["5"] = new(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(9), ColumnValue.FromInt64(7)]) };
         var bucket = Sys.ActorOf(ReplicatorEntity.Props(Definition(maxAttempts: 3), 0, job, CreateTestProbe().Ref, rows));
-        var insert = PartialInsert(5) with { After = new Replicator.Engine.Model.RowData(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(1), ColumnValue.Absent]) };
+        var insert = PartialInsert(5) with { After = new Replicator.Model.RowData(names, [ColumnValue.FromInt64(5), ColumnValue.FromInt64(1), ColumnValue.Absent]) };
         bucket.Tell(Deliver((1, insert)));
 
         Assert.Equal([1L], ExpectMsg<ChangesFinished>(TimeSpan.FromSeconds(10)).Sequences);
         var written = Assert.Single(job.Applied).Change;
-        Assert.Equal(Replicator.Engine.Model.ChangeAction.Write, written.Action);
+        Assert.Equal(Replicator.Model.ChangeAction.Write, written.Action);
         Assert.Equal(100, written.Version.Position);
         Assert.Equal(1, written.After!["v"].AsInt64());   // the insert's own value at the insert's version
         Assert.Equal(7, written.After!["w"].AsInt64());   // the defaulted column, read from the source
@@ -129,7 +130,7 @@ public sealed class ReplicatorEntityTests : TestKit
         // pk 1: one change in flight (held at the gate), a newer one waiting, then the retry of an old letter.
         bucket.Tell(Deliver((1, TestChanges.Update(1, 1, 2, 200))));
         job.Entered.Wait(TimeSpan.FromSeconds(5));
-        bucket.Tell(Deliver((2, TestChanges.Update(1, 2, 3, 300) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(1), ColumnValue.Absent]) })));
+        bucket.Tell(Deliver((2, TestChanges.Update(1, 2, 3, 300) with { After = new Replicator.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(1), ColumnValue.Absent]) })));
         bucket.Tell(new DeliverChanges("cache", 0, DeadLetterStore.RetryEpochPrefix + "0123456789ab", 0, [new SequencedChange(7, TestChanges.Write(1, 1, 100))]), store.Ref);
         job.Gate.Release(10);
 
@@ -142,8 +143,8 @@ public sealed class ReplicatorEntityTests : TestKit
     }
 
     /// <summary>An insert logged with binlog_row_image = MINIMAL: the column v it left to its default is absent.</summary>
-    private static Replicator.Engine.Model.RowChange PartialInsert(long id) =>
-        TestChanges.Write(id, 1, 100) with { After = new Replicator.Engine.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(id), ColumnValue.Absent]) };
+    private static Replicator.Model.RowChange PartialInsert(long id) =>
+        TestChanges.Write(id, 1, 100) with { After = new Replicator.Model.RowData(TestChanges.Names, [ColumnValue.FromInt64(id), ColumnValue.Absent]) };
 
     [Fact]
     public void A_bucket_remembers_the_state_of_a_senders_current_epoch_only_and_forgets_a_sender_that_is_gone()
@@ -253,14 +254,14 @@ public sealed class ReplicatorEntityTests : TestKit
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private sealed class FakeCurrentRows : Dictionary<string, Replicator.Engine.Model.RowData>, ICurrentRows
+    private sealed class FakeCurrentRows : Dictionary<string, Replicator.Model.RowData>, ICurrentRows
     {
         public System.Collections.Concurrent.ConcurrentBag<string> Asked { get; } = new();
 
         /// <summary>The reads before this one (counted from 1) find nothing: the rows' commits are not visible yet.</summary>
         public int VisibleFromRead { get; init; } = 1;
 
-        public Task<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Engine.Model.RowKey> keys, IReadOnlyList<string>? currentColumns, CancellationToken cancellationToken)
+        public Task<IReadOnlyDictionary<string, Replicator.Model.RowData>> ReadAsync(string schema, string table, IReadOnlyList<Replicator.Model.RowKey> keys, IReadOnlyList<string>? currentColumns, CancellationToken cancellationToken)
         {
             foreach (var key in keys)
             {
@@ -269,10 +270,10 @@ public sealed class ReplicatorEntityTests : TestKit
 
             if (Asked.Count < VisibleFromRead)
             {
-                return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(new Dictionary<string, Replicator.Engine.Model.RowData>());
+                return Task.FromResult<IReadOnlyDictionary<string, Replicator.Model.RowData>>(new Dictionary<string, Replicator.Model.RowData>());
             }
 
-            return Task.FromResult<IReadOnlyDictionary<string, Replicator.Engine.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
+            return Task.FromResult<IReadOnlyDictionary<string, Replicator.Model.RowData>>(keys.Where(k => ContainsKey(k.Canonical)).ToDictionary(k => k.Canonical, k => this[k.Canonical]));
         }
     }
 

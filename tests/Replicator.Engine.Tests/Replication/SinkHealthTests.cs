@@ -1,4 +1,5 @@
 using Replicator.Engine.Replication;
+using Replicator.Jobs;
 
 namespace Replicator.Engine.Tests.Replication;
 

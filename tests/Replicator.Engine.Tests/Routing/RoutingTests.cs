@@ -1,5 +1,5 @@
-using Replicator.Engine.Model;
 using Replicator.Engine.Routing;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Routing;
 

@@ -2,9 +2,9 @@ using Akka.Actor;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Serialization;
 

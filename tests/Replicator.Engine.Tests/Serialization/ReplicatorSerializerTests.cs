@@ -5,11 +5,11 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Membership;
-using Replicator.Engine.Model;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Serialization;
 using Replicator.Engine.Serialization.Protos;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Serialization;
 

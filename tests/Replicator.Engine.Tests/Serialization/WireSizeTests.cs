@@ -1,14 +1,14 @@
 using Akka.Actor;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
-using Replicator.Engine.Model;
 using Replicator.Engine.Replication;
 using Replicator.Engine.Serialization;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Serialization;
 
 /// <summary>
-/// Deliveries are cut by <see cref="WireFormat.EstimatedSize(Replicator.Engine.Model.RowChange)"/>, so it must never be below what the
+/// Deliveries are cut by <see cref="WireFormat.EstimatedSize(Replicator.Model.RowChange)"/>, so it must never be below what the
 /// serializer writes (a delivery over the remoting frame is dropped without a word), and not so far
 /// above it that rows which fit are refused.
 /// </summary>

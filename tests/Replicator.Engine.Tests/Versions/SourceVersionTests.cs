@@ -2,7 +2,7 @@ using Replicator.Binlog.Columns;
 using Replicator.Binlog.Events;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Capture;
-using Replicator.Engine.Model;
+using Replicator.Model;
 
 namespace Replicator.Engine.Tests.Versions;
 

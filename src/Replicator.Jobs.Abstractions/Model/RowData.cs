@@ -1,6 +1,6 @@
 using Replicator.Binlog.Columns;
 
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>
 /// A row image with its column names. Names are shared by every row of a table version, values

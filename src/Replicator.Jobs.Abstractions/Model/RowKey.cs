@@ -1,7 +1,7 @@
 using System.Text;
 using Replicator.Binlog.Columns;
 
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>
 /// The primary key of a row: its column names and values, and one canonical text built from the

@@ -1,6 +1,4 @@
-using Replicator.Engine.Replication;
-
-namespace Replicator.Engine.Jobs;
+namespace Replicator.Jobs;
 
 /// <summary>
 /// What a replicator definition does with its changes. A job gets a batch of pks of one bucket,
@@ -13,7 +11,7 @@ namespace Replicator.Engine.Jobs;
 /// Throwing, or running past the definition's apply-timeout, fails the batch as a whole: its pks
 /// are tried again one by one, so a row that makes the job throw spends only its own attempts. A
 /// job that cannot reach its sink throws (or returns <see cref="ApplyResult.SinkUnavailable"/>) and
-/// the bucket tells an outage from the exception (<see cref="SinkHealth.IsUnavailable"/>).
+/// the bucket tells an outage from the exception (a timeout, a refused connection or an authentication error counts as an outage).
 /// </remarks>
 public interface IReplicationJob : IAsyncDisposable
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Replicator.Binlog.Positions;
 
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>What a <see cref="SourceVersion"/> orders by.</summary>
 public enum SourceVersionKind

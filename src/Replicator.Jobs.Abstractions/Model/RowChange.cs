@@ -1,4 +1,4 @@
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>
 /// One row change, as jobs and <c>replicator tail</c> see it (the event format of DESIGN.md).

@@ -1,6 +1,6 @@
-using Replicator.Engine.Model;
+using Replicator.Model;
 
-namespace Replicator.Engine.Jobs;
+namespace Replicator.Jobs;
 
 /// <summary>One pk of a batch: its key, its newest change, and which attempt this is (1 for the first).</summary>
 public sealed record JobItem(RowKey Key, RowChange Change, int Attempt);

@@ -1,4 +1,4 @@
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>What a row change did: meepo's <c>write</c>, <c>update</c> and <c>delete</c>.</summary>
 public enum ChangeAction : byte

@@ -1,4 +1,4 @@
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 public static class ChangeActions
 {

@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Replicator.Binlog.Columns;
 
-namespace Replicator.Engine.Model;
+namespace Replicator.Model;
 
 /// <summary>Writes a <see cref="RowChange"/> as one JSON object in the event format of DESIGN.md.</summary>
 /// <remarks>
