@@ -25,7 +25,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         {
             var onA = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7201, pair.SourceSettings(pair.A, "start = oldest")));
             await using var stopA = new StopOnDispose(onA);
-            await pair.A.RootExecuteAsync($"UPDATE {schema}.t SET v = v + 1 WHERE id <= 150; DELETE FROM {schema}.t WHERE id > 190; INSERT INTO {schema}.t VALUES (1001, 1), (1002, 2)");
+            await pair.A.ExecuteAsync($"UPDATE {schema}.t SET v = v + 1 WHERE id <= 150; DELETE FROM {schema}.t WHERE id > 190; INSERT INTO {schema}.t VALUES (1001, 1), (1002, 2)");
             var checkA = new RedisSinkChecker(pair.A.ConnectionString("cdc"), redis, prefix);
             var matchedA = await Eventually.UntilAsync(() => checkA.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
             Assert.True(matchedA.Matches, matchedA + "\n" + string.Join("\n", matchedA.Examples));
@@ -37,7 +37,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var onB = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7201, pair.SourceSettings(pair.B, "resume-by = gtid")));
             try
             {
-                await pair.B.RootExecuteAsync($"""
+                await pair.B.ExecuteAsync($"""
                     UPDATE {schema}.t SET v = v + 100 WHERE id <= 120;
                     UPDATE {schema}.t SET v = v * 2 WHERE id BETWEEN 50 AND 60;
                     DELETE FROM {schema}.t WHERE id BETWEEN 170 AND 175;
@@ -48,7 +48,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 var matchedB = await Eventually.UntilAsync(() => checkB.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
                 // The sink can match before the capture on B persists its first offset (every
                 // offset-commit-interval): until then the persisted offset is the one A left.
-                var endB = (string)(await pair.B.RootQueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
+                var endB = (string)(await pair.B.QueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
                 var status = await Eventually.UntilAsync(() => onB.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Gtid == endB, TimeSpan.FromSeconds(30));
                 output.WriteLine($"A offset {onAOffset} on {onAOffset?.Server}; B offset {status.PersistedOffset} on {status.PersistedOffset?.Server}; stale refused on B: {onB.Metrics.Definition("cache").StaleRefused}");
                 Assert.True(matchedB.Matches, matchedB + "\n" + string.Join("\n", matchedB.Examples));
@@ -83,7 +83,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             await stopA.StopAsync();
 
             await pair.PromoteBAsync();
-            await pair.B.RootExecuteAsync($"UPDATE {schema}.t SET v = v + 100 WHERE id <= 120");
+            await pair.B.ExecuteAsync($"UPDATE {schema}.t SET v = v + 100 WHERE id <= 120");
             var onB = await ReplicatorNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7202, pair.SourceSettings(pair.B)));
             try
             {
@@ -117,25 +117,25 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var source = $"replicator.sources.it {{ connection-string = {System.Text.Json.JsonSerializer.Serialize(server.ConnectionString("cdc"))}, start = oldest }}";
         try
         {
-            await server.RootExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL)");
+            await server.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL)");
             var first = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7203, source));
             await using (var stop = new StopOnDispose(first))
             {
                 for (var id = 1; id <= 30; id++)
                 {
-                    await server.RootExecuteAsync($"INSERT INTO {schema}.t VALUES ({id}, {id})");
+                    await server.ExecuteAsync($"INSERT INTO {schema}.t VALUES ({id}, {id})");
                 }
 
-                var end = (string)(await server.RootQueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
+                var end = (string)(await server.QueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
                 var saved = await Eventually.UntilAsync(() => first.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Gtid == end, TimeSpan.FromSeconds(30));
                 Assert.Equal(end, saved.PersistedOffset?.Gtid);
             }
 
             // A reset binlog, written past the saved position again: the position now points into other transactions.
-            await server.RootExecuteAsync("RESET MASTER");
+            await server.ExecuteAsync("RESET MASTER");
             for (var id = 31; id <= 90; id++)
             {
-                await server.RootExecuteAsync($"INSERT INTO {schema}.t VALUES ({id}, {id})");
+                await server.ExecuteAsync($"INSERT INTO {schema}.t VALUES ({id}, {id})");
             }
 
             var again = await ReplicatorNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7203, source));
@@ -163,11 +163,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
         try
         {
             // Domain 5 holds transactions from before the capture starts, and none after.
-            await server.RootExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL); SET SESSION gtid_domain_id = 5; INSERT INTO {schema}.t VALUES (1, 1), (2, 2)");
+            await server.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL); SET SESSION gtid_domain_id = 5; INSERT INTO {schema}.t VALUES (1, 1), (2, 2)");
             var node = await TestNode.StartAsync(TestNode.Config(data, schema, $"{schema}:", serverId: 7204, $"replicator.sources.it.connection-string = {System.Text.Json.JsonSerializer.Serialize(server.ConnectionString("cdc"))}"));
             await using var stop = new StopOnDispose(node);
-            await server.RootExecuteAsync($"INSERT INTO {schema}.t VALUES (3, 3)");
-            var end = (string)(await server.RootQueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
+            await server.ExecuteAsync($"INSERT INTO {schema}.t VALUES (3, 3)");
+            var end = (string)(await server.QueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
             var status = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.PersistedOffset?.Gtid == end, TimeSpan.FromSeconds(30));
             output.WriteLine($"{end}: {status.PersistedOffset}");
             Assert.Equal(end, status.PersistedOffset?.Gtid);

@@ -18,7 +18,7 @@ public sealed class MemoryTests(ThrowawaySourceFixture source, Xunit.Abstraction
     [Fact]
     public async Task A_million_row_transaction_is_captured_by_tail_with_peak_rss_under_300_mb()
     {
-        await source.Server.RootExecuteAsync($"""
+        await source.Server.ExecuteAsync($"""
             CREATE DATABASE cap_big;
             CREATE TABLE cap_big.t (id INT PRIMARY KEY, v BIGINT, s VARCHAR(20), ver INT);
             USE cap_big;
@@ -68,7 +68,7 @@ public sealed class MemoryTests(ThrowawaySourceFixture source, Xunit.Abstraction
         finally
         {
             File.Delete(countFile);
-            await source.Server.RootExecuteAsync("DROP DATABASE cap_big");
+            await source.Server.ExecuteAsync("DROP DATABASE cap_big");
         }
     }
 

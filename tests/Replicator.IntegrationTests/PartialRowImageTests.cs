@@ -19,7 +19,7 @@ public sealed class PartialRowImageTests(ThrowawaySourceFixture source) : IClass
     [Fact]
     public async Task Minimal_row_images_leave_unlogged_columns_out_of_the_json_rather_than_null()
     {
-        await source.Server.RootExecuteAsync("""
+        await source.Server.ExecuteAsync("""
             SET SESSION binlog_row_image = MINIMAL;
             CREATE DATABASE cap_minimal;
             CREATE TABLE cap_minimal.t (id INT PRIMARY KEY, a VARCHAR(10), b TEXT, c INT DEFAULT 7, d INT);
@@ -47,7 +47,7 @@ public sealed class PartialRowImageTests(ThrowawaySourceFixture source) : IClass
     [Fact]
     public async Task Noblob_row_images_leave_unchanged_blob_and_text_columns_out_of_the_json()
     {
-        await source.Server.RootExecuteAsync("""
+        await source.Server.ExecuteAsync("""
             SET SESSION binlog_row_image = NOBLOB;
             CREATE DATABASE cap_noblob;
             CREATE TABLE cap_noblob.t (id INT PRIMARY KEY, a VARCHAR(10), b TEXT, bl BLOB, c INT);

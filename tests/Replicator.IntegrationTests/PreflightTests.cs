@@ -23,7 +23,7 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
     [Fact]
     public async Task A_mixed_binlog_format_fails_naming_binlog_format_and_the_fix()
     {
-        await source.Server.RootExecuteAsync("SET GLOBAL binlog_format = 'MIXED'");
+        await source.Server.ExecuteAsync("SET GLOBAL binlog_format = 'MIXED'");
         try
         {
             var line = await TailErrorAsync(source.Cdc);
@@ -32,14 +32,14 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
         }
         finally
         {
-            await source.Server.RootExecuteAsync("SET GLOBAL binlog_format = 'ROW'");
+            await source.Server.ExecuteAsync("SET GLOBAL binlog_format = 'ROW'");
         }
     }
 
     [Fact]
     public async Task A_minimal_row_image_is_accepted_with_one_warning_about_partial_rows()
     {
-        await source.Server.RootExecuteAsync("SET GLOBAL binlog_row_image = 'MINIMAL'");
+        await source.Server.ExecuteAsync("SET GLOBAL binlog_row_image = 'MINIMAL'");
         try
         {
             var result = await ReplicatorCli.RunAsync(TimeSpan.FromMinutes(1), "tail", "--source", source.Cdc, "--until-now", "--server-id", ReplicaServerIds.Next());
@@ -52,7 +52,7 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
         }
         finally
         {
-            await source.Server.RootExecuteAsync("SET GLOBAL binlog_row_image = 'FULL'");
+            await source.Server.ExecuteAsync("SET GLOBAL binlog_row_image = 'FULL'");
         }
     }
 
@@ -71,7 +71,7 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
         var serverId = ReplicaServerIds.Next();
         await using var first = TailProcess.Start("--source", connection, "--server-id", serverId);
         var registered = await Eventually.UntilAsync(
-            async () => (await source.Server.RootQueryAsync("SHOW SLAVE HOSTS")).Any(r => Convert.ToString(r[0], System.Globalization.CultureInfo.InvariantCulture) == serverId),
+            async () => (await source.Server.QueryAsync("SHOW SLAVE HOSTS")).Any(r => Convert.ToString(r[0], System.Globalization.CultureInfo.InvariantCulture) == serverId),
             found => found,
             TimeSpan.FromSeconds(30));
         Assert.True(registered, first.StandardError);
@@ -101,16 +101,16 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
     public async Task A_saved_position_in_a_purged_binlog_fails_naming_the_file_the_oldest_one_and_what_to_do()
     {
         var saved = new BinlogPosition((await source.Server.BinlogFilesAsync())[^1], 4);
-        await source.Server.RootExecuteAsync("CREATE DATABASE IF NOT EXISTS cap_purge; CREATE TABLE cap_purge.t (id INT PRIMARY KEY); INSERT INTO cap_purge.t VALUES (1)");
-        await source.Server.RootExecuteAsync("FLUSH BINARY LOGS");
-        await source.Server.RootExecuteAsync("FLUSH BINARY LOGS");
+        await source.Server.ExecuteAsync("CREATE DATABASE IF NOT EXISTS cap_purge; CREATE TABLE cap_purge.t (id INT PRIMARY KEY); INSERT INTO cap_purge.t VALUES (1)");
+        await source.Server.ExecuteAsync("FLUSH BINARY LOGS");
+        await source.Server.ExecuteAsync("FLUSH BINARY LOGS");
         var current = (await source.Server.BinlogFilesAsync())[^1];
 
         // A PURGE may remove nothing until the binlog checkpoint moves on: retry until the file is gone.
         var files = await Eventually.UntilAsync(
             async () =>
             {
-                await source.Server.RootExecuteAsync($"PURGE BINARY LOGS TO '{current}'");
+                await source.Server.ExecuteAsync($"PURGE BINARY LOGS TO '{current}'");
                 return await source.Server.BinlogFilesAsync();
             },
             remaining => !remaining.Contains(saved.File),
@@ -128,7 +128,7 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
     [Fact]
     public async Task A_saved_position_past_the_end_of_its_file_fails_as_not_this_servers_offset()
     {
-        var files = await source.Server.RootQueryAsync("SHOW BINARY LOGS");
+        var files = await source.Server.QueryAsync("SHOW BINARY LOGS");
         var (file, size) = ((string)files[^1][0]!, Convert.ToInt64(files[^1][1], System.Globalization.CultureInfo.InvariantCulture));
         var saved = new BinlogPosition(file, size + 1_000_000);
 
@@ -140,7 +140,7 @@ public sealed class PreflightTests(ThrowawaySourceFixture source) : IClassFixtur
 
     private async Task<string> UserAsync(string user, string grants)
     {
-        var existing = await source.Server.RootQueryAsync($"SELECT 1 FROM mysql.user WHERE user = '{user}'");
+        var existing = await source.Server.QueryAsync($"SELECT 1 FROM mysql.user WHERE user = '{user}'");
         return existing.Count > 0 ? source.Server.ConnectionString(user) : await source.Server.CreateUserAsync(user, grants);
     }
 }

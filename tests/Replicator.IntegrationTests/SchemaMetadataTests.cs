@@ -17,7 +17,7 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
     public async Task Without_full_row_metadata_names_key_enum_set_names_and_charsets_come_from_information_schema(string metadata)
     {
         var schema = $"cap_meta_{metadata.ToLowerInvariant()}";
-        await source.Server.RootExecuteAsync($$"""
+        await source.Server.ExecuteAsync($$"""
             SET GLOBAL binlog_row_metadata = {{metadata}};
             CREATE DATABASE {{schema}};
             CREATE TABLE {{schema}}.t (
@@ -61,7 +61,7 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
     public async Task Ddl_between_row_events_refreshes_column_names_from_information_schema()
     {
         const string S = "cap_ddl";
-        await source.Server.RootExecuteAsync($"""
+        await source.Server.ExecuteAsync($"""
             SET GLOBAL binlog_row_metadata = MINIMAL;
             CREATE DATABASE {S};
             CREATE TABLE {S}.t (id INT PRIMARY KEY, a VARCHAR(10));
@@ -72,28 +72,28 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
 
             // Each step waits for tail to print the previous change, so information_schema is read
             // while it still describes the table as the rows were written.
-            await source.Server.RootExecuteAsync($"INSERT INTO {S}.t VALUES (1, 'one')");
+            await source.Server.ExecuteAsync($"INSERT INTO {S}.t VALUES (1, 'one')");
             var lines = await tail.WaitForLinesAsync(1);
             TypeMatrixTests.AssertRow(lines[0]["after"], """{"id":1,"a":"one"}""");
 
-            await source.Server.RootExecuteAsync($"ALTER TABLE {S}.t ADD COLUMN b INT AFTER id; INSERT INTO {S}.t VALUES (2, 20, 'two')");
+            await source.Server.ExecuteAsync($"ALTER TABLE {S}.t ADD COLUMN b INT AFTER id; INSERT INTO {S}.t VALUES (2, 20, 'two')");
             lines = await tail.WaitForLinesAsync(2);
             TypeMatrixTests.AssertRow(lines[1]["after"], """{"id":2,"b":20,"a":"two"}""");
 
-            await source.Server.RootExecuteAsync($"ALTER TABLE {S}.t DROP COLUMN a; INSERT INTO {S}.t VALUES (3, 30)");
+            await source.Server.ExecuteAsync($"ALTER TABLE {S}.t DROP COLUMN a; INSERT INTO {S}.t VALUES (3, 30)");
             lines = await tail.WaitForLinesAsync(3);
             TypeMatrixTests.AssertRow(lines[2]["after"], """{"id":3,"b":30}""");
 
-            await source.Server.RootExecuteAsync($"RENAME TABLE {S}.t TO {S}.t2; INSERT INTO {S}.t2 VALUES (4, 40)");
+            await source.Server.ExecuteAsync($"RENAME TABLE {S}.t TO {S}.t2; INSERT INTO {S}.t2 VALUES (4, 40)");
             lines = await tail.WaitForLinesAsync(4);
             Assert.Equal("t2", lines[3]["table"]!.GetValue<string>());
             TypeMatrixTests.AssertRow(lines[3]["after"], """{"id":4,"b":40}""");
 
-            await source.Server.RootExecuteAsync($"ALTER TABLE {S}.t2 CHANGE b c BIGINT; INSERT INTO {S}.t2 VALUES (5, 50)");
+            await source.Server.ExecuteAsync($"ALTER TABLE {S}.t2 CHANGE b c BIGINT; INSERT INTO {S}.t2 VALUES (5, 50)");
             lines = await tail.WaitForLinesAsync(5);
             TypeMatrixTests.AssertRow(lines[4]["after"], """{"id":5,"c":50}""");
 
-            await source.Server.RootExecuteAsync($"TRUNCATE TABLE {S}.t2; ALTER TABLE {S}.t2 ADD COLUMN z VARCHAR(5) FIRST; INSERT INTO {S}.t2 VALUES ('zz', 6, 60)");
+            await source.Server.ExecuteAsync($"TRUNCATE TABLE {S}.t2; ALTER TABLE {S}.t2 ADD COLUMN z VARCHAR(5) FIRST; INSERT INTO {S}.t2 VALUES ('zz', 6, 60)");
             lines = await tail.WaitForLinesAsync(6);
             TypeMatrixTests.AssertRow(lines[5]["after"], """{"z":"zz","id":6,"c":60}""");
             TypeMatrixTests.AssertRow(lines[5]["pk"], """{"id":6}""");
@@ -102,7 +102,7 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
         }
         finally
         {
-            await source.Server.RootExecuteAsync("SET GLOBAL binlog_row_metadata = FULL");
+            await source.Server.ExecuteAsync("SET GLOBAL binlog_row_metadata = FULL");
         }
     }
 
@@ -110,7 +110,7 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
     public async Task Rows_written_before_a_ddl_that_information_schema_cannot_describe_fail_naming_the_table()
     {
         const string S = "cap_ddl_gone";
-        await source.Server.RootExecuteAsync($"""
+        await source.Server.ExecuteAsync($"""
             SET GLOBAL binlog_row_metadata = MINIMAL;
             CREATE DATABASE {S};
             CREATE TABLE {S}.t (id INT PRIMARY KEY, a VARCHAR(10));
@@ -132,7 +132,7 @@ public sealed class SchemaMetadataTests(ThrowawaySourceFixture source) : IClassF
     public async Task A_replay_across_a_column_swap_fails_naming_the_table_instead_of_mislabelling_the_rows()
     {
         const string S = "cap_ddl_swap";
-        await source.Server.RootExecuteAsync($"""
+        await source.Server.ExecuteAsync($"""
             SET GLOBAL binlog_row_metadata = MINIMAL;
             CREATE DATABASE {S};
             CREATE TABLE {S}.t (id INT PRIMARY KEY, a INT, b INT);

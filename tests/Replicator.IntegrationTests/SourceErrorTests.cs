@@ -42,7 +42,7 @@ public sealed class SourceErrorTests
     {
         var options = option == "--skip-log-bin" ? new[] { "--server-id=9" } : new[] { "--server-id=9", "--log-bin=binlog", option };
         await using var server = await ThrowawayMariaDb.StartAsync(options);
-        await server.RootExecuteAsync("CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY 'pw'; GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'127.0.0.1'");
+        await server.ExecuteAsync("CREATE USER 'cdc'@'127.0.0.1' IDENTIFIED BY 'pw'; GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'127.0.0.1'");
         var line = await TailErrorAsync($"Server=127.0.0.1;Port={server.Port};User ID=cdc;Password=pw");
         Assert.Contains(expected, line);
     }

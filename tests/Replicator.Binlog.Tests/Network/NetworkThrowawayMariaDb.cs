@@ -1,96 +1,70 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Replicator.Binlog.Network;
+using Replicator.Testing;
 
 namespace Replicator.Binlog.Tests.Network;
 
 /// <summary>
-/// A private MariaDB started for one test class, in a temporary directory on a free port, the way
-/// deploy/local/servers.sh starts the shared one (--no-defaults first). Tests may kill, freeze or
-/// reconfigure it; it is killed and its directory removed on dispose. It needs the mariadb-server
-/// package (mariadbd, mariadb-install-db, mariadb).
+/// A private MariaDB for one test class (the shared <see cref="ThrowawayMariaDb"/> launcher) set up
+/// for the binlog client: a row-based binlog with full images and metadata, GTID strict mode,
+/// optionally TLS with certificates of its own, and a capture user with the replication grants.
+/// Tests may kill, freeze or reconfigure it; it is killed and its directory removed on dispose.
 /// </summary>
 public sealed class NetworkThrowawayMariaDb : IAsyncDisposable
 {
     public const string CdcUser = "nettest_cdc";
     public const string CdcPassword = "throwaway-cdc-password";
 
-    private readonly Process _process;
+    private readonly ThrowawayMariaDb _server;
 
-    private NetworkThrowawayMariaDb(string directory, int port, Process process, NetworkTestCertificates? certificates)
+    private NetworkThrowawayMariaDb(ThrowawayMariaDb server, NetworkTestCertificates? certificates)
     {
-        Directory = directory;
-        Port = port;
-        _process = process;
+        _server = server;
         Certificates = certificates;
     }
 
-    public string Directory { get; }
+    public int Port => _server.Port;
 
-    public int Port { get; }
-
-    public int ProcessId => _process.Id;
+    public int ProcessId => _server.ProcessId ?? throw new InvalidOperationException("The throwaway MariaDB is not running.");
 
     public NetworkTestCertificates? Certificates { get; }
 
-    private string Socket => Path.Combine(Directory, "mariadb.sock");
-
     public static async Task<NetworkThrowawayMariaDb> StartAsync(bool tls = false, bool binaryLog = true)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "replicator-nettest-" + Guid.NewGuid().ToString("N")[..12]);
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "binlog"));
-        var user = Environment.UserName;
-        await RunAsync(Find("mariadb-install-db"),
-            ["--no-defaults", $"--user={user}", $"--datadir={Path.Combine(directory, "data")}", "--auth-root-authentication-method=normal", "--skip-test-db"]);
-
+        var directory = Directory.CreateTempSubdirectory("replicator-nettest-").FullName;
         var certificates = tls ? NetworkTestCertificates.Create(Path.Combine(directory, "tls")) : null;
-        var port = FreePort();
-        var arguments = new List<string>
-        {
-            "--no-defaults", $"--user={user}", $"--datadir={Path.Combine(directory, "data")}",
-            $"--socket={Path.Combine(directory, "mariadb.sock")}", $"--port={port}", "--bind-address=127.0.0.1",
-            $"--pid-file={Path.Combine(directory, "mariadb.pid")}", $"--log-error={Path.Combine(directory, "error.log")}",
-            "--server-id=1", binaryLog ? $"--log-bin={Path.Combine(directory, "binlog", "mariadb-bin")}" : "--skip-log-bin",
+        List<string> options =
+        [
+            "--server-id=1", binaryLog ? $"--log-bin={Path.Combine(directory, "data", "mariadb-bin")}" : "--skip-log-bin",
             "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON",
-            "--skip-name-resolve", "--character-set-server=utf8mb4", "--innodb-buffer-pool-size=32M",
+            "--character-set-server=utf8mb4", "--innodb-buffer-pool-size=32M",
             "--innodb-flush-log-at-trx-commit=2", "--max-allowed-packet=64M",
-        };
+        ];
         if (certificates is not null)
         {
-            arguments.Add($"--ssl-ca={certificates.CaFile}");
-            arguments.Add($"--ssl-cert={certificates.ServerCertificateFile}");
-            arguments.Add($"--ssl-key={certificates.ServerKeyFile}");
+            options.Add($"--ssl-ca={certificates.CaFile}");
+            options.Add($"--ssl-cert={certificates.ServerCertificateFile}");
+            options.Add($"--ssl-key={certificates.ServerKeyFile}");
         }
 
-        var start = new ProcessStartInfo(Find("mariadbd"))
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("mariadbd did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new NetworkThrowawayMariaDb(directory, port, process, certificates);
+        ThrowawayMariaDb? server = null;
         try
         {
-            await server.WaitUntilReadyAsync();
-            await server.SqlAsync(
+            server = await ThrowawayMariaDb.StartAsync(new ThrowawayMariaDbOptions { Name = "nettest", Directory = directory, ServerOptions = options });
+            await server.ExecuteAsync(
                 $"CREATE USER '{CdcUser}'@'127.0.0.1' IDENTIFIED BY '{CdcPassword}';"
                 + $"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '{CdcUser}'@'127.0.0.1';");
-            return server;
+            return new NetworkThrowawayMariaDb(server, certificates);
         }
         catch
         {
-            await server.DisposeAsync();
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+
+            certificates?.Dispose();
+            DeleteDirectory(directory);
             throw;
         }
     }
@@ -107,116 +81,70 @@ public sealed class NetworkThrowawayMariaDb : IAsyncDisposable
         ConnectTimeout = TimeSpan.FromSeconds(10),
     };
 
-    /// <summary>Runs SQL as root over the Unix socket and returns the tab-separated output.</summary>
-    public Task<string> SqlAsync(string sql) =>
-        RunAsync(Find("mariadb"), ["--no-defaults", "-uroot", $"--socket={Socket}", "--batch", "--skip-column-names", "-e", sql]);
+    /// <summary>Runs SQL as root over the unix socket (the mariadb client) and returns the tab-separated output.</summary>
+    public async Task<string> SqlAsync(string sql)
+    {
+        var start = new ProcessStartInfo(Tools.Require("mariadb", "mariadb-client"))
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "--no-defaults", "-u" + Environment.UserName, $"--socket={_server.Socket}", "--batch", "--skip-column-names", "-e", sql })
+        {
+            start.ArgumentList.Add(argument);
+        }
 
-    public Task SignalAsync(string signal) => RunAsync("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("mariadb did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0
+            ? await output
+            : throw new InvalidOperationException($"mariadb failed with exit code {process.ExitCode}: {(await error).Trim()}");
+    }
+
+    public Task SignalAsync(string signal)
+    {
+        _server.Signal(signal);
+        return Task.CompletedTask;
+    }
 
     /// <summary>kill -9, and wait until the process is gone.</summary>
-    public async Task KillAsync()
+    public Task KillAsync()
     {
-        _process.Kill();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync(timeout.Token);
+        _server.Kill();
+        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (!_process.HasExited)
+            if (_server.ProcessId is not null)
             {
-                await SignalAsync("CONT");
-                _process.Kill();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await _process.WaitForExitAsync(timeout.Token);
+                // A frozen server must run again to die of SIGKILL promptly.
+                _server.Thaw();
             }
+
+            await _server.DisposeAsync();
         }
         finally
         {
-            _process.Dispose();
             Certificates?.Dispose();
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still held open by a dying process: the temp directory is cleaned up later.
-            }
+            DeleteDirectory(_server.Directory);
         }
     }
 
-    private async Task WaitUntilReadyAsync()
+    private static void DeleteDirectory(string directory)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        try
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"mariadbd exited with {_process.ExitCode}: {ErrorLogTail()}");
-            }
-
-            try
-            {
-                await SqlAsync("SELECT 1");
-                return;
-            }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
+            Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private string ErrorLogTail()
-    {
-        var log = Path.Combine(Directory, "error.log");
-        return File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "no error log";
-    }
-
-    private static async Task<string> RunAsync(string file, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(file)
+        catch (IOException)
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            // A file still held open by a dying process: the temporary directory is cleaned up later.
         }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return process.ExitCode == 0
-            ? await output
-            : throw new InvalidOperationException($"{Path.GetFileName(file)} failed with exit code {process.ExitCode}: {(await error).Trim()}");
-    }
-
-    private static string Find(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        foreach (var directory in path.Split(Path.PathSeparator).Concat(["/usr/sbin", "/usr/local/sbin", "/usr/bin"]))
-        {
-            var candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"{name} is not installed; install the mariadb-server package (deploy/local/servers.sh start does)");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using MySqlConnector;
 using Replicator.Host.Commands;
-using Replicator.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -33,7 +32,8 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly List<Sample> _samples = [];
 
     // Faults injected, with when each was healed (a server or node started again), if it was.
-    private readonly List<(DateTime Injected, DateTime? Healed)> _faults = [];
+    private readonly List<(DateTime Armed, DateTime Injected, DateTime? Healed)> _faults = [];
+    private DateTime? _arming;
     private readonly CancellationTokenSource _stop = new();
     private Task? _sampler;
     private ConnectionMultiplexer? _redisClient;
@@ -54,13 +54,13 @@ public sealed class FaultRun : IAsyncDisposable
     public string Evidence { get; }
 
     /// <summary>The source the nodes capture and the generator writes: the first server, or the replica promoted by <see cref="FailOverToAsync"/>.</summary>
-    public FaultMariaDb Source { get; private set; } = null!;
+    public ThrowawayMariaDb Source { get; private set; } = null!;
 
     /// <summary>The source's replica (ScenarioOptions.Replica), or null.</summary>
-    public FaultMariaDb? Replica { get; private set; }
+    public ThrowawayMariaDb? Replica { get; private set; }
 
     /// <summary>Servers and reader monitors of sources failed over from (kept for the report, stopped at the end).</summary>
-    private readonly List<(FaultMariaDb Server, BinlogReaderMonitor Readers)> _formerSources = [];
+    private readonly List<(ThrowawayMariaDb Server, BinlogReaderMonitor Readers)> _formerSources = [];
 
     /// <summary>The binlog reader monitors of the sources failed over from.</summary>
     public IEnumerable<BinlogReaderMonitor> FormerReaders => _formerSources.Select(f => f.Readers);
@@ -70,7 +70,7 @@ public sealed class FaultRun : IAsyncDisposable
     /// paused): the generator writes to it, the checker and the monitors read it, and the nodes'
     /// configs point at it from their next boot.
     /// </summary>
-    public async Task FailOverToAsync(FaultMariaDb replica)
+    public async Task FailOverToAsync(ThrowawayMariaDb replica)
     {
         _formerSources.Add((Source, Readers));
         Source = replica;
@@ -78,7 +78,7 @@ public sealed class FaultRun : IAsyncDisposable
         await Workload.RetargetAsync(replica.RootConnectionString);
     }
 
-    public FaultMariaDb Journal { get; private set; } = null!;
+    public ThrowawayMariaDb Journal { get; private set; } = null!;
 
     public FaultRedis Redis { get; private set; } = null!;
 
@@ -140,10 +140,31 @@ public sealed class FaultRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts one of the scenario's MariaDB servers in <paramref name="directory"/> (kept as evidence),
+    /// small and strict: a 64 MB buffer pool, 16 MB redo log, utf8mb4, then <paramref name="options"/>.
+    /// </summary>
+    private static Task<ThrowawayMariaDb> StartMariaDbAsync(string name, string directory, params string[] options) =>
+        ThrowawayMariaDb.StartAsync(new ThrowawayMariaDbOptions
+        {
+            Name = name,
+            Directory = directory,
+            InstallOptions = ["--innodb-log-file-size=16M"],
+            ServerOptions =
+            [
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M",
+                "--max-connections=200",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_general_ci",
+                .. options,
+            ],
+        });
+
     private async Task StartServicesAsync()
     {
         var bind = "--bind-address=" + (Network is null ? "127.0.0.1" : "127.0.0.1," + Network.ServerAddress);
-        var sourceTask = FaultMariaDb.StartAsync(
+        var sourceTask = StartMariaDbAsync(
             "source",
             Path.Combine(ServersDirectory, "source"),
             "--server-id=1",
@@ -156,7 +177,7 @@ public sealed class FaultRun : IAsyncDisposable
             "--innodb-flush-log-at-trx-commit=1",
             "--gtid-strict-mode=ON",
             bind);
-        var journalTask = FaultMariaDb.StartAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2", bind);
+        var journalTask = StartMariaDbAsync("journal", Path.Combine(ServersDirectory, "journal"), "--server-id=2", bind);
         var redisTask = FaultRedis.StartAsync(Path.Combine(ServersDirectory, "redis"), Network is null ? [] : [Network.ServerAddress]);
         Source = await sourceTask;
         Journal = await journalTask;
@@ -202,7 +223,7 @@ public sealed class FaultRun : IAsyncDisposable
             FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS;
             """);
         var directory = Path.Combine(ServersDirectory, "replica");
-        Replica = await FaultMariaDb.StartAsync(
+        Replica = await StartMariaDbAsync(
             "replica",
             directory,
             "--server-id=3",
@@ -518,11 +539,28 @@ public sealed class FaultRun : IAsyncDisposable
         throw new TimeoutException($"The capture did not catch up with the source within {timeout.TotalSeconds:0} s.");
     }
 
+    /// <summary>
+    /// Says that the next fault is being set up now and that what the scenario does for it (poison
+    /// rows that are retried, a slow sink) may itself hold the capture back: the recovery from the
+    /// fault before ends here, not when the next fault strikes.
+    /// </summary>
+    public void FaultArming(string what)
+    {
+        lock (_faults)
+        {
+            _arming = DateTime.UtcNow;
+        }
+
+        Mark("arming the next fault: " + what);
+    }
+
     public void FaultInjected(string what)
     {
         lock (_faults)
         {
-            _faults.Add((DateTime.UtcNow, null));
+            var now = DateTime.UtcNow;
+            _faults.Add((_arming ?? now, now, null));
+            _arming = null;
         }
 
         // The changes just before a fault are the ones at risk: keep them from being superseded.
@@ -536,7 +574,7 @@ public sealed class FaultRun : IAsyncDisposable
         {
             if (_faults.Count > 0)
             {
-                _faults[^1] = (_faults[^1].Injected, DateTime.UtcNow);
+                _faults[^1] = (_faults[^1].Armed, _faults[^1].Injected, DateTime.UtcNow);
             }
         }
 
@@ -846,11 +884,11 @@ public sealed class FaultRun : IAsyncDisposable
 
     /// <summary>
     /// For each fault: seconds from its injection until the capture lag is back under 1.5 s for good
-    /// (after its heal, before the next fault); when it never is, until quiescence (or null).
+    /// (after its heal, before the next fault is armed or strikes); when it never is, until quiescence (or null).
     /// </summary>
     public IReadOnlyList<double?> TimesToRecoverSeconds(DateTime? quiescentUtc)
     {
-        List<(DateTime Injected, DateTime? Healed)> faults;
+        List<(DateTime Armed, DateTime Injected, DateTime? Healed)> faults;
         lock (_faults)
         {
             faults = [.. _faults];
@@ -860,9 +898,9 @@ public sealed class FaultRun : IAsyncDisposable
         var times = new List<double?>();
         for (var i = 0; i < faults.Count; i++)
         {
-            var (injected, healed) = faults[i];
+            var (_, injected, healed) = faults[i];
             var from = healed is { } h && h > injected ? h : injected;
-            var until = i + 1 < faults.Count ? faults[i + 1].Injected : DateTime.MaxValue;
+            var until = i + 1 < faults.Count ? faults[i + 1].Armed : DateTime.MaxValue;
             var window = lag.Where(s => s.At > from && s.At < until).ToList();
             var lastLagging = window.Where(s => s.LagSeconds > 1.5).Select(s => s.At).DefaultIfEmpty(from).Max();
             var recovered = window.FirstOrDefault(s => s.At > lastLagging && s.LagSeconds <= 1.5);

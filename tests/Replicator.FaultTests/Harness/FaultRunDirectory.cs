@@ -55,7 +55,7 @@ public static class FaultRunDirectory
     public static string Root => RootDirectory.Value;
 
     /// <summary>artifacts/ at the repository root (what CI keeps).</summary>
-    public static string Artifacts => Path.Combine(Replicator.IntegrationTests.Infrastructure.RepoPaths.Root, "artifacts");
+    public static string Artifacts => Path.Combine(RepoPaths.Root, "artifacts");
 
     /// <summary>A fresh directory for a scenario's servers.</summary>
     public static string ForServers(string scenario)

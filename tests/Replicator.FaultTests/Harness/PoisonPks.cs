@@ -43,7 +43,7 @@ public static class PoisonPks
         var retry = await run.Nodes.First(n => n.Running).PostAsync($"/dead-letters/{FaultRun.Definition}/retry");
         var retried = DateTime.UtcNow;
         run.Mark($"poison keys deleted; POST /dead-letters/{FaultRun.Definition}/retry: {retry.ReplaceLineEndings(" ").Trim()}");
-        var remaining = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(run.DeadLettersAsync, l => l.Count == 0, TimeSpan.FromSeconds(60));
+        var remaining = await Eventually.UntilAsync(run.DeadLettersAsync, l => l.Count == 0, TimeSpan.FromSeconds(60));
         var drained = DateTime.UtcNow - retried;
         run.Mark($"{remaining.Count} dead letters left after {drained.TotalSeconds:0.0} s");
         return (remaining.Count, drained);

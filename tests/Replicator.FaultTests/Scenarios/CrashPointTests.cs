@@ -67,6 +67,9 @@ public sealed class CrashPointTests(ITestOutputHelper output) : FaultScenario(ou
 
                 // 3. after-dead-letter on node3, which now runs the dead-letter store: the poison pks are
                 // written now, are dead-lettered after 5 attempts, and the store crashes on the first.
+                // Their retries hold the capture's offset for seconds by design: the recovery from
+                // node2's crash is measured up to here.
+                run.FaultArming("the poison pks are written");
                 await run.Workload.TouchAsync(Poison, CancellationToken.None);
                 run.Mark($"poison pks {string.Join(", ", Poison)} written");
                 next = await CrashAsync(run, node3, "after-dead-letter", crashes, restartWith: new NodeCrash("after-apply", 30), captureMoves: true);

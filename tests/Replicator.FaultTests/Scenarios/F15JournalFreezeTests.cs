@@ -77,7 +77,7 @@ public sealed partial class F15JournalFreezeTests(ITestOutputHelper output) : Fa
                 run.Mark($"journal failures logged during the freeze: {persistFailures.Count}; first: {persistFailures.FirstOrDefault()?[..Math.Min(300, persistFailures[0].Length)]}");
 
                 // The dead-letter store answers again and holds the letters parked while it was frozen.
-                var letters = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(() => DeadLettersOrEmptyAsync(run), l => l.Count == Poison.Length, TimeSpan.FromSeconds(120));
+                var letters = await Eventually.UntilAsync(() => DeadLettersOrEmptyAsync(run), l => l.Count == Poison.Length, TimeSpan.FromSeconds(120));
                 var storedAfter = DateTime.UtcNow - thawedAt;
                 run.Mark($"{letters.Count} dead letters stored {storedAfter.TotalSeconds:0.0} s after the thaw ({string.Join(", ", letters.Select(l => l.Pk))})");
 

@@ -53,7 +53,7 @@ public sealed class F16DdlTests(ITestOutputHelper output) : FaultScenario(output
                 using (await run.Workload.PauseAsync())
                 {
                     var redis = await run.Redis.ClientAsync();
-                    tWhileStopped = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(
+                    tWhileStopped = await Eventually.UntilAsync(
                         () => SinkCheck.CompareAsync(run.Source.RootConnectionString, redis, run.Options.KeyPrefix),
                         c => c.Mismatched == 0,
                         TimeSpan.FromSeconds(90),

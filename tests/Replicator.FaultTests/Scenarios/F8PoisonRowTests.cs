@@ -49,7 +49,7 @@ public sealed class F8PoisonRowTests(ITestOutputHelper output) : FaultScenario(o
                 var retry = await run.Nodes.First(n => n.Running).PostAsync($"/dead-letters/{FaultRun.Definition}/retry");
                 var retried = DateTime.UtcNow;
                 run.Mark($"poison keys deleted; POST /dead-letters/{FaultRun.Definition}/retry: {retry.Trim()}");
-                var remaining = await Replicator.IntegrationTests.Infrastructure.Eventually.UntilAsync(run.DeadLettersAsync, l => l.Count == 0, TimeSpan.FromSeconds(60));
+                var remaining = await Eventually.UntilAsync(run.DeadLettersAsync, l => l.Count == 0, TimeSpan.FromSeconds(60));
                 var drained = DateTime.UtcNow - retried;
                 run.Mark($"{remaining.Count} dead letters left after {drained.TotalSeconds:0.0} s");
                 var verdict = await QuiesceAndCheckAsync(run);

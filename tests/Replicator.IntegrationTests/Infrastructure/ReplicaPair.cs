@@ -25,8 +25,8 @@ public sealed class ReplicaPair : IAsyncDisposable
             await a.CreateUserAsync("repl", "REPLICATION SLAVE");
 
             // A's binlog files are numbered above B's: versions by file position would order B's changes first.
-            await a.RootExecuteAsync("FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS");
-            await b.RootExecuteAsync($"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {a.Port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw-repl', MASTER_USE_GTID = slave_pos; START SLAVE");
+            await a.ExecuteAsync("FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS; FLUSH BINARY LOGS");
+            await b.ExecuteAsync($"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {a.Port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw-repl', MASTER_USE_GTID = slave_pos; START SLAVE");
             return new ReplicaPair(a, b);
         }
         catch
@@ -45,10 +45,10 @@ public sealed class ReplicaPair : IAsyncDisposable
     public async Task<string> CreateWorkloadAsync()
     {
         var schema = Servers.UniqueSchema("it_failover");
-        await A.RootExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL)");
+        await A.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v BIGINT NOT NULL)");
         for (var tx = 0; tx < 20; tx++)
         {
-            await A.RootExecuteAsync($"INSERT INTO {schema}.t VALUES " + string.Join(",", Enumerable.Range((tx * 10) + 1, 10).Select(id => $"({id}, {id})")));
+            await A.ExecuteAsync($"INSERT INTO {schema}.t VALUES " + string.Join(",", Enumerable.Range((tx * 10) + 1, 10).Select(id => $"({id}, {id})")));
         }
 
         return schema;
@@ -57,10 +57,10 @@ public sealed class ReplicaPair : IAsyncDisposable
     /// <summary>Waits until B has applied all of A, then promotes it: replication stops and writes go to B.</summary>
     public async Task PromoteBAsync()
     {
-        var position = (string)(await A.RootQueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
-        await Eventually.UntilAsync(async () => (string?)(await B.RootQueryAsync("SELECT @@gtid_slave_pos"))[0][0], p => p == position, TimeSpan.FromSeconds(30));
-        Assert.Equal(position, (string?)(await B.RootQueryAsync("SELECT @@gtid_slave_pos"))[0][0]);
-        await B.RootExecuteAsync("STOP SLAVE; RESET SLAVE ALL");
+        var position = (string)(await A.QueryAsync("SELECT @@gtid_binlog_pos"))[0][0]!;
+        await Eventually.UntilAsync(async () => (string?)(await B.QueryAsync("SELECT @@gtid_slave_pos"))[0][0], p => p == position, TimeSpan.FromSeconds(30));
+        Assert.Equal(position, (string?)(await B.QueryAsync("SELECT @@gtid_slave_pos"))[0][0]);
+        await B.ExecuteAsync("STOP SLAVE; RESET SLAVE ALL");
     }
 
     /// <summary>HOCON pointing source <c>it</c> at <paramref name="server"/>'s capture user.</summary>

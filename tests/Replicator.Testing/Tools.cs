@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Replicator.FaultTests.Harness;
+namespace Replicator.Testing;
 
 /// <summary>
-/// The programs the fault suite runs (MariaDB, Redis, dotnet) and how it starts them: each as a
-/// child process whose output goes to a log file, with its pid known so the suite can kill -9 it.
+/// The programs the tests run (MariaDB, Redis, dotnet) and how they start them: each as a child
+/// process whose output goes to a log file, with its pid known so a test can kill -9 it.
 /// </summary>
 public static class Tools
 {
@@ -26,7 +26,7 @@ public static class Tools
         }
 
         throw new InvalidOperationException(
-            $"{program} is not installed: the fault suite runs private MariaDB and Redis servers of its own. Install the Debian package {package} (deploy/local/servers.sh start installs it).");
+            $"{program} is not installed: the tests run private MariaDB and Redis servers of their own. Install the Debian package {package} (deploy/local/servers.sh start installs it).");
     }
 
     /// <summary>
@@ -75,7 +75,6 @@ public static class Tools
         }
     }
 
-    /// <summary>A TCP port on 127.0.0.1 nobody listens on right now (not reserved: bind it soon).</summary>
     /// <summary>Sends a signal (STOP, CONT, ...) to a process with kill(1).</summary>
     public static void Signal(int pid, string signal)
     {
@@ -87,6 +86,7 @@ public static class Tools
         }
     }
 
+    /// <summary>A TCP port on 127.0.0.1 nobody listens on right now (not reserved: bind it soon).</summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -1,4 +1,4 @@
-namespace Replicator.IntegrationTests.Infrastructure;
+namespace Replicator.Testing;
 
 /// <summary>Paths in the repository the tests run from.</summary>
 public static class RepoPaths

@@ -1,4 +1,4 @@
-namespace Replicator.IntegrationTests.Infrastructure;
+namespace Replicator.Testing;
 
 public static class Eventually
 {

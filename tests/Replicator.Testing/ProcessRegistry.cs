@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Replicator.FaultTests.Harness;
+namespace Replicator.Testing;
 
 /// <summary>
-/// Every process the suite starts, by pid, so that none outlives the test run: each scenario kills
-/// its own on teardown, and whatever is left when the test host exits is killed then (the suite's
+/// Every process the tests start, by pid, so that none outlives the test run: each test kills
+/// its own on teardown, and whatever is left when the test host exits is killed then (the tests'
 /// equivalent of a shell <c>trap</c>).
 /// </summary>
 public static class ProcessRegistry
