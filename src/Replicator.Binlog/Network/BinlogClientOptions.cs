@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Parsers;
@@ -73,18 +74,19 @@ public sealed record BinlogClientOptions
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         var options = new BinlogClientOptions();
-        foreach (var (key, value) in ConnectionStringParser.Parse(connectionString))
+        foreach (var (key, value) in Pairs(connectionString))
         {
+            // ADO.NET's parser reports keys in lower case: errors name a known key as documented.
             options = Normalize(key) switch
             {
                 "server" or "host" or "datasource" or "address" or "addr" or "networkaddress" => options with { Host = value.Trim() },
-                "port" => options with { Port = ParseInt(key, value, 1, 65535) },
+                "port" => options with { Port = ParseInt("Port", value, 1, 65535) },
                 "userid" or "user" or "uid" or "username" => options with { User = value },
                 "password" or "pwd" => options with { Password = value },
-                "sslmode" => options with { SslMode = ParseSslMode(key, value) },
+                "sslmode" => options with { SslMode = ParseSslMode("SslMode", value) },
                 "sslca" or "ssl-ca" or "cacertificatefile" => options with { SslCa = value.Length == 0 ? null : value },
-                "connectiontimeout" or "connecttimeout" => options with { ConnectTimeout = ParseSeconds(key, value) },
-                "allowpublickeyretrieval" => options with { AllowPublicKeyRetrieval = ParseBool(key, value) },
+                "connectiontimeout" or "connecttimeout" => options with { ConnectTimeout = ParseSeconds("Connection Timeout", value) },
+                "allowpublickeyretrieval" => options with { AllowPublicKeyRetrieval = ParseBool("AllowPublicKeyRetrieval", value) },
                 "serverrsapublickeyfile" => options with { ServerRsaPublicKeyFile = value.Length == 0 ? null : value },
                 _ => throw new ArgumentException(
                     $"The connection string key '{key}' is not supported; use Server, Port, User ID, Password, SslMode, SslCa, Connection Timeout, AllowPublicKeyRetrieval or ServerRsaPublicKeyFile.",
@@ -93,6 +95,33 @@ public sealed record BinlogClientOptions
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// The pairs of a connection string, split by ADO.NET's own parser (quotes, doubled quotes and
+    /// spaces as everywhere else in .NET, and as the host's and MySqlConnector's builders read them),
+    /// keys in lower case as it reports them; a malformed string fails with a message that names the
+    /// position only, never a value.
+    /// </summary>
+    private static IEnumerable<(string Key, string Value)> Pairs(string connectionString)
+    {
+        DbConnectionStringBuilder builder;
+        try
+        {
+            builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        }
+        catch (ArgumentException e)
+        {
+            // ADO.NET's message gives the index where the format broke and no value.
+            throw new ArgumentException(
+                $"The connection string is malformed ({e.Message.TrimEnd('.')}): expected key=value pairs separated by ';', with values that hold ';' or quotes enclosed in quotes.",
+                nameof(connectionString));
+        }
+
+        foreach (string key in builder.Keys)
+        {
+            yield return (key, builder[key] as string ?? "");
+        }
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ public sealed class BinlogClientOptionsConnectionStringTests
         var error = Assert.Throws<ArgumentException>(() =>
             BinlogClientOptions.FromConnectionString($"Server=h;Password={Canary};Databse=x"));
 
-        Assert.Contains("'Databse'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'databse'", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(Canary, error.ToString(), StringComparison.Ordinal);
     }
 
