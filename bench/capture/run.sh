@@ -13,19 +13,29 @@
 #   (d) replicator tail --from-start --until-now --tables <schema>.* > /dev/null, what a user sees
 #       (it reads every binlog on the server from the oldest, not only the range).
 #
-# Usage: bench/capture/run.sh [--private]
+# Usage: bench/capture/run.sh [--private] [--baseline <git ref>]
 #   default    the local MariaDB of deploy/local (connection strings from `deploy/local/servers.sh env`,
 #              or from REPLICATOR_MARIADB_ADMIN / REPLICATOR_MARIADB_CDC when set). Needs the sequence
 #              engine (seq_1_to_N), an admin user that may FLUSH BINARY LOGS and CREATE PROCEDURE, and
 #              a capture user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT.
 #   --private  a private mariadbd (same binlog settings) in a temporary directory instead, removed
 #              afterwards; leaves the shared server's binlog alone.
+#   --baseline <ref>  also builds <ref> (a commit, tag or branch, exported with git archive) and runs
+#              its (a) and (d) on the same workload right after this tree's, for a before/after table.
 # Needs: dotnet, mariadb, mariadb-binlog, node and npm (zongji is installed into bench/capture/zongji/node_modules).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 private=0
-[ "${1:-}" = "--private" ] && private=1
+baseline=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --private) private=1 ;;
+    --baseline) baseline="${2:?--baseline needs a git ref}"; shift ;;
+    *) printf 'unknown option %s (use --private, --baseline <ref>)\n' "$1" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 say() { printf '%s\n' "$*" >&2; }
 now() { date +%s.%N; }
@@ -71,6 +81,14 @@ sql_script() { "${admin[@]}" --batch --skip-column-names; }
 say "building (Release)"
 dotnet build "$repo/src/Replicator.Host" -c Release -nologo -v quiet >"$workdir/build.log" 2>&1 || { cat "$workdir/build.log"; exit 1; }
 dotnet build "$here/CaptureBench" -c Release -nologo -v quiet >>"$workdir/build.log" 2>&1 || { cat "$workdir/build.log"; exit 1; }
+if [ -n "$baseline" ]; then
+  baseline_commit="$(git -C "$repo" rev-parse --short "$baseline^{commit}")"
+  say "building the baseline $baseline ($baseline_commit)"
+  mkdir -p "$workdir/baseline"
+  git -C "$repo" archive "$baseline_commit" | tar -x -C "$workdir/baseline"
+  dotnet build "$workdir/baseline/src/Replicator.Host" -c Release -nologo -v quiet >>"$workdir/build.log" 2>&1 || { cat "$workdir/build.log"; exit 1; }
+  dotnet build "$workdir/baseline/bench/capture/CaptureBench" -c Release -nologo -v quiet >>"$workdir/build.log" 2>&1 || { cat "$workdir/build.log"; exit 1; }
+fi
 if [ ! -d "$here/zongji/node_modules/@vlasky/zongji" ]; then
   say "installing @vlasky/zongji"
   (cd "$here/zongji" && npm install --no-audit --no-fund --silent >/dev/null)
@@ -127,13 +145,21 @@ say "binlog range: $start_file:$start_pos .. $end_file:$end_pos (files ${files[*
 # setting: .NET 10 ignores it in runtimeconfig.json), as deploy/local runs nodes: the default
 # budget on this machine's small cache collects gen0 about four times as often.
 export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
+# capture_bench <tree>: prints "seconds cpu_seconds" of the median of 5 timed reads by <tree>'s capture-bench.
+capture_bench() {
+  local out counted
+  out="$(dotnet "$1/bench/capture/CaptureBench/bin/Release/net10.0/capture-bench.dll" --source "$cdc_cs" --from "$start_file:$start_pos" --to "$end_file:$end_pos" --schema "$schema" --server-id 3101 --repeat 5)"
+  say "    $out"
+  counted="$(sed -n 's/.*rows=\([0-9]*\) .*/\1/p' <<<"$out")"
+  [ "$counted" = "$rows" ] || say "    warning: capture-bench counted $counted changes, not $rows"
+  printf '%s %s\n' "$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$out")" "$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' <<<"$out")"
+}
 say "(a) capture-bench (the median of 5 timed reads)"
-a_out="$(dotnet "$here/CaptureBench/bin/Release/net10.0/capture-bench.dll" --source "$cdc_cs" --from "$start_file:$start_pos" --to "$end_file:$end_pos" --schema "$schema" --server-id 3101 --repeat 5)"
-say "    $a_out"
-a_rows="$(sed -n 's/.*rows=\([0-9]*\) .*/\1/p' <<<"$a_out")"
-a_seconds="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$a_out")"
-a_cpu="$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' <<<"$a_out")"
-[ "$a_rows" = "$rows" ] || say "    warning: capture-bench counted $a_rows changes, not $rows"
+read -r a_seconds a_cpu < <(capture_bench "$repo")
+if [ -n "$baseline" ]; then
+  say "(a) of the baseline $baseline_commit"
+  read -r a0_seconds a0_cpu < <(capture_bench "$workdir/baseline")
+fi
 
 say "(b) mariadb-binlog"
 t0="$(now)"
@@ -153,6 +179,12 @@ t0="$(now)"
 # The password goes through the environment: replicator refuses one on its command line (ps shows it).
 REPLICATOR_SOURCE_PASSWORD="$cdc_password" dotnet "$repo/src/Replicator.Host/bin/Release/net10.0/replicator.dll" tail --source "$(sed -E 's/(^|;) *Password=[^;]*//I' <<<"$cdc_cs")" --tables "$schema.*" --from-start --until-now --server-id 3103 >/dev/null
 d_seconds="$(elapsed "$t0" "$(now)")"
+if [ -n "$baseline" ]; then
+  say "(d) of the baseline $baseline_commit"
+  t0="$(now)"
+  REPLICATOR_SOURCE_PASSWORD="$cdc_password" dotnet "$workdir/baseline/src/Replicator.Host/bin/Release/net10.0/replicator.dll" tail --source "$(sed -E 's/(^|;) *Password=[^;]*//I' <<<"$cdc_cs")" --tables "$schema.*" --from-start --until-now --server-id 3103 >/dev/null
+  d0_seconds="$(elapsed "$t0" "$(now)")"
+fi
 
 sql "DROP DATABASE $schema" >/dev/null
 
@@ -163,6 +195,11 @@ printf '%-52s %10.2f %12s %16s %10s\n' "(a) capture: BinlogClient + ChangeExtrac
 printf '%-52s %10.2f %12s %16s %10s\n' "(b) mariadb-binlog -R --base64-output=DECODE-ROWS -v" "$b_seconds" "$(rate "$b_seconds")" "1.00" "$(ratio "$b_seconds" "$c_seconds")"
 printf '%-52s %10.2f %12s %16s %10s\n' "(c) @vlasky/zongji" "$c_seconds" "$(rate "$c_seconds")" "$(ratio "$c_seconds" "$b_seconds")" "1.00"
 printf '%-52s %10.2f %12s %16s %10s\n' "(d) replicator tail --from-start --until-now" "$d_seconds" "$(rate "$d_seconds")" "$(ratio "$d_seconds" "$b_seconds")" "$(ratio "$d_seconds" "$c_seconds")"
+if [ -n "$baseline" ]; then
+  printf '%-52s %10.2f %12s %16s %10s\n' "(a) baseline $baseline_commit" "$a0_seconds" "$(rate "$a0_seconds")" "$(ratio "$a0_seconds" "$b_seconds")" "$(ratio "$a0_seconds" "$c_seconds")"
+  printf '%-52s %10.2f %12s %16s %10s\n' "(d) baseline $baseline_commit" "$d0_seconds" "$(rate "$d0_seconds")" "$(ratio "$d0_seconds" "$b_seconds")" "$(ratio "$d0_seconds" "$c_seconds")"
+  printf '\nthis tree / baseline %s: (a) %s x (CPU %s x), (d) %s x\n' "$baseline_commit" "$(ratio "$a_seconds" "$a0_seconds")" "$(ratio "$a_cpu" "$a0_cpu")" "$(ratio "$d_seconds" "$d0_seconds")"
+fi
 printf '\n(a) used %.2f CPU seconds in its (median) timed read: %s rows per CPU second.\n' "$a_cpu" "$(rate "$a_cpu")"
 printf 'range %s:%s .. %s:%s; (d) reads every binlog on the server from the oldest.\n' "$start_file" "$start_pos" "$end_file" "$end_pos"
 printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
