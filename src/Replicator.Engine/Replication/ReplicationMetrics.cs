@@ -1,16 +1,46 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 
 namespace Replicator.Engine.Replication;
 
 /// <summary>
 /// This node's counters per definition and per source, read by the admin endpoint, the demo and
-/// tests. Counters only go up; rates come from differences over time.
+/// tests. Counters only go up; rates come from differences over time. The same counters are
+/// published as observable instruments of a <see cref="System.Diagnostics.Metrics.Meter"/> named
+/// <see cref="MeterName"/> (one per actor system, disposed when it terminates), tagged
+/// <c>definition</c> or <c>source</c>, under the names the Prometheus exposition uses.
 /// </summary>
-public sealed class ReplicationMetrics : IExtension
+public sealed class ReplicationMetrics : IExtension, IDisposable
 {
+    public const string MeterName = "Replicator";
+
     private readonly ConcurrentDictionary<string, DefinitionCounters> _definitions = new();
     private readonly ConcurrentDictionary<string, SourceCounters> _sources = new();
+
+    public ReplicationMetrics()
+    {
+        Meter = new Meter(MeterName);
+        SourceCounter("replicator_changes_captured", "Row changes read from the source's binlog.", s => s.Captured);
+        SourceCounter("replicator_capture_reconnects", "Times the capture reconnected to the source.", s => s.Reconnects);
+        SourceCounter("replicator_offset_commits", "Offsets persisted.", s => s.OffsetCommits);
+        DefinitionCounter("replicator_changes_received", "Deliveries received by buckets on this node.", d => d.Received);
+        DefinitionCounter("replicator_changes_applied", "Pk changes applied by jobs on this node.", d => d.Applied);
+        DefinitionCounter("replicator_changes_coalesced", "Changes replaced by a newer change of the same pk before being applied.", d => d.Coalesced);
+        DefinitionCounter("replicator_stale_writes_refused", "Writes the sink refused as no newer than what it held.", d => d.StaleRefused);
+        DefinitionCounter("replicator_apply_failures", "Failed apply attempts.", d => d.Failures);
+        DefinitionCounter("replicator_dead_letters", "Changes dead-lettered.", d => d.DeadLettered);
+        DefinitionCounter("replicator_sink_outages", "Times the definition's sink was taken for down (pks failing the same way).", d => d.Sink.Outages);
+        SourceGauge("replicator_capture_oldest_xa_prepare_age_seconds", "Seconds since the source logged the oldest XA PREPARE whose XA COMMIT or ROLLBACK the capture has not read (0 when none): the offset stays before it.", s => AgeSeconds(s.OldestPendingPrepareUtc));
+        SourceGauge("replicator_capture_oldest_unfinished_age_seconds", "Seconds since the source committed the oldest transaction the capture has not finished, the one its offset waits on (0 when none).", s => AgeSeconds(s.OldestUnfinishedUtc));
+        SourceGauge("replicator_capture_paused_tables", "Tables the capture holds back (unmappable, too large a row, or needing a resync) until they are fixed and the capture restarted.", s => s.PausedTables);
+        DefinitionGauge("replicator_bucket_pending_deliveries", "Deliveries the definition's buckets on this node hold: waiting, in flight, backing off or being parked.", d => d.Pending);
+        DefinitionGauge("replicator_bucket_epochs", "Capture incarnations whose finished deliveries the definition's buckets on this node remember (one per live sender and bucket).", d => d.Epochs);
+        DefinitionGauge("replicator_sink_down", "1 while the definition's sink counts as down on this node: failed pks are held, not dead-lettered.", d => d.Sink.IsDown ? 1L : 0L);
+    }
+
+    /// <summary>This node's instruments; a <see cref="MeterListener"/> or an exporter subscribes to it by <see cref="MeterName"/>.</summary>
+    public Meter Meter { get; }
 
     public static ReplicationMetrics Get(ActorSystem system) => system.WithExtension<ReplicationMetrics, ReplicationMetricsProvider>();
 
@@ -23,11 +53,33 @@ public sealed class ReplicationMetrics : IExtension
     public IReadOnlyCollection<SourceCounters> Sources => _sources.Values.ToList();
 
     public void StaleWritesRefused(string definition, long count = 1) => Definition(definition).AddStaleRefused(count);
+
+    public void Dispose() => Meter.Dispose();
+
+    /// <summary>Whole seconds since <paramref name="since"/>, 0 when null or in the future.</summary>
+    public static long AgeSeconds(DateTime? since) => since is { } at ? Math.Max(0, (long)(DateTime.UtcNow - at).TotalSeconds) : 0;
+
+    private void DefinitionCounter(string name, string help, Func<DefinitionCounters, long> read) =>
+        Meter.CreateObservableCounter(name, () => _definitions.Values.Select(d => new Measurement<long>(read(d), new KeyValuePair<string, object?>("definition", d.Name))), description: help);
+
+    private void DefinitionGauge(string name, string help, Func<DefinitionCounters, long> read) =>
+        Meter.CreateObservableGauge(name, () => _definitions.Values.Select(d => new Measurement<long>(read(d), new KeyValuePair<string, object?>("definition", d.Name))), description: help);
+
+    private void SourceCounter(string name, string help, Func<SourceCounters, long> read) =>
+        Meter.CreateObservableCounter(name, () => _sources.Values.Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("source", s.Name))), description: help);
+
+    private void SourceGauge(string name, string help, Func<SourceCounters, long> read) =>
+        Meter.CreateObservableGauge(name, () => _sources.Values.Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("source", s.Name))), description: help);
 }
 
 public sealed class ReplicationMetricsProvider : ExtensionIdProvider<ReplicationMetrics>
 {
-    public override ReplicationMetrics CreateExtension(ExtendedActorSystem system) => new();
+    public override ReplicationMetrics CreateExtension(ExtendedActorSystem system)
+    {
+        var metrics = new ReplicationMetrics();
+        system.RegisterOnTermination(metrics.Dispose);
+        return metrics;
+    }
 }
 
 /// <summary>Counters of one definition on this node.</summary>
