@@ -34,9 +34,24 @@ public sealed record SourceSettings(
     /// <summary>The decoder's own ceiling, and the default: 1 GiB.</summary>
     public const long MaxDecompressedSizeLimit = 1L << 30;
 
+    /// <summary>The source type (type): how changes are read. Only <see cref="MySqlBinlogType"/> so far.</summary>
+    public string Type { get; init; } = MySqlBinlogType;
+
+    /// <summary>A MySQL or MariaDB server read through its binlog as a replica: the default type.</summary>
+    public const string MySqlBinlogType = "mysql-binlog";
+
+    /// <summary>The source types a node can run.</summary>
+    public static IReadOnlyList<string> KnownTypes { get; } = [MySqlBinlogType];
+
     internal static SourceSettings Read(ConfigReader reader, string name, bool insecure)
     {
-        reader.RequireOnly("connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout", "resynced-through", "max-decompressed-size");
+        var type = reader.String("type");
+        if (!KnownTypes.Contains(type))
+        {
+            throw reader.Error("type", $"must be one of {string.Join(", ", KnownTypes)}, not '{type}'.");
+        }
+
+        reader.RequireOnly("type", "connection-string", "server-id", "tables", "key-columns", "start", "resume-by", "heartbeat", "read-timeout", "connect-timeout", "resynced-through", "max-decompressed-size");
         var connectionString = reader.String("connection-string", required: true);
         var serverId = reader.Long("server-id", 0, uint.MaxValue);
         if (serverId == 0)
@@ -91,6 +106,7 @@ public sealed record SourceSettings(
             reader.Duration("connect-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             reader.Enum<ResumeBy>("resume-by"))
         {
+            Type = type,
             ResyncedThrough = ParseResyncedThrough(reader),
             MaxDecompressedSize = reader.ByteSize("max-decompressed-size", 1L << 20, MaxDecompressedSizeLimit),
         };

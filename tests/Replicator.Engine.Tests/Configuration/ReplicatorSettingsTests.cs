@@ -67,6 +67,22 @@ public sealed class ReplicatorSettingsTests
     }
 
     [Fact]
+    public void A_source_without_a_type_is_a_mysql_binlog_source()
+    {
+        var source = Assert.Single(Parse(Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]").Sources);
+        Assert.Equal("mysql-binlog", source.Type);
+        Assert.Equal(SourceSettings.MySqlBinlogType, source.Type);
+    }
+
+    [Fact]
+    public void An_unknown_source_type_fails_naming_the_key_path_and_the_known_types()
+    {
+        var hocon = Source + "\nreplicator.definitions.cache.topics = [\"*_write\"]\nreplicator.sources.main.type = postgres-wal";
+        var error = Assert.Throws<ConfigurationException>(() => Parse(hocon));
+        Assert.Equal("replicator.sources.main.type must be one of mysql-binlog, not 'postgres-wal'.", error.Message);
+    }
+
+    [Fact]
     public void A_crash_point_is_read_with_its_occurrence()
     {
         var settings = Parse(Source + "\nreplicator.testing { crash-at = after-dead-letter, crash-at-occurrence = 7 }");
