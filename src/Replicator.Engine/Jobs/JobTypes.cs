@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs.RedisCache;
 using Akka.Configuration;
 using Replicator.Engine.Configuration;
 
