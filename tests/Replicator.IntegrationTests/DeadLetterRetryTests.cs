@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
 using Replicator.IntegrationTests.Infrastructure;

@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs.RedisCache;
 using Akka.Actor;
 using Akka.Event;
 using Replicator.Binlog.Columns;

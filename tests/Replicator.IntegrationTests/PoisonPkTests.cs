@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;

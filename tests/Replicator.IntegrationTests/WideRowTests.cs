@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs.RedisCache;
 using MySqlConnector;
 using Replicator.Binlog.Positions;
 using Replicator.Engine;
@@ -17,7 +18,7 @@ public sealed class HugeErrorRedisJob(Engine.Jobs.JobContext context) : IReplica
 
     private static readonly string Error = ErrorStart + new string('v', 3_000_000);
 
-    private readonly Engine.Jobs.RedisCacheJob _inner = new(context);
+    private readonly Engine.Jobs.RedisCache.RedisCacheJob _inner = new(context);
 
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken)
     {

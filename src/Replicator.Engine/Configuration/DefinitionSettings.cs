@@ -1,3 +1,4 @@
+using Replicator.Engine.Jobs;
 using Replicator.Engine.Replication;
 
 namespace Replicator.Engine.Configuration;
@@ -45,26 +46,7 @@ public sealed record DefinitionSettings(
             retryReader.Double("jitter", 0.0, 1.0));
 
         var applyTimeout = reader.Duration("apply-timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
-        var jobReader = reader.Child("job");
-        var type = jobReader.String("type", required: true);
-        if (type is "redis-cache")
-        {
-            jobReader.RequireOnly(JobSettings.KnownKeys);
-            if (TransportSecurity.CheckRedis(jobReader.String("redis", required: true), jobReader.Path + ".redis", insecure) is { } unsafeTransport)
-            {
-                throw new Akka.Configuration.ConfigurationException(unsafeTransport);
-            }
-            var tombstone = jobReader.Duration("tombstone-ttl", TimeSpan.FromSeconds(1), TimeSpan.FromDays(365));
-            var horizon = retry.Horizon(applyTimeout);
-            if (tombstone < horizon)
-            {
-                // A delete's tombstone must outlive any older change of its row still being retried.
-                throw jobReader.Error(
-                    "tombstone-ttl",
-                    $"({Text(tombstone)}) is shorter than the {Text(horizon)} a change can spend in retries (retry.max-attempts, retry.max, apply-timeout): " +
-                    $"a delete's tombstone could expire while an older change of the row is retried, and bring the row back. Set tombstone-ttl to {Text(horizon)} or more, or shorten the retries.");
-            }
-        }
+        var job = JobSettings.Read(reader.Child("job"), name, new JobSettingsCheck(retry, applyTimeout, insecure));
 
         return new DefinitionSettings(
             name,
@@ -75,14 +57,6 @@ public sealed record DefinitionSettings(
             reader.Int("batch-size", 1, 100_000),
             applyTimeout,
             retry,
-            new JobSettings(type, jobReader.HasAny ? jobReader.Config : Akka.Configuration.ConfigurationFactory.Empty, jobReader.Path));
-    }
-
-    /// <summary>A duration as 2h45m28s (whole seconds, rounded up).</summary>
-    private static string Text(TimeSpan duration)
-    {
-        var seconds = (long)Math.Ceiling(duration.TotalSeconds);
-        var text = (seconds / 3600 > 0 ? $"{seconds / 3600}h" : "") + (seconds % 3600 / 60 > 0 ? $"{seconds % 3600 / 60}m" : "") + (seconds % 60 > 0 || seconds == 0 ? $"{seconds % 60}s" : "");
-        return text;
+            job);
     }
 }

@@ -4,7 +4,7 @@ using Replicator.Jobs;
 namespace Replicator.Engine.Jobs;
 
 /// <summary>
-/// Creates a definition's job from its <c>job.type</c>: <c>redis-cache</c>, <c>log</c>, or the
+/// Creates a definition's job from its <c>job.type</c>: a <see cref="JobTypes"/> name, or the
 /// assembly-qualified name of a class implementing <see cref="IReplicationJob"/> with a
 /// constructor taking a <see cref="JobContext"/> (or none).
 /// </summary>
@@ -13,12 +13,9 @@ public static class JobFactory
     public static IReplicationJob Create(JobContext context)
     {
         var type = context.Definition.Job.Type;
-        switch (type)
+        if (JobTypes.All.TryGetValue(type, out var registered))
         {
-            case "redis-cache":
-                return new RedisCacheJob(context);
-            case "log":
-                return new LogJob(context);
+            return registered.Create(context);
         }
 
         var clrType = Type.GetType(type, throwOnError: false)
