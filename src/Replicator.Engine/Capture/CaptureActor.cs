@@ -384,6 +384,11 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             {
                 case TransactionBegan began:
                     _tracker.Began(began);
+                    if (began.CommitTime is { } committed)
+                    {
+                        _counters.RecordCaptureLag(now - committed);
+                    }
+
                     break;
                 case ChangeCaptured captured:
                     Route(captured, now, outgoing);

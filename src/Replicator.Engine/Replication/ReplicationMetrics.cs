@@ -15,12 +15,29 @@ public sealed class ReplicationMetrics : IExtension, IDisposable
 {
     public const string MeterName = "Replicator";
 
+    /// <summary>Bucket boundaries of the duration histograms: 1 ms to 5 min.</summary>
+    private static readonly double[] SecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
     private readonly ConcurrentDictionary<string, DefinitionCounters> _definitions = new();
     private readonly ConcurrentDictionary<string, SourceCounters> _sources = new();
+    private readonly Histogram<double> _applySeconds;
+    private readonly Histogram<double> _captureLagSeconds;
 
     public ReplicationMetrics()
     {
         Meter = new Meter(MeterName);
+        _applySeconds = Meter.CreateHistogram(
+            "replicator_apply_duration_seconds",
+            unit: null,
+            description: "Seconds one batch took in its job (rows read back for pk mode included), per definition on this node.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _captureLagSeconds = Meter.CreateHistogram(
+            "replicator_capture_lag_seconds",
+            unit: null,
+            description: "Seconds from a transaction's commit on the source to the capture reading its first change (the server's clock against this node's).",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         SourceCounter("replicator_changes_captured", "Row changes read from the source's binlog.", s => s.Captured);
         SourceCounter("replicator_capture_reconnects", "Times the capture reconnected to the source.", s => s.Reconnects);
         SourceCounter("replicator_offset_commits", "Offsets persisted.", s => s.OffsetCommits);
@@ -44,9 +61,9 @@ public sealed class ReplicationMetrics : IExtension, IDisposable
 
     public static ReplicationMetrics Get(ActorSystem system) => system.WithExtension<ReplicationMetrics, ReplicationMetricsProvider>();
 
-    public DefinitionCounters Definition(string name) => _definitions.GetOrAdd(name, n => new DefinitionCounters(n));
+    public DefinitionCounters Definition(string name) => _definitions.GetOrAdd(name, n => new DefinitionCounters(n, _applySeconds));
 
-    public SourceCounters Source(string name) => _sources.GetOrAdd(name, n => new SourceCounters(n));
+    public SourceCounters Source(string name) => _sources.GetOrAdd(name, n => new SourceCounters(n, _captureLagSeconds));
 
     public IReadOnlyCollection<DefinitionCounters> Definitions => _definitions.Values.ToList();
 
@@ -83,8 +100,10 @@ public sealed class ReplicationMetricsProvider : ExtensionIdProvider<Replication
 }
 
 /// <summary>Counters of one definition on this node.</summary>
-public sealed class DefinitionCounters(string name)
+public sealed class DefinitionCounters(string name, Histogram<double>? applySeconds = null)
 {
+    private readonly KeyValuePair<string, object?> _tag = new("definition", name);
+
     private long _received;
     private long _duplicates;
     private long _coalesced;
@@ -148,11 +167,16 @@ public sealed class DefinitionCounters(string name)
     public void AddPending(long delta) => Interlocked.Add(ref _pending, delta);
 
     public void AddEpochs(long delta) => Interlocked.Add(ref _epochs, delta);
+
+    /// <summary>Histogram: one batch's time in the job.</summary>
+    public void RecordApply(TimeSpan elapsed) => applySeconds?.Record(elapsed.TotalSeconds, _tag);
 }
 
 /// <summary>Counters of one source's capture on this node.</summary>
-public sealed class SourceCounters(string name)
+public sealed class SourceCounters(string name, Histogram<double>? captureLagSeconds = null)
 {
+    private readonly KeyValuePair<string, object?> _tag = new("source", name);
+
     private long _captured;
     private long _reconnects;
     private long _offsetCommits;
@@ -178,6 +202,9 @@ public sealed class SourceCounters(string name)
     public long OffsetCommits => Interlocked.Read(ref _offsetCommits);
 
     public void AddCaptured(long n) => Interlocked.Add(ref _captured, n);
+
+    /// <summary>Histogram: how long after its commit on the source a transaction was read (negative clock skew counts as 0).</summary>
+    public void RecordCaptureLag(TimeSpan lag) => captureLagSeconds?.Record(Math.Max(0, lag.TotalSeconds), _tag);
 
     public void AddReconnect() => Interlocked.Increment(ref _reconnects);
 

@@ -201,7 +201,11 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
         var timeout = _definition.ApplyTimeout;
         var reread = ToReread(batch, items);
         var rows = _currentRows;
-        RunJob(job, items, reread, rows, timeout).PipeTo(Self, success: results => new BatchDone(batch, results, null), failure: e => new BatchDone(batch, null, e));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        RunJob(job, items, reread, rows, timeout).PipeTo(
+            Self,
+            success: results => new BatchDone(batch, results, null, System.Diagnostics.Stopwatch.GetElapsedTime(started)),
+            failure: e => new BatchDone(batch, null, e, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
     }
 
     /// <summary>
@@ -360,6 +364,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     private void HandleBatchDone(BatchDone done)
     {
         _applying = false;
+        _counters.RecordApply(done.Elapsed);
         var now = DateTime.UtcNow;
         if (done.Error is { } failure && done.Batch.Count > 1)
         {
@@ -608,7 +613,7 @@ public sealed class ReplicatorEntity : ReceiveActor, IWithTimers
     /// <summary>An item of a batch to write as its row is now: a retried dead letter, or a change laid over the row read (a partial insert, or one covering a retry).</summary>
     private readonly record struct Reread(int Index, bool Retried);
 
-    private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record BatchDone(IReadOnlyList<BatchEntry> Batch, IReadOnlyList<ApplyResult>? Results, Exception? Error, TimeSpan Elapsed) : INoSerializationVerificationNeeded;
 
     /// <summary>A dead letter on its way to the store: which try this is, and its timer's id.</summary>
     private sealed record Parking(DeadLetter Letter, long Id, int Attempt) : INoSerializationVerificationNeeded;

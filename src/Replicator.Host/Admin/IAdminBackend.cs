@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace Replicator.Host.Admin;
 
 /// <summary>What the admin endpoint serves: a node (<see cref="NodeAdminBackend"/>), or a fake in tests.</summary>
@@ -5,8 +7,8 @@ internal interface IAdminBackend
 {
     Task<StatusDto> StatusAsync();
 
-    /// <summary>Prometheus text exposition (version 0.0.4).</summary>
-    string Metrics();
+    /// <summary>The node's instruments, served on /metrics in the Prometheus text format.</summary>
+    Meter Meter { get; }
 
     bool HasDefinition(string definition);
 
