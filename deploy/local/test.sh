@@ -20,6 +20,7 @@ fi
 
 passed=0
 failed=0
+crashed=()
 # The fault suite (tests/Replicator.FaultTests: private servers, three-node clusters, kill -9) is
 # the longest; it runs last.
 projects=()
@@ -31,13 +32,17 @@ rm -f artifacts/fault-report.json artifacts/fault-report.md
 for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"
   log="artifacts/$name.log"
-  dotnet test "$project" -c Release --no-build -nologo "$@" >"$log" 2>&1
+  # --blame keeps a sequence file of the tests a host ran, so that a crash names its test.
+  rm -rf "artifacts/blame/$name"
+  dotnet test "$project" -c Release --no-build -nologo --blame --results-directory "artifacts/blame/$name" "$@" >"$log" 2>&1
   summary="$(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | tail -1)"
-  if [ -z "$summary" ]; then
-    echo "$name: no test summary (the test host crashed?); see $log"
+  aborted="$(grep -E 'test run was aborted|Test host process crashed|The active test run was aborted' "$log" | head -3)"
+  if [ -z "$summary" ] || [ -n "$aborted" ]; then
+    echo "$name: the test host did not finish (crashed or aborted); see $log"
+    last="$(find "artifacts/blame/$name" -name 'Sequence_*.xml' -exec grep -ho 'Name="[^"]*"' {} + 2>/dev/null | tail -3 | tr '\n' ' ')"
+    crashed+=("$name: ${aborted:-no test summary}; last tests started: ${last:-unknown}")
     tail -20 "$log"
-    failed=$((failed + 1))
-    continue
+    if [ -z "$summary" ]; then failed=$((failed + 1)); continue; fi
   fi
   p="$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')"
   f="$(echo "$summary" | sed -E 's/.*Failed: +([0-9]+),.*/\1/')"
@@ -67,6 +72,7 @@ if [ "$failed" -gt 0 ]; then
   # Repeated last, so that the tail of a CI log (which may be all a reader gets) says what failed.
   echo "failed tests:"
   grep -h -E -A3 '^\s+Failed ' artifacts/*.log 2>/dev/null | grep -v -E '^\s*(--|Error Message:)$' | cut -c1-400 | head -40
+  for line in "${crashed[@]}"; do echo "$line" | cut -c1-600; done
 fi
 if [ -f artifacts/fault-report.json ] && grep -qv '"result":"pass"' artifacts/fault-report.json; then
   # Repeated last, so that the tail of a CI log (which may be all a reader gets) says why.
