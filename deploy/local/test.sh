@@ -24,7 +24,8 @@ crashed=()
 # The fault suite (tests/Replicator.FaultTests: private servers, three-node clusters, kill -9) is
 # the longest; it runs last.
 projects=()
-for project in tests/*/*.csproj; do
+# Test projects are named *Tests; tests/Replicator.Testing is a library they share, with no tests.
+for project in tests/*/*Tests.csproj; do
   case "$project" in */Replicator.FaultTests.csproj) ;; *) projects+=("$project") ;; esac
 done
 [ -f tests/Replicator.FaultTests/Replicator.FaultTests.csproj ] && projects+=(tests/Replicator.FaultTests/Replicator.FaultTests.csproj)
