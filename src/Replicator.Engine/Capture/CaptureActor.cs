@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Replicator.Binlog.Columns;
 using Replicator.Binlog.Network;
 using Replicator.Binlog.Positions;
+using Replicator.Engine.Capture.Testing;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Offsets;
 using Replicator.Engine.Replication;
@@ -44,8 +45,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly OutstandingDeliveries _outstanding = new();
     private readonly Dictionary<string, int> _routeIndex = new();
     private readonly HashSet<Address> _departed = new();
-    private readonly Random? _chaos;
-    private readonly Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> _lateDuplicates = new();
+    private readonly DeliveryChaos? _chaos;
 
     // Tables paused because a change of theirs is too large for any delivery (see HoldOversized).
     private readonly HashSet<(string Schema, string Table)> _oversized = new();
@@ -83,7 +83,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _filter = new TableFilter(source.Tables);
         _counters = ReplicationMetrics.Get(Context.System).Source(source.Name);
         _credits = new FlowControl(settings.Capture.MaxInFlight, settings.Capture.MaxInFlightBytes);
-        _chaos = settings.Testing.ChaosEnabled ? new Random(settings.Testing.Seed) : null;
+        _chaos = DeliveryChaos.For(settings.Testing);
         PersistenceId = "capture-" + source.Name;
         for (var r = 0; r < routes.Count; r++)
         {
@@ -150,6 +150,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _generation++;
         _epoch = $"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)];
         _sequence = 0;
+        _chaos?.Restarted();
         _outstanding.Clear();
         _credits = new FlowControl(_settings.Capture.MaxInFlight, _settings.Capture.MaxInFlightBytes);
         _oversized.Clear();
@@ -533,7 +534,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         foreach (var ((routeIndex, bucket), ordered) in outgoing)
         {
             var route = _routes[routeIndex];
-            var changes = _chaos is null ? ordered : Scramble((routeIndex, bucket), ordered);
+            var changes = _chaos?.Shape((routeIndex, bucket), ordered, () => ++_sequence) ?? ordered;
             if (changes.Count == 0)
             {
                 continue;
@@ -551,47 +552,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 route.Region.Tell(new DeliverChanges(route.Definition.Name, bucket, _epoch, settledBelow, chunk), Self);
             }
         }
-    }
-
-    /// <summary>
-    /// Test-only fault injection (replicator.testing.chaos): duplicates go out again later, as
-    /// deliveries of their own (a new sequence number nothing waits for), after newer changes of
-    /// the same bucket; and deliveries are shuffled within windows. So buckets see old versions
-    /// arrive after new ones, and sinks have to fence them.
-    /// </summary>
-    private List<Replication.SequencedChange> Scramble((int Route, int Bucket) key, List<Replication.SequencedChange> changes)
-    {
-        var testing = _settings.Testing;
-        var result = new List<Replication.SequencedChange>(changes);
-        if (_lateDuplicates.Remove(key, out var late))
-        {
-            result.AddRange(late);
-        }
-
-        foreach (var change in changes)
-        {
-            if (_chaos!.NextDouble() < testing.DuplicateProbability)
-            {
-                if (!_lateDuplicates.TryGetValue(key, out var pending))
-                {
-                    _lateDuplicates[key] = pending = [];
-                }
-
-                pending.Add(new Replication.SequencedChange(++_sequence, change.Change));
-            }
-        }
-
-        for (var start = 0; testing.ShuffleWindow > 1 && start < result.Count; start += testing.ShuffleWindow)
-        {
-            var end = Math.Min(result.Count, start + testing.ShuffleWindow);
-            for (var i = end - 1; i > start; i--)
-            {
-                var j = start + _chaos!.Next(i - start + 1);
-                (result[i], result[j]) = (result[j], result[i]);
-            }
-        }
-
-        return result;
     }
 
     private void HandleFinished(ChangesFinished finished)
