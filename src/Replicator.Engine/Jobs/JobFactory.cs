@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Replicator.Engine.Jobs.Testing;
 using Replicator.Jobs;
 
 namespace Replicator.Engine.Jobs;
@@ -11,6 +12,12 @@ namespace Replicator.Engine.Jobs;
 public static class JobFactory
 {
     public static IReplicationJob Create(JobContext context)
+    {
+        var job = CreateUninstrumented(context);
+        return ApplyLedger.Get(context.System) is { Enabled: true } ledger ? new LedgerRecordingJob(job, ledger, context.Definition.Job.Type) : job;
+    }
+
+    private static IReplicationJob CreateUninstrumented(JobContext context)
     {
         var type = context.Definition.Job.Type;
         if (JobTypes.All.TryGetValue(type, out var registered))

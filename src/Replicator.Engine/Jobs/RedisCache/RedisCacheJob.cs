@@ -55,7 +55,6 @@ public sealed class RedisCacheJob : IReplicationJob
     private readonly RedisValue _tombstoneMilliseconds;
     private readonly ReplicationMetrics _metrics;
     private readonly string _definition;
-    private readonly ApplyLedger _ledger;
     private readonly SourceRowReader? _reader;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Schema, string Table), KeyPrefixes> _prefixes = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ShapeKey, Shape> _shapes = new();
@@ -75,7 +74,6 @@ public sealed class RedisCacheJob : IReplicationJob
         _tombstoneMilliseconds = (long)config.GetTimeSpan("tombstone-ttl", TimeSpan.FromHours(24)).TotalMilliseconds;
         _metrics = ReplicationMetrics.Get(context.System);
         _definition = context.Definition.Name;
-        _ledger = ApplyLedger.Get(context.System);
         if (context.Definition.Mode == DedupeMode.Pk)
         {
             // meepo's model: changes carry only pks; the job reads each row as it is now.
@@ -160,7 +158,6 @@ public sealed class RedisCacheJob : IReplicationJob
             var outcomes = (RedisResult[]?)call.Result;
             for (var i = 0; i < count; i++)
             {
-                var item = batch[first + i];
                 var outcome = outcomes is not null && i < outcomes.Length ? outcomes[i] : null;
                 if (outcome is null || outcome.Resp2Type == ResultType.Error || outcome.Resp2Type == ResultType.BulkString)
                 {
@@ -170,13 +167,11 @@ public sealed class RedisCacheJob : IReplicationJob
                 else if ((int)outcome == 1)
                 {
                     results[first + i] = ApplyResult.Applied;
-                    _ledger.Record(item.Change, "redis", applied: true);
                 }
                 else
                 {
                     results[first + i] = ApplyResult.Refused;
                     _metrics.StaleWritesRefused(_definition);
-                    _ledger.Record(item.Change, "redis", applied: false);
                 }
             }
         }

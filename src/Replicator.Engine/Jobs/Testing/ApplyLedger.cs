@@ -3,12 +3,13 @@ using Akka.Actor;
 using Replicator.Engine.Configuration;
 using Replicator.Model;
 
-namespace Replicator.Engine.Jobs;
+namespace Replicator.Engine.Jobs.Testing;
 
 /// <summary>
 /// Test instrumentation (replicator.testing.apply-ledger): one tab-separated line per sink write,
 /// <c>schema.table:pk  version  node  sink  applied|refused  unix-ms</c>, so the fault suite can
-/// count duplicates applied and find two nodes writing one pk. Off (a no-op) unless configured.
+/// count duplicates applied and find two nodes writing one pk. Off (a no-op) unless configured;
+/// <see cref="LedgerRecordingJob"/> writes it for every job.
 /// </summary>
 public sealed class ApplyLedger : IExtension, IDisposable
 {
