@@ -16,14 +16,20 @@ public static class RepoPaths
         }
     }
 
-    private static string FindRoot()
+    // From the build output (a test project's bin/), else from the working directory (a file-based
+    // app such as tests/fixtures/journals/record.cs builds outside the repository).
+    private static string FindRoot() =>
+        Above(AppContext.BaseDirectory) ?? Above(Environment.CurrentDirectory)
+        ?? throw new DirectoryNotFoundException($"Replicator.sln not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
+
+    private static string? Above(string start)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var dir = new DirectoryInfo(start);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Replicator.sln")))
         {
             dir = dir.Parent;
         }
 
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Replicator.sln not found above " + AppContext.BaseDirectory);
+        return dir?.FullName;
     }
 }
