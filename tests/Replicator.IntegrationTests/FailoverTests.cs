@@ -1,3 +1,4 @@
+using Replicator.Engine.Capture;
 using Replicator.Engine;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
@@ -89,7 +90,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             {
                 var status = await Eventually.UntilAsync(() => onB.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(30));
                 output.WriteLine(status.LastError);
-                Assert.Equal("backing-off", status.State);
+                Assert.Equal(CaptureState.BackingOff, status.State);
                 Assert.Contains("server_id 1 at 127.0.0.1:" + pair.A.Port, status.LastError);
                 Assert.Contains("server_id 2 at 127.0.0.1:" + pair.B.Port, status.LastError);
                 Assert.Contains("replicator.sources.it.resume-by = gtid", status.LastError);
@@ -142,7 +143,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             await using var stopAgain = new StopOnDispose(again);
             var status = await Eventually.UntilAsync(() => again.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(30));
             output.WriteLine(status.LastError);
-            Assert.Equal("backing-off", status.State);
+            Assert.Equal(CaptureState.BackingOff, status.State);
             Assert.Contains("RESET MASTER", status.LastError);
             Assert.Contains("replicator.sources.it.resume-by = gtid", status.LastError);
             Assert.Equal(0, again.Metrics.Source("it").Captured);

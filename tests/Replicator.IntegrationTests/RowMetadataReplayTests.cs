@@ -1,3 +1,4 @@
+using Replicator.Engine.Capture;
 using Replicator.Binlog.Positions;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
@@ -49,7 +50,7 @@ public sealed class RowMetadataReplayTests
             Assert.Equal("10", (string?)await db.HashGetAsync($"{prefix}{schema}:t:1", "a"));
             Assert.False(await db.KeyExistsAsync($"{prefix}{schema}:t:3"), "a row of the stopped table reached Redis");
 
-            Assert.Equal("reading, table paused", paused.State);
+            Assert.Equal(CaptureState.TablePaused, paused.State);
             Assert.Contains($"table {schema}.t is paused", paused.LastError);
             Assert.Contains("binlog_row_metadata", paused.LastError);
             Assert.Contains("binlog_row_metadata=FULL", paused.LastError);

@@ -1,3 +1,4 @@
+using Replicator.Engine.Capture;
 using System.Text.RegularExpressions;
 using Replicator.Binlog.Positions;
 using Replicator.Host.Commands;
@@ -37,7 +38,7 @@ public sealed partial class StatementDmlTests
             var b = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "b"), r => r.Matches && r.SourceRows == 1, TimeSpan.FromSeconds(30));
             Assert.True(b.Matches, b.ToString());
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
-            Assert.Equal("reading, table paused", paused.State);
+            Assert.Equal(CaptureState.TablePaused, paused.State);
             Assert.Contains($"table {schema}.a is paused: it needs a resync", paused.LastError);
             Assert.Contains("without row events", paused.LastError);
             Assert.Contains("binlog_format=ROW", paused.LastError);
@@ -87,7 +88,7 @@ public sealed partial class StatementDmlTests
             var copiedAt = await BinlogEndAsync();
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (100, 100)");
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
-            Assert.Equal("reading, table paused", paused.State);
+            Assert.Equal(CaptureState.TablePaused, paused.State);
             Assert.Contains($"table {schema}.t is paused: it needs a resync: TRUNCATE emptied it", paused.LastError);
             Assert.Contains($"{prefix}{schema}:t:*", paused.LastError!.Replace("<key-prefix>", prefix, StringComparison.Ordinal));
             await node.StopAsync();

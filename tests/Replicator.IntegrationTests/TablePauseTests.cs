@@ -1,3 +1,4 @@
+using Replicator.Engine.Capture;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 
@@ -16,7 +17,7 @@ public sealed class TablePauseTests
         try
         {
             var status = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(30));
-            Assert.Equal("backing-off", status.State);
+            Assert.Equal(CaptureState.BackingOff, status.State);
             Assert.Contains($"without a primary key: {schema}.events", status.LastError);
             Assert.Contains("key-columns", status.LastError);
         }
@@ -51,7 +52,7 @@ public sealed class TablePauseTests
             Assert.True(b.Matches, b.ToString());
 
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
-            Assert.Equal("reading, table paused", paused.State);
+            Assert.Equal(CaptureState.TablePaused, paused.State);
             Assert.Contains($"table {schema}.a is paused", paused.LastError);
             // The key change itself stops the table: the offset stays at the ALTER, where the inserts' end left it.
             Assert.Contains("primary key changed", paused.LastError);

@@ -1,3 +1,4 @@
+using Replicator.Engine.Capture;
 using Replicator.Engine.Jobs.RedisCache;
 using MySqlConnector;
 using Replicator.Binlog.Positions;
@@ -131,7 +132,7 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
         await Servers.ExecuteAsync($"INSERT INTO {_schema}.big VALUES (2, REPEAT('x', 300000)); INSERT INTO {_schema}.small VALUES (2, 2); INSERT INTO {_schema}.big VALUES (3, 'after')");
         var paused = await Eventually.UntilAsync(() => capture.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(30));
         output.WriteLine(paused.LastError);
-        Assert.Equal("reading, table paused", paused.State);
+        Assert.Equal(CaptureState.TablePaused, paused.State);
         Assert.Contains($"{_schema}.big", paused.LastError);
         Assert.Contains("pk 2", paused.LastError);
         Assert.Contains("replicator.capture.max-frame-size", paused.LastError);

@@ -16,8 +16,8 @@ namespace Replicator.Engine.Capture;
 
 /// <summary>
 /// Captures one source (a cluster singleton per source, so each binlog has one reader). A reader
-/// task streams the binlog through a <see cref="ChangeExtractor"/> and hands over batches of
-/// items; the actor routes each change to the buckets of every definition whose topics match,
+/// task pumps the batches of an <see cref="IChangeSource"/> (the binlog through a
+/// <see cref="ChangeExtractor"/>, see <see cref="BinlogChangeSource"/>) to the actor, which routes each change to the buckets of every definition whose topics match,
 /// tracks the deliveries until the buckets acknowledge them, re-delivers what stays
 /// unacknowledged, and persists the offset that <see cref="CommitTracker"/> says is safe.
 /// </summary>
@@ -33,7 +33,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private const string RedeliveryTimer = "redeliver";
     private const string ReconnectTimer = "reconnect";
     private const string RedeliverDepartedTimer = "redeliver-departed";
-    private const int FlushItems = 512;
 
     private readonly ReplicatorSettings _settings;
     private readonly SourceSettings _source;
@@ -65,7 +64,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private string _epoch = "";
     private int _generation;
     private long _sequence;
-    private string _state = "starting";
+    private CaptureState _state = CaptureState.Starting;
     private string? _lastError;
     private int _failedAttempts;
     private long _reconnects;
@@ -102,7 +101,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ => Self.Tell(StartReading.Instance));
 
         Command<StartReading>(_ => Start());
-        Command<ServerIdentified>(HandleServerIdentified);
         Command<ReaderItems>(HandleItems);
         Command<ReaderFailed>(HandleReaderFailed);
         Command<ChangesFinished>(HandleFinished);
@@ -156,7 +154,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _oversized.Clear();
         _pausedTables.Clear();
         _tracker = new CommitTracker(_persisted);
-        _state = "reading";
+        _state = CaptureState.Reading;
         _rereading = null;
         if (_persisted is { } saved)
         {
@@ -171,7 +169,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var start = _persisted is null ? _source.Start : _source.ResumeFrom(_persisted);
         _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
 
-        var args = new ReaderArgs(
+        var source = new BinlogChangeSource(new BinlogSourceStart(
             _source.ConnectionString,
             _persisted,
             start,
@@ -186,15 +184,14 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             _credits,
             _settings.Capture.MaxInFlight,
             _settings.Capture.MaxInFlightBytes,
-            _generation,
             _source.ResyncedThrough,
             new Dictionary<BinlogPosition, XaOutcome>(_knownXaOutcomes),
             _settings.Capture.MaxHeldXaChanges,
-            _settings.Capture.MaxHeldXaBytes);
+            _settings.Capture.MaxHeldXaBytes));
         _readerCancellation = new CancellationTokenSource();
         var generation = _generation;
         var self = Self;
-        RunReader(args, self, _readerCancellation.Token)
+        PumpAsync(source, generation, self, _readerCancellation.Token)
             .ContinueWith(
                 t => new ReaderFailed(generation, t.Exception?.GetBaseException() ?? new BinlogConnectionException($"The binlog stream of {_source.Name} ended.")),
                 TaskContinuationOptions.ExecuteSynchronously)
@@ -205,138 +202,13 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Timers.StartPeriodicTimer(RedeliveryTimer, RedeliveryTick.Instance, redeliveryCheck);
     }
 
-    /// <summary>Reads the binlog on the thread pool. Touches no actor state: it only tells the actor what it read.</summary>
-    private static async Task RunReader(ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
+    /// <summary>Reads the source on the thread pool, telling the actor each batch under the reader's generation. Touches no actor state.</summary>
+    private static async Task PumpAsync(IChangeSource source, int generation, IActorRef self, CancellationToken cancellationToken)
     {
-        // Checks the source first: a setting or privilege problem, or a purged saved position, is
-        // one clear error rather than a failed dump.
-        // The saved position is checked by PlanResumeAsync, once it knows the position is this server's.
-        foreach (var warning in await SourcePreflight.CheckAsync(args.ConnectionString, args.Client.ServerId, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var batch in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
+            self.Tell(new ReaderItems(generation, batch));
         }
-
-        var plan = await SourcePreflight.PlanResumeAsync(args.ConnectionString, args.Source, args.Saved, args.Start, cancellationToken).ConfigureAwait(false);
-        foreach (var warning in plan.Warnings)
-        {
-            args.Log.Warning("Capture {0}: {1}", args.Source, warning);
-        }
-
-        self.Tell(new ServerIdentified(args.Generation, plan.Server, plan.ServerChanged));
-        var metadata = await SourcePreflight.RowMetadataAsync(args.ConnectionString, cancellationToken).ConfigureAwait(false);
-        if (metadata.Full)
-        {
-            args.Log.Info("Capture {0}: {1}", args.Source, metadata.Description);
-        }
-        else
-        {
-            args.Log.Warning("Capture {0}: {1}", args.Source, metadata.Description);
-        }
-
-        await SourcePreflight.CheckKeysAsync(args.ConnectionString, args.Filter, args.KeyColumns, cancellationToken).ConfigureAwait(false);
-        await using var client = new BinlogClient(args.Client with { Start = plan.Start });
-
-        // On another server the saved restart point is not where its transaction is: its rows are read again rather than skipped.
-        var extractor = new ChangeExtractor(args.Source, args.Filter, args.KeyColumns, plan.ServerChanged ? null : args.Resume, plan.Gtids ?? args.Gtids, pauseUnmappable: true, strictPartialJson: true)
-        {
-            ResyncedThrough = args.ResyncedThrough,
-            SchemaHistory = (args.SchemaSource as Schema.MySqlSchemaSource)?.History,
-            KnownXaOutcomes = plan.ServerChanged ? new Dictionary<BinlogPosition, XaOutcome>() : args.KnownXaOutcomes,
-            MaxHeldChanges = args.MaxHeldXaChanges,
-            MaxHeldBytes = args.MaxHeldXaBytes,
-        };
-        var items = new List<CaptureItem>(FlushItems * 2);
-        var changes = 0;
-        await foreach (var binlogEvent in client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var before = items.Count;
-            extractor.Process(binlogEvent, items);
-            for (var i = before; i < items.Count; i++)
-            {
-                switch (items[i])
-                {
-                    case ChangeCaptured:
-                        changes++;
-                        break;
-                    case SchemaChanged changed:
-                        args.SchemaSource?.Invalidate(changed.Schema, changed.Table);
-                        break;
-                    case XaRereadNeeded reread:
-                        // Nothing read from here on stands: the capture reads again from its offset,
-                        // knowing this outcome. What this batch holds is read again too, so it is not handed over.
-                        self.Tell(new ReaderItems(args.Generation, [reread]));
-                        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-                        return;
-                }
-            }
-
-            // Hand over at transaction ends, on heartbeats, and before a batch could take more credits than the pool holds.
-            if (items.Count > 0 && (items.Count >= FlushItems || changes >= args.MaxInFlight || !extractor.InTransaction || binlogEvent is Binlog.Events.HeartbeatEvent))
-            {
-                await HandOverAsync(items, changes, args, self, cancellationToken).ConfigureAwait(false);
-                items = new List<CaptureItem>(FlushItems * 2);
-                changes = 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Gives the items to the actor in chunks of at most max-in-flight changes and max-in-flight-bytes
-    /// of their estimated wire size, taking credits for each chunk first: a rows event can hold
-    /// thousands of rows, or rows of megabytes, and none of them is handed over while a pool is empty.
-    /// </summary>
-    private static async Task HandOverAsync(List<CaptureItem> items, int changes, ReaderArgs args, IActorRef self, CancellationToken cancellationToken)
-    {
-        var sizes = new long[items.Count];
-        long bytes = 0;
-        for (var i = 0; i < items.Count; i++)
-        {
-            if (items[i] is ChangeCaptured captured)
-            {
-                bytes += sizes[i] = WireFormat.EstimatedSize(captured.Change);
-            }
-        }
-
-        if (changes <= args.MaxInFlight && bytes <= args.MaxInFlightBytes)
-        {
-            if (changes > 0)
-            {
-                await args.Credits.AcquireAsync(changes, bytes, cancellationToken).ConfigureAwait(false);
-            }
-
-            self.Tell(new ReaderItems(args.Generation, items));
-            return;
-        }
-
-        var chunk = new List<CaptureItem>();
-        var inChunk = 0;
-        long chunkBytes = 0;
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = items[i];
-            if (item is ChangeCaptured && inChunk > 0 && (inChunk == args.MaxInFlight || chunkBytes + sizes[i] > args.MaxInFlightBytes))
-            {
-                await args.Credits.AcquireAsync(inChunk, chunkBytes, cancellationToken).ConfigureAwait(false);
-                self.Tell(new ReaderItems(args.Generation, chunk));
-                chunk = [];
-                inChunk = 0;
-                chunkBytes = 0;
-            }
-
-            chunk.Add(item);
-            if (item is ChangeCaptured)
-            {
-                inChunk++;
-                chunkBytes += sizes[i];
-            }
-        }
-
-        if (inChunk > 0)
-        {
-            await args.Credits.AcquireAsync(inChunk, chunkBytes, cancellationToken).ConfigureAwait(false);
-        }
-
-        self.Tell(new ReaderItems(args.Generation, chunk));
     }
 
     /// <summary>
@@ -344,13 +216,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     /// before servers were recorded adopts it). On another server, reached by GTID, the saved
     /// position is that other server's and is never saved again under this one's name.
     /// </summary>
-    private void HandleServerIdentified(ServerIdentified identified)
+    private void HandleServerIdentified(SourceIdentified identified)
     {
-        if (identified.Generation != _generation)
-        {
-            return;
-        }
-
         if (identified.Changed)
         {
             _log.Warning(
@@ -376,13 +243,21 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        _failedAttempts = 0;
+        if (message.Items is not [SourceIdentified])
+        {
+            // Changes flow again (an identification alone comes before the source's checks are done).
+            _failedAttempts = 0;
+        }
+
         var now = DateTime.UtcNow;
         var outgoing = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
         foreach (var item in message.Items)
         {
             switch (item)
             {
+                case SourceIdentified identified:
+                    HandleServerIdentified(identified);
+                    break;
                 case TransactionBegan began:
                     _tracker.Began(began);
                     if (began.CommitTime is { } committed)
@@ -419,7 +294,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                     // Never completed: the offset stays before the table's first unmapped row.
                     _tracker.Pinned(paused.TransactionId, paused.RowOrdinal);
                     _pausedTables.Add(paused.Table);
-                    _state = "reading, table paused";
+                    _state = CaptureState.TablePaused;
                     _lastError = paused.Fix is null ? $"table {paused.Table} is paused: {paused.Reason}" : $"table {paused.Table} is paused: {paused.Reason}. {paused.Fix}";
                     _log.Error(
                         "Capture {0}: {1} Its changes are held back and the offset will not move past them; the other tables go on.{2}",
@@ -512,7 +387,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         var capture = _settings.Capture;
         _tracker.Pinned(captured.TransactionId, captured.RowOrdinal);
         _pausedTables.Add($"{change.Schema}.{change.Table}");
-        _state = "reading, table paused";
+        _state = CaptureState.TablePaused;
         _lastError = $"table {change.Schema}.{change.Table} is paused: the {change.Action.Name()} of pk {change.Key} at {change.Position.File}:{change.Position.Position} "
             + $"takes {CaptureSettings.Bytes(size)} bytes in a delivery, more than a message between nodes carries ({CaptureSettings.Bytes(capture.MaxChangeBytes)} bytes "
             + $"within replicator.capture.max-frame-size = {CaptureSettings.Bytes(capture.MaxFrameSize)} bytes). Raise replicator.capture.max-frame-size above "
@@ -707,7 +582,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _lastError = Describe(failed.Error);
         var permanent = failed.Error is BinlogException { IsTransient: false } or MissingKeyException or Binlog.Parsers.BinlogFormatException or PreflightException;
         var backoff = Backoff(permanent);
-        _state = "backing-off";
+        _state = CaptureState.BackingOff;
         _log.Error("Capture {0}: {1} Retrying in {2:0.#}s.", _source.Name, _lastError, backoff.TotalSeconds);
 
         // Persist what is safe before starting over from it under a new epoch.
@@ -788,30 +663,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
-    private sealed record ReaderArgs(
-        string ConnectionString,
-        SourceOffset? Saved,
-        StartPosition Start,
-        ILoggingAdapter Log,
-        BinlogClientOptions Client,
-        string Source,
-        TableFilter Filter,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> KeyColumns,
-        ResumePoint? Resume,
-        MariaDbGtidPosition? Gtids,
-        ITableSchemaSource? SchemaSource,
-        FlowControl Credits,
-        int MaxInFlight,
-        long MaxInFlightBytes,
-        int Generation,
-        BinlogPosition? ResyncedThrough,
-        IReadOnlyDictionary<BinlogPosition, XaOutcome> KnownXaOutcomes,
-        int MaxHeldXaChanges,
-        long MaxHeldXaBytes);
-
-    private sealed record ReaderItems(int Generation, List<CaptureItem> Items) : INoSerializationVerificationNeeded;
-
-    private sealed record ServerIdentified(int Generation, SourceServer Server, bool Changed) : INoSerializationVerificationNeeded;
+    private sealed record ReaderItems(int Generation, IReadOnlyList<CaptureItem> Items) : INoSerializationVerificationNeeded;
 
     private sealed record ReaderFailed(int Generation, Exception Error) : INoSerializationVerificationNeeded;
 

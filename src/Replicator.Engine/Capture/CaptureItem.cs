@@ -74,3 +74,9 @@ public sealed record XaRereadNeeded(long TransactionId, string Xid, BinlogPositi
 
 /// <summary>The outcome of the XA transaction <paramref name="Xid"/> (as <see cref="Replicator.Binlog.Events.XaId"/> writes it).</summary>
 public sealed record XaOutcome(string Xid, bool Committed);
+
+/// <summary>
+/// The source knows which server it reads (before its first change): offsets saved from now on name
+/// it. <paramref name="Changed"/>: it is not the server the saved offset names (a failover reached by GTID).
+/// </summary>
+public sealed record SourceIdentified(Offsets.SourceServer Server, bool Changed) : CaptureItem;

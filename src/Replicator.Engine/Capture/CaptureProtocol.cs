@@ -19,7 +19,7 @@ public sealed record GetCaptureStatus : ICaptureCommand
 /// <param name="LastCommitUtc">When the newest captured transaction was committed on the source.</param>
 public sealed record CaptureStatus(
     string Source,
-    string State,
+    CaptureState State,
     string Epoch,
     SourceOffset? PersistedOffset,
     SourceOffset? CurrentOffset,

@@ -163,7 +163,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
                 return;
             case CaptureStatus status:
                 w.Write(status.Source);
-                w.Write(status.State);
+                w.Write(status.State.Text());
                 w.Write(status.Epoch);
                 WriteOptionalOffset(w, status.PersistedOffset);
                 WriteOptionalOffset(w, status.CurrentOffset);
@@ -290,7 +290,7 @@ public sealed class ReplicatorSerializer : SerializerWithStringManifest
             {
                 var status = new CaptureStatus(
                     r.ReadString(),
-                    r.ReadString(),
+                    CaptureStates.Parse(r.ReadString()),
                     r.ReadString(),
                     ReadOptionalOffset(r),
                     ReadOptionalOffset(r),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Diagnostics.Metrics;
 using Replicator.Engine;
+using Replicator.Engine.Capture;
 
 namespace Replicator.Host.Admin;
 
@@ -23,7 +24,7 @@ internal sealed class NodeAdminBackend : IAdminBackend
                 var status = await _node.GetCaptureStatusAsync(source.Name).ConfigureAwait(false);
                 sources.Add(new SourceStatusDto(
                     source.Name,
-                    status.State,
+                    status.State.Text(),
                     status.PersistedOffset?.ToString(),
                     status.CurrentOffset?.ToString(),
                     status.ChangesCaptured,

@@ -60,8 +60,8 @@ public sealed class ReplicatorSerializerTests : IDisposable
         new DeliveriesReleased("cache", 5, "src-0123456789ab", [19L, 20L]),
         new DeliveriesHeld("cache", 6, "src-0123456789ab", [21L, 22L, 40L]),
         GetCaptureStatus.Instance,
-        new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
-        new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, "0-1-5") { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }, null, 10, 2, 1, null, null),
+        new CaptureStatus("src", CaptureState.Reading, "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null), new SourceOffset(new BinlogPosition("f.000002", 900), 3, "0-1-5"), 10, 2, 1, "boom", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+        new CaptureStatus("src", CaptureState.Reading, "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, "0-1-5") { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }, null, 10, 2, 1, null, null),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 7, "0-1-42,1-1-3")),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("mariadb-bin.000002", 1234), 0, "0-1-42") { Server = new SourceServer(1, null, "db1:3306") }),
         new OffsetCommitted(new SourceOffset(new BinlogPosition("binlog.000002", 4), 0, null) { Server = new SourceServer(7, "3e11fa47-71ca-11e1-9e33-c80aa9429562", "db2:3306") }),
@@ -101,7 +101,7 @@ public sealed class ReplicatorSerializerTests : IDisposable
     [Fact]
     public void A_capture_status_from_a_node_that_sends_no_offset_server_still_reads()
     {
-        var status = new CaptureStatus("src", "reading", "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null) { Server = new SourceServer(7, null, "db1:3306") }, null, 1, 0, 0, null, null);
+        var status = new CaptureStatus("src", CaptureState.Reading, "src-1", new SourceOffset(new BinlogPosition("f.000001", 4), 0, null) { Server = new SourceServer(7, null, "db1:3306") }, null, 1, 0, 0, null, null);
         var serializer = (ReplicatorSerializer)_system.Serialization.FindSerializerFor(status);
         var bytes = serializer.ToBinary(status);
         var trailing = 1 + 4 + 1 + 1 + "db1:3306".Length;

@@ -60,7 +60,7 @@ public static class TestNode
             try
             {
                 status = await node.GetCaptureStatusAsync(source, TimeSpan.FromSeconds(2));
-                if (status.CurrentOffset is not null && status.State == "reading")
+                if (status.CurrentOffset is not null && status.State == CaptureState.Reading)
                 {
                     return status;
                 }
