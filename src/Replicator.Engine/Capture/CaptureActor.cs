@@ -41,13 +41,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private readonly TableFilter _filter;
     private readonly SourceCounters _counters;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly OutstandingDeliveries _outstanding = new();
-    private readonly Dictionary<string, int> _routeIndex = new();
+    private readonly DeliveryPlanner _planner;
     private readonly HashSet<Address> _departed = new();
-    private readonly DeliveryChaos? _chaos;
-
-    // Tables paused because a change of theirs is too large for any delivery (see HoldOversized).
-    private readonly HashSet<(string Schema, string Table)> _oversized = new();
 
     // Tables paused in this run, for the gauge (TablePaused and HoldOversized).
     private readonly HashSet<string> _pausedTables = new(StringComparer.OrdinalIgnoreCase);
@@ -61,9 +56,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private CommitTracker _tracker = new(null);
     private FlowControl _credits;
     private CancellationTokenSource? _readerCancellation;
-    private string _epoch = "";
     private int _generation;
-    private long _sequence;
     private CaptureState _state = CaptureState.Starting;
     private string? _lastError;
     private int _failedAttempts;
@@ -82,12 +75,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _filter = new TableFilter(source.Tables);
         _counters = ReplicationMetrics.Get(Context.System).Source(source.Name);
         _credits = new FlowControl(settings.Capture.MaxInFlight, settings.Capture.MaxInFlightBytes);
-        _chaos = DeliveryChaos.For(settings.Testing);
+        _planner = new DeliveryPlanner(routes, settings.Capture, DeliveryChaos.For(settings.Testing));
         PersistenceId = "capture-" + source.Name;
-        for (var r = 0; r < routes.Count; r++)
-        {
-            _routeIndex[routes[r].Definition.Name] = r;
-        }
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -146,12 +135,8 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private void Start()
     {
         _generation++;
-        _epoch = $"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)];
-        _sequence = 0;
-        _chaos?.Restarted();
-        _outstanding.Clear();
+        _planner.StartEpoch($"{_source.Name}-{Guid.NewGuid():N}"[..(Math.Min(_source.Name.Length, 40) + 13)]);
         _credits = new FlowControl(_settings.Capture.MaxInFlight, _settings.Capture.MaxInFlightBytes);
-        _oversized.Clear();
         _pausedTables.Clear();
         _tracker = new CommitTracker(_persisted);
         _state = CaptureState.Reading;
@@ -167,7 +152,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
         var resume = _persisted is null ? null : new ResumePoint(_persisted.Position, _persisted.SkipRows);
         var start = _persisted is null ? _source.Start : _source.ResumeFrom(_persisted);
-        _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _epoch);
+        _log.Info("Capture {0}: reading {1} from {2} (epoch {3})", _source.Name, _source.Describe(), _persisted?.ToString() ?? Describe(start), _planner.Epoch);
 
         var source = new BinlogChangeSource(new BinlogSourceStart(
             _source.ConnectionString,
@@ -250,7 +235,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         }
 
         var now = DateTime.UtcNow;
-        var outgoing = new Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>>();
         foreach (var item in message.Items)
         {
             switch (item)
@@ -267,7 +251,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
 
                     break;
                 case ChangeCaptured captured:
-                    Route(captured, now, outgoing);
+                    Route(captured, now);
                     break;
                 case RowsCounted counted:
                     _tracker.RowsSeen(counted.TransactionId, counted.RowsSeen);
@@ -305,7 +289,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
             }
         }
 
-        Send(outgoing);
+        Send(_planner.TakeRouted());
     }
 
     /// <summary>
@@ -328,44 +312,24 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         Commit();
     }
 
-    private void Route(ChangeCaptured captured, DateTime now, Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
+    private void Route(ChangeCaptured captured, DateTime now)
     {
         _counters.AddCaptured(1);
-        var change = captured.Change;
-        _lastCommitUtc = change.CommitTime;
-        Outstanding? first = null;
-        var ticket = new ChangeTicket(WireFormat.EstimatedSize(change));
-        for (var r = 0; r < _routes.Count; r++)
+        _lastCommitUtc = captured.Change.CommitTime;
+        var routing = _planner.Route(captured, now);
+        for (var i = 0; i < routing.Deliveries; i++)
         {
-            var route = _routes[r];
-            if (!route.Matcher.Matches(change.Topic))
-            {
-                continue;
-            }
-
-            if (ticket.Bytes > _settings.Capture.MaxChangeBytes || (_oversized.Count > 0 && _oversized.Contains((change.Schema, change.Table))))
-            {
-                HoldOversized(captured, ticket.Bytes);
-                break;
-            }
-
-            var sequence = ++_sequence;
-            var bucket = BucketHash.BucketOf(change.Key.Canonical, route.Definition.Buckets);
             _tracker.Emitted(captured.TransactionId, captured.RowOrdinal);
-            ticket.Remaining++;
-            first = new Outstanding(r, bucket, captured, ticket, now);
-            _outstanding.Add(sequence, first);
-            if (!outgoing.TryGetValue((r, bucket), out var list))
-            {
-                outgoing[(r, bucket)] = list = [];
-            }
-
-            list.Add(new Replication.SequencedChange(sequence, change));
         }
 
-        if (first is null)
+        if (routing.Deliveries == 0)
         {
-            _credits.Release(1, ticket.Bytes);
+            _credits.Release(1, routing.Bytes);
+        }
+
+        if (routing.PausesTable)
+        {
+            HoldOversized(captured, routing.Bytes);
         }
     }
 
@@ -379,11 +343,6 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private void HoldOversized(ChangeCaptured captured, long size)
     {
         var change = captured.Change;
-        if (!_oversized.Add((change.Schema, change.Table)))
-        {
-            return;
-        }
-
         var capture = _settings.Capture;
         _tracker.Pinned(captured.TransactionId, captured.RowOrdinal);
         _pausedTables.Add($"{change.Schema}.{change.Table}");
@@ -395,58 +354,20 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
         _log.Error("Capture {0}: {1} The table's later changes are held back with it; the other tables go on.", _source.Name, _lastError);
     }
 
-    /// <summary>
-    /// Sends each bucket its changes in order, in deliveries cut at max-changes-per-delivery changes
-    /// or max-delivery-bytes of their estimated wire size, whichever comes first, so no delivery is
-    /// larger than a remoting frame (which would drop it, and every re-send of it, without a word).
-    /// A change larger than max-delivery-bytes goes alone; none is larger than a frame (see <see cref="HoldOversized"/>).
-    /// </summary>
-    private void Send(Dictionary<(int Route, int Bucket), List<Replication.SequencedChange>> outgoing)
+    private void Send(IReadOnlyList<BucketDelivery> deliveries)
     {
-        var settledBelow = LowestOutstanding();
-        var max = _settings.Capture.MaxChangesPerDelivery;
-        var maxBytes = _settings.Capture.MaxDeliveryBytes;
-        foreach (var ((routeIndex, bucket), ordered) in outgoing)
+        foreach (var delivery in deliveries)
         {
-            var route = _routes[routeIndex];
-            var changes = _chaos?.Shape((routeIndex, bucket), ordered, () => ++_sequence) ?? ordered;
-            if (changes.Count == 0)
-            {
-                continue;
-            }
-
-            var sizes = new long[changes.Count];
-            for (var i = 0; i < sizes.Length; i++)
-            {
-                sizes[i] = _outstanding.TryGet(changes[i].Sequence, out var outstanding) ? outstanding.Ticket.Bytes : WireFormat.EstimatedSize(changes[i].Change);
-            }
-
-            foreach (var (start, count) in DeliveryCuts.Of(sizes, max, maxBytes))
-            {
-                var chunk = count == changes.Count ? changes : changes.GetRange(start, count);
-                route.Region.Tell(new DeliverChanges(route.Definition.Name, bucket, _epoch, settledBelow, chunk), Self);
-            }
+            delivery.Region.Tell(delivery.Message, Self);
         }
     }
 
     private void HandleFinished(ChangesFinished finished)
     {
-        if (finished.Epoch != _epoch)
+        foreach (var outstanding in _planner.Finish(finished, SenderNode()))
         {
-            return;
-        }
-
-        NoteHome(finished.Definition, finished.Bucket);
-
-        foreach (var sequence in finished.Sequences)
-        {
-            if (!_outstanding.TryFinish(sequence, out var outstanding))
-            {
-                continue;
-            }
-
             _tracker.Completed(outstanding.Captured.TransactionId, outstanding.Captured.RowOrdinal);
-            if (--outstanding.Ticket.Remaining == 0)
+            if (outstanding.Ticket.Remaining == 0)
             {
                 _credits.Release(1, outstanding.Ticket.Bytes);
             }
@@ -461,13 +382,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void HandleReleased(DeliveriesReleased released)
     {
-        if (released.Epoch != _epoch || !_routeIndex.TryGetValue(released.Definition, out var route))
-        {
-            return;
-        }
-
-        var again = _outstanding.TakeHandedOff(route, released.Bucket, DateTime.UtcNow);
-        if (again is not null)
+        if (_planner.Released(released, DateTime.UtcNow) is { } again)
         {
             _log.Info(
                 "Capture {0}: bucket {1}/{2} is handed off holding {3} unfinished changes; sending its {4} outstanding to its next home",
@@ -475,63 +390,42 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
                 released.Definition,
                 released.Bucket,
                 released.Sequences.Count,
-                again.Values.Sum(l => l.Count));
-            Send(again);
+                again.Changes);
+            Send(again.Deliveries);
         }
     }
-
-    private long LowestOutstanding() => _outstanding.LowestOutstanding(_sequence + 1);
 
     /// <summary>
     /// The bucket still holds these re-delivered changes: they are not lost, only slow (a long
     /// queue, a pk backing off), so they wait the longest redelivery interval before going again.
     /// A node's departure or the bucket's hand-off sends them at once whatever that wait.
     /// </summary>
-    private void HandleHeld(DeliveriesHeld held)
-    {
-        if (held.Epoch != _epoch)
-        {
-            return;
-        }
+    private void HandleHeld(DeliveriesHeld held) => _planner.Held(held, SenderNode());
 
-        var node = NoteHome(held.Definition, held.Bucket);
-        _outstanding.MarkHeld(held.Sequences, node, DateTime.UtcNow);
-    }
-
-    /// <summary>Remembers on which node a bucket answered from, so a node's departure re-sends only what its buckets held.</summary>
-    private Address NoteHome(string definition, int bucket)
-    {
-        var node = Sender.Path.Address.Host is null ? _selfAddress : Sender.Path.Address;
-        if (_routeIndex.TryGetValue(definition, out var route))
-        {
-            _outstanding.NoteHome(route, bucket, node);
-        }
-
-        return node;
-    }
+    /// <summary>The node a bucket answered from, so a node's departure re-sends only what its buckets held.</summary>
+    private Address SenderNode() => Sender.Path.Address.Host is null ? _selfAddress : Sender.Path.Address;
 
     /// <summary>Sends again what stayed unacknowledged past its redelivery interval (see <see cref="OutstandingDeliveries"/>).</summary>
     private void RedeliverOverdue()
     {
         var timeout = _settings.Capture.RedeliveryTimeout;
-        var again = _outstanding.TakeOverdue(DateTime.UtcNow, timeout);
-        if (again is not null)
+        if (_planner.Overdue(DateTime.UtcNow, timeout) is { } again)
         {
-            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2:0.#}s or more", _source.Name, again.Values.Sum(l => l.Count), timeout.TotalSeconds);
-            Send(again);
+            _log.Info("Capture {0}: re-delivering {1} changes unacknowledged for {2:0.#}s or more", _source.Name, again.Changes, timeout.TotalSeconds);
+            Send(again.Deliveries);
         }
     }
 
     /// <summary>Sends the unfinished changes of buckets last heard from on a departed node (or never heard from) to their new homes.</summary>
     private void RedeliverToDeparted()
     {
-        var again = _outstanding.TakeDeparted(_departed, DateTime.UtcNow);
+        var again = _planner.Departed(_departed, DateTime.UtcNow);
         var departed = string.Join(", ", _departed);
         _departed.Clear();
         if (again is not null)
         {
-            _log.Info("Capture {0}: re-delivering {1} unfinished changes of buckets that were on {2} (of {3} outstanding)", _source.Name, again.Values.Sum(l => l.Count), departed, _outstanding.Count);
-            Send(again);
+            _log.Info("Capture {0}: re-delivering {1} unfinished changes of buckets that were on {2} (of {3} outstanding)", _source.Name, again.Changes, departed, _planner.Outstanding);
+            Send(again.Deliveries);
         }
     }
 
@@ -624,11 +518,11 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     private CaptureStatus Status() => new(
         _source.Name,
         _state,
-        _epoch,
+        _planner.Epoch,
         _persisted,
         _tracker.Offset,
         _counters.Captured,
-        _outstanding.Count,
+        _planner.Outstanding,
         _reconnects,
         _lastError,
         _lastCommitUtc);
