@@ -77,7 +77,7 @@ public sealed class RedisCacheJob : IReplicationJob
         if (context.Definition.Mode == DedupeMode.Pk)
         {
             // meepo's model: changes carry only pks; the job reads each row as it is now.
-            _reader = new SourceRowReader(context.Settings.Source(context.Definition.Source).ConnectionString);
+            _reader = new SourceRowReader(MySqlDataSources.Get(context.System).For(SourceRowReader.ConnectionStringFor(context.Settings.Source(context.Definition.Source).ConnectionString)));
         }
     }
 
