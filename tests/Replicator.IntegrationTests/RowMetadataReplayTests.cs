@@ -1,4 +1,6 @@
 using Replicator.Binlog.Positions;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 
@@ -23,7 +25,7 @@ public sealed class RowMetadataReplayTests
         await Servers.ExecuteAsync($"SET GLOBAL binlog_row_metadata = MINIMAL; CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, a INT, b INT)");
         using var redis = Servers.ConnectRedis();
         var db = redis.GetDatabase();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
         var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7731));
         try
         {

@@ -1,4 +1,6 @@
 using Replicator.Binlog.Positions;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 
@@ -36,7 +38,7 @@ public sealed class SinkOutageTests
         var node = await TestNode.StartAsync(config);
         try
         {
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, admin, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, admin, prefix);
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_20");
             var healthy = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(healthy.Matches, healthy.ToString());

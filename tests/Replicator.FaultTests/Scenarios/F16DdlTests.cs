@@ -1,5 +1,7 @@
 using System.Globalization;
 using MySqlConnector;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Schema;
 using Replicator.FaultTests.Harness;
 using Replicator.Host.Commands;
@@ -89,10 +91,10 @@ public sealed class F16DdlTests(ITestOutputHelper output) : FaultScenario(output
                 await stopSide.CancelAsync();
                 await sideTask;
                 var verdict = await QuiesceAndCheckAsync(run);
-                var sideChecks = new Dictionary<string, CheckResult>();
+                var sideChecks = new Dictionary<string, SinkCheckResult>();
                 foreach (var table in SideTables)
                 {
-                    sideChecks[table] = await new RedisSinkChecker(run.Source.RootConnectionString, await run.Redis.ClientAsync(), run.Options.KeyPrefix).CheckAsync("src", table);
+                    sideChecks[table] = await new RedisCacheSinkChecker(run.Source.RootConnectionString, await run.Redis.ClientAsync(), run.Options.KeyPrefix).CheckAsync("src", table);
                     run.Mark($"src.{table}: {sideChecks[table]}");
                 }
 
