@@ -3,9 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using MySqlConnector;
 using Replicator.Engine;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MySqlConnector;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,5 @@
 using Replicator.Engine;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,4 @@
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;

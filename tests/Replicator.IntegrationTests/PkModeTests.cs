@@ -5,7 +5,6 @@ using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Replication;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 using Replicator.Model;

@@ -2,7 +2,6 @@ using Replicator.Binlog.Positions;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Replication;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 

@@ -4,7 +4,6 @@ using Akka.Cluster;
 using Akka.Configuration;
 using MySqlConnector;
 using Replicator.Engine;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 

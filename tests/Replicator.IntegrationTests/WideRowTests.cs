@@ -1,9 +1,7 @@
 using MySqlConnector;
 using Replicator.Binlog.Positions;
 using Replicator.Engine;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 using Xunit.Abstractions;

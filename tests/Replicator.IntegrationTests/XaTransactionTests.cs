@@ -1,8 +1,6 @@
 using MySqlConnector;
 using Replicator.Binlog.Positions;
-using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;

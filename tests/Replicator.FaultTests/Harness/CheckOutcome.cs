@@ -1,6 +1,4 @@
 using Replicator.Engine.Jobs;
-using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 
 namespace Replicator.FaultTests.Harness;
 

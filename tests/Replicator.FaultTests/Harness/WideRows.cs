@@ -3,7 +3,6 @@ using System.Text;
 using MySqlConnector;
 using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
-using Replicator.Host.Commands;
 using StackExchange.Redis;
 
 namespace Replicator.FaultTests.Harness;

@@ -4,7 +4,6 @@ using Replicator.Engine.Jobs;
 using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Schema;
 using Replicator.FaultTests.Harness;
-using Replicator.Host.Commands;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
