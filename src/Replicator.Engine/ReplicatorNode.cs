@@ -202,7 +202,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
         {
             if (!currentRows.TryGetValue(source, out var rows))
             {
-                currentRows[source] = rows = new SourceCurrentRows(new SourceRowReader(settings.Source(source).ConnectionString));
+                currentRows[source] = rows = new SourceCurrentRows(new SourceRowReader(MySqlDataSources.Get(system).For(SourceRowReader.ConnectionStringFor(settings.Source(source).ConnectionString))));
                 owned.Add(rows);
             }
 
@@ -254,7 +254,7 @@ public sealed class ReplicatorNode : IAsyncDisposable
                 .ToList();
             if (roles.Contains(CaptureRole))
             {
-                var schemaSource = new MySqlSchemaSource(source.ConnectionString);
+                var schemaSource = new MySqlSchemaSource(MySqlDataSources.Get(system).For(MySqlSchemaSource.ConnectionStringFor(source.ConnectionString)));
                 owned.Add(schemaSource);
                 system.ActorOf(
                     ClusterSingletonManager.Props(

@@ -3,7 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using MySqlConnector;
 using Replicator.Engine;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -67,7 +67,7 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await Servers.ExecuteAsync($"INSERT INTO {_schema}.t SELECT seq, seq, 1 FROM {_schema}.seq_{from}_to_{from + count - 1}; UPDATE {_schema}.t SET v = v + 1, ver = ver + 1 WHERE id % 3 = 0");
     }
 
-    private async Task ConvergeAsync(RedisSinkChecker checker)
+    private async Task ConvergeAsync(RedisCacheSinkChecker checker)
     {
         var result = await Eventually.UntilAsync(() => checker.CheckAsync(_schema, "t"), r => r.Matches, TimeSpan.FromSeconds(90));
         Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
@@ -83,7 +83,7 @@ public sealed class ClusterTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_third_node_takes_buckets_over_and_the_capture_hands_over_when_its_node_leaves()
     {
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, _schema + ":");
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, _schema + ":");
 
         var first = await StartNodeAsync(seed: null);
         var seed = Cluster.Get(first.System).SelfAddress.ToString();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MySqlConnector;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -18,7 +18,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var data = Directory.CreateTempSubdirectory("replicator-e2e-").FullName;
         await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, payload VARCHAR(64), ver BIGINT NOT NULL)");
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
         var config = TestNode.Config(data, schema, prefix, serverId: 7101);
 
         var node = await TestNode.StartAsync(config);
@@ -66,7 +66,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var data = Directory.CreateTempSubdirectory("replicator-mode-").FullName;
         await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, payload VARCHAR(64), ver BIGINT NOT NULL)");
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
         var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7111, $"replicator.definitions.cache.mode = {mode}"));
         try
         {

@@ -1,6 +1,6 @@
 using Replicator.Engine.Capture;
 using Replicator.Engine;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -27,7 +27,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var onA = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7201, pair.SourceSettings(pair.A, "start = oldest")));
             await using var stopA = new StopOnDispose(onA);
             await pair.A.ExecuteAsync($"UPDATE {schema}.t SET v = v + 1 WHERE id <= 150; DELETE FROM {schema}.t WHERE id > 190; INSERT INTO {schema}.t VALUES (1001, 1), (1002, 2)");
-            var checkA = new RedisSinkChecker(pair.A.ConnectionString("cdc"), redis, prefix);
+            var checkA = new RedisCacheSinkChecker(pair.A.ConnectionString("cdc"), redis, prefix);
             var matchedA = await Eventually.UntilAsync(() => checkA.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
             Assert.True(matchedA.Matches, matchedA + "\n" + string.Join("\n", matchedA.Examples));
             var onAOffset = (await onA.GetCaptureStatusAsync("it")).PersistedOffset;
@@ -45,7 +45,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                     INSERT INTO {schema}.t VALUES (2001, 1), (2002, 2), (180, 5) ON DUPLICATE KEY UPDATE v = v + 1000;
                     UPDATE {schema}.t SET id = 3000 WHERE id = 1001;
                     """);
-                var checkB = new RedisSinkChecker(pair.B.ConnectionString("cdc"), redis, prefix);
+                var checkB = new RedisCacheSinkChecker(pair.B.ConnectionString("cdc"), redis, prefix);
                 var matchedB = await Eventually.UntilAsync(() => checkB.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
                 // The sink can match before the capture on B persists its first offset (every
                 // offset-commit-interval): until then the persisted offset is the one A left.
@@ -79,7 +79,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         {
             var onA = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, serverId: 7202, pair.SourceSettings(pair.A, "start = oldest")));
             await using var stopA = new StopOnDispose(onA);
-            var checkA = new RedisSinkChecker(pair.A.ConnectionString("cdc"), redis, prefix);
+            var checkA = new RedisCacheSinkChecker(pair.A.ConnectionString("cdc"), redis, prefix);
             Assert.True((await Eventually.UntilAsync(() => checkA.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60))).Matches);
             await stopA.StopAsync();
 

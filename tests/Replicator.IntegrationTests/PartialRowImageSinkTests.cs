@@ -1,4 +1,4 @@
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -21,7 +21,7 @@ public sealed class PartialRowImageSinkTests
         try
         {
             using var redis = Servers.ConnectRedis();
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
 
             // A row written whole first.
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t VALUES (5, 'a5', 'b5', 55, 5)");
@@ -68,7 +68,7 @@ public sealed class PartialRowImageSinkTests
         try
         {
             using var redis = Servers.ConnectRedis();
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var db = redis.GetDatabase();
 
             // A partial insert: its row is read back, and the table's columns are cached.

@@ -1,11 +1,10 @@
-using Replicator.Engine.Jobs.RedisCache;
 using Akka.Actor;
 using Akka.Event;
 using Replicator.Binlog.Columns;
 using Replicator.Engine.Configuration;
 using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Replication;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 using Replicator.Model;
@@ -256,7 +255,7 @@ public sealed class PkModeTests
             _data = data;
             Node = node;
             Redis = redis;
-            Checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, Prefix);
+            Checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, Prefix);
         }
 
         public string Schema { get; }
@@ -267,7 +266,7 @@ public sealed class PkModeTests
 
         public ConnectionMultiplexer Redis { get; }
 
-        public RedisSinkChecker Checker { get; }
+        public RedisCacheSinkChecker Checker { get; }
 
         public static async Task<PkRun> StartAsync(string prefix, int serverId, string columns, string extra = "")
         {
@@ -279,7 +278,7 @@ public sealed class PkModeTests
         }
 
         /// <summary>Waits until Redis holds exactly the source's rows of t, and asserts it does.</summary>
-        public async Task<CheckResult> AssertMatchesAsync(TimeSpan? timeout = null, IReadOnlyList<string>? keyColumns = null)
+        public async Task<SinkCheckResult> AssertMatchesAsync(TimeSpan? timeout = null, IReadOnlyList<string>? keyColumns = null)
         {
             var result = await Eventually.UntilAsync(() => Checker.CheckAsync(Schema, "t", keyColumns: keyColumns), r => r.Matches, timeout ?? TimeSpan.FromSeconds(60));
             Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));

@@ -1,8 +1,7 @@
-using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Binlog.Positions;
 using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Replication;
-using Replicator.Host.Commands;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 
@@ -82,7 +81,7 @@ public sealed class PoisonPkTests
             await node.RetryDeadLettersAsync("cache");
             var emptied = await Eventually.UntilAsync(() => node.ListDeadLettersAsync("cache"), l => l.Entries.Count == 0, TimeSpan.FromSeconds(30));
             Assert.Empty(emptied.Entries);
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var result = await checker.CheckAsync(schema, "t");
             Assert.True(result.Matches, result.ToString());
         }

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using MySqlConnector;
 using Replicator.Engine;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -54,7 +55,7 @@ public sealed class RemotingTlsTests : IAsyncLifetime
         await TestNode.WaitForCaptureAsync(first, "it");
         await Servers.ExecuteAsync($"INSERT INTO {_schema}.t SELECT seq, seq FROM {_schema}.seq_1_to_40");
         using var redis = Servers.ConnectRedis();
-        var checker = new Host.Commands.RedisSinkChecker(Servers.MariaDbCdc, redis, _schema + ":");
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, _schema + ":");
         var result = await Eventually.UntilAsync(() => checker.CheckAsync(_schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
         Assert.True(result.Matches, result.ToString());
         Assert.True(second.Metrics.Definition("cache").Applied > 0, "the second node applied none of the changes: its buckets never got them over TLS");

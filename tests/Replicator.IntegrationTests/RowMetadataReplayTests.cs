@@ -1,6 +1,6 @@
 using Replicator.Engine.Capture;
 using Replicator.Binlog.Positions;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -24,7 +24,7 @@ public sealed class RowMetadataReplayTests
         await Servers.ExecuteAsync($"SET GLOBAL binlog_row_metadata = MINIMAL; CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, a INT, b INT)");
         using var redis = Servers.ConnectRedis();
         var db = redis.GetDatabase();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
         var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7731));
         try
         {

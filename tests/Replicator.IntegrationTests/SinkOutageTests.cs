@@ -1,5 +1,5 @@
 using Replicator.Binlog.Positions;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -36,7 +36,7 @@ public sealed class SinkOutageTests
         var node = await TestNode.StartAsync(config);
         try
         {
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, admin, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, admin, prefix);
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_20");
             var healthy = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(healthy.Matches, healthy.ToString());

@@ -1,7 +1,7 @@
 using Replicator.Engine.Capture;
 using System.Text.RegularExpressions;
 using Replicator.Binlog.Positions;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -34,7 +34,7 @@ public sealed partial class StatementDmlTests
             var copiedAt = await BinlogEndAsync();
             await Servers.ExecuteAsync($"INSERT INTO {schema}.a VALUES (3, 3); INSERT INTO {schema}.b VALUES (1, 1)");
 
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var b = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "b"), r => r.Matches && r.SourceRows == 1, TimeSpan.FromSeconds(30));
             Assert.True(b.Matches, b.ToString());
             var paused = await Eventually.UntilAsync(() => node.GetCaptureStatusAsync("it"), s => s.LastError is not null, TimeSpan.FromSeconds(10));
@@ -78,7 +78,7 @@ public sealed partial class StatementDmlTests
         await Servers.ExecuteAsync($"CREATE DATABASE {schema}; CREATE TABLE {schema}.t (id INT PRIMARY KEY, v INT)");
         var node = await TestNode.StartAsync(TestNode.Config(data, schema, prefix, 7712));
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
         try
         {
             await Servers.ExecuteAsync($"INSERT INTO {schema}.t SELECT seq, seq FROM {schema}.seq_1_to_20");

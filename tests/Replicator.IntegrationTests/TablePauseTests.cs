@@ -1,5 +1,5 @@
 using Replicator.Engine.Capture;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -47,7 +47,7 @@ public sealed class TablePauseTests
             // The key goes away under the running capture: a's later rows cannot be routed by pk.
             await Servers.ExecuteAsync($"ALTER TABLE {schema}.a DROP PRIMARY KEY; INSERT INTO {schema}.a VALUES (2, 2); INSERT INTO {schema}.b VALUES (2, 2), (3, 3)");
             using var redis = Servers.ConnectRedis();
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var b = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "b"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(b.Matches, b.ToString());
 

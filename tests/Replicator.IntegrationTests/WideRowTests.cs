@@ -1,9 +1,8 @@
-using Replicator.Engine.Capture;
-using Replicator.Engine.Jobs.RedisCache;
 using MySqlConnector;
 using Replicator.Binlog.Positions;
 using Replicator.Engine;
-using Replicator.Host.Commands;
+using Replicator.Engine.Capture;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 using Replicator.Jobs;
 using Xunit.Abstractions;
@@ -100,7 +99,7 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
         var end = await SourceEndAsync();
 
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, Prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, Prefix);
         var result = await Eventually.UntilAsync(() => checker.CheckAsync(_schema, "wide"), r => r.Matches, TimeSpan.FromSeconds(90));
         Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
         Assert.Equal(600, result.SourceRows);
@@ -124,7 +123,7 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var (capture, worker) = await StartTwoNodesAsync(7802, "replicator.capture { max-frame-size = 256KiB, max-delivery-bytes = 64KiB }");
         using var redis = Servers.ConnectRedis();
-        var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, Prefix);
+        var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, Prefix);
         await Servers.ExecuteAsync($"INSERT INTO {_schema}.small VALUES (1, 1); INSERT INTO {_schema}.big VALUES (1, 'small enough')");
         await Eventually.UntilAsync(() => checker.CheckAsync(_schema, "big"), r => r.Matches && r.SourceRows == 1, TimeSpan.FromSeconds(30));
         var before = await SourceEndAsync();
@@ -182,7 +181,7 @@ public sealed class WideRowTests(ITestOutputHelper output) : IAsyncLifetime
                 }
                 """);
             using var redis = Servers.ConnectRedis();
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, Prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, Prefix);
             await Servers.ExecuteAsync($"INSERT INTO {_schema}.small SELECT seq, seq FROM {_schema}.seq_1_to_10");
             var end = await SourceEndAsync();
 

@@ -1,6 +1,6 @@
 using MySqlConnector;
 using Replicator.Binlog.Positions;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.IntegrationTests.Infrastructure;
 
 namespace Replicator.IntegrationTests;
@@ -37,7 +37,7 @@ public sealed class XaTransactionTests
 
             await Servers.ExecuteAsync($"XA COMMIT '{schema}-ok'");
             await Servers.ExecuteAsync($"XA START '{schema}-one'; INSERT INTO {schema}.t VALUES (4, 4); XA END '{schema}-one'; XA COMMIT '{schema}-one' ONE PHASE");
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
             Assert.Equal(3, result.SourceRows);
@@ -87,7 +87,7 @@ public sealed class XaTransactionTests
 
             await Servers.ExecuteAsync($"XA COMMIT '{schema}-held'");
             node = await TestNode.StartAsync(config);
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(30));
             Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
             Assert.Equal(3, result.SourceRows);
@@ -120,7 +120,7 @@ public sealed class XaTransactionTests
 
             // Its 50 rows were more than the 10 that may be held: at its commit the capture reads them again.
             await Servers.ExecuteAsync($"XA COMMIT '{schema}-big'");
-            var checker = new RedisSinkChecker(Servers.MariaDbCdc, redis, prefix);
+            var checker = new RedisCacheSinkChecker(Servers.MariaDbCdc, redis, prefix);
             var result = await Eventually.UntilAsync(() => checker.CheckAsync(schema, "t"), r => r.Matches, TimeSpan.FromSeconds(60));
             Assert.True(result.Matches, result + "\n" + string.Join("\n", result.Examples));
             Assert.Equal(51, result.SourceRows);

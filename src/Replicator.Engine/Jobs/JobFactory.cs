@@ -17,6 +17,25 @@ public static class JobFactory
         return ApplyLedger.Get(context.System) is { Enabled: true } ledger ? new LedgerRecordingJob(job, ledger, context.Definition.Job.Type) : job;
     }
 
+    /// <summary>
+    /// The checker of a registered job type's sink, made from <paramref name="context"/>, whose job
+    /// config gets the type's defaults for the keys it leaves out.
+    /// </summary>
+    public static Task<ISinkChecker> CreateCheckerAsync(string jobType, SinkCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!JobTypes.All.TryGetValue(jobType, out var registered))
+        {
+            throw new ArgumentException($"'{jobType}' is not a registered job type ({string.Join(", ", JobTypes.All.Keys)}).", nameof(jobType));
+        }
+
+        if (registered.CreateChecker is not { } create)
+        {
+            throw new ArgumentException($"The {jobType} job type has no checker: its sink cannot be compared with the source.", nameof(jobType));
+        }
+
+        return create(context with { Job = context.Job.WithFallback(registered.Defaults) }, cancellationToken);
+    }
+
     private static IReplicationJob CreateUninstrumented(JobContext context)
     {
         var type = context.Definition.Job.Type;

@@ -16,7 +16,8 @@ internal static class JobTypes
         ["redis", "key-prefix", "tombstone-ttl"],
         ConfigurationFactory.ParseString("redis = \"127.0.0.1:6379\"\nkey-prefix = \"\"\ntombstone-ttl = 24h"),
         CheckRedisCache,
-        context => new RedisCacheJob(context));
+        context => new RedisCacheJob(context),
+        RedisCacheSinkChecker.CreateAsync);
 
     public static readonly JobType Log = new(
         "log",

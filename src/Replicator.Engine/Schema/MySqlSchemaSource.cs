@@ -31,6 +31,7 @@ namespace Replicator.Engine.Schema;
 public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDisposable
 {
     private readonly MySqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
     private readonly ConcurrentDictionary<(string, string), TableInfo?> _cache = new();
 
     // The last completion per table: the decoder hands over the same schema object for a repeated
@@ -41,16 +42,22 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
     /// <summary>Events read per SHOW BINLOG EVENTS while scanning for DDL.</summary>
     private const int ScanPage = 5000;
 
+    /// <summary>A schema source with a pool of its own, disposed with it.</summary>
     public MySqlSchemaSource(string connectionString)
     {
-        var builder = new MySqlConnectionStringBuilder(connectionString)
-        {
-            Pooling = true,
-            MaximumPoolSize = 4,
-            PersistSecurityInfo = false,
-        };
-        _dataSource = new MySqlDataSource(builder.ConnectionString);
+        _dataSource = new MySqlDataSource(ConnectionStringFor(connectionString));
+        _ownsDataSource = true;
     }
+
+    /// <summary>A schema source over a shared data source (see <see cref="Jobs.MySqlDataSources"/>), which it does not dispose; build its connection string with <see cref="ConnectionStringFor"/>.</summary>
+    public MySqlSchemaSource(MySqlDataSource dataSource)
+    {
+        _dataSource = dataSource;
+    }
+
+    /// <summary>The settings the schema reader's connections use: pooled, at most 4, no password kept on open connections.</summary>
+    public static string ConnectionStringFor(string connectionString) =>
+        new MySqlConnectionStringBuilder(connectionString) { Pooling = true, MaximumPoolSize = 4, PersistSecurityInfo = false }.ConnectionString;
 
     /// <summary>The DDL found between row events and the positions their names were read as of.</summary>
     public DdlHistory History { get; } = new();
@@ -523,7 +530,7 @@ public sealed partial class MySqlSchemaSource : ITableSchemaSource, IAsyncDispos
         return values;
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
 
     [GeneratedRegex(@"^use `(?<db>(?:[^`]|``)*)`; ", RegexOptions.CultureInvariant)]
     private static partial Regex UsePrefix();

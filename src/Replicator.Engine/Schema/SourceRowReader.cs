@@ -17,14 +17,26 @@ namespace Replicator.Engine.Schema;
 public sealed class SourceRowReader : IAsyncDisposable
 {
     private readonly MySqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
     private readonly ConcurrentDictionary<(string, string), TableColumns> _tables = new();
     private readonly ConcurrentDictionary<(string, string), string> _namesChecked = new();
 
+    /// <summary>A reader with a pool of its own, disposed with it.</summary>
     public SourceRowReader(string connectionString, int maxConnections = 8)
     {
-        var builder = new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, MaximumPoolSize = (uint)maxConnections };
-        _dataSource = new MySqlDataSource(builder.ConnectionString);
+        _dataSource = new MySqlDataSource(ConnectionStringFor(connectionString, maxConnections));
+        _ownsDataSource = true;
     }
+
+    /// <summary>A reader over a shared data source (see <see cref="Jobs.MySqlDataSources"/>), which it does not dispose; build its connection string with <see cref="ConnectionStringFor"/>.</summary>
+    public SourceRowReader(MySqlDataSource dataSource)
+    {
+        _dataSource = dataSource;
+    }
+
+    /// <summary>The settings a reader's connections use: no password kept on open connections, at most <paramref name="maxConnections"/> of them.</summary>
+    public static string ConnectionStringFor(string connectionString, int maxConnections = 8) =>
+        new MySqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false, MaximumPoolSize = (uint)maxConnections }.ConnectionString;
 
     /// <summary>A table's columns in order, its primary key's ordinals in key order (empty without one), and which hold bytes.</summary>
     public sealed record TableColumns(IReadOnlyList<string> Names, IReadOnlyList<string> DataTypes, IReadOnlyList<int> Key)
@@ -307,5 +319,5 @@ public sealed class SourceRowReader : IAsyncDisposable
 
     private static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
 }

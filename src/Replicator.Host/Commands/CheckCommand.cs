@@ -1,12 +1,17 @@
 using System.CommandLine;
+using System.Text.Json;
+using Akka.Configuration;
 using MySqlConnector;
+using Replicator.Engine.Jobs;
 using StackExchange.Redis;
 
 namespace Replicator.Host.Commands;
 
 /// <summary>
-/// <c>replicator check</c>: compares source tables with a redis-cache sink row by row. Exit code 0
-/// when every table matches, 3 when one differs, 1 on an error.
+/// <c>replicator check</c>: compares source tables with a redis-cache sink row by row, through the
+/// checker the job type registers (<see cref="JobFactory.CreateCheckerAsync"/>): the options become
+/// the job config a definition would hold. Exit code 0 when every table matches, 3 when one
+/// differs, 1 on an error.
 /// </summary>
 internal static class CheckCommand
 {
@@ -42,19 +47,19 @@ internal static class CheckCommand
         return command;
     }
 
+    private const string JobType = "redis-cache";
+
     private static async Task<int> CheckAsync(string source, ConfigurationOptions options, string tables, string prefix, bool quiet, CancellationToken cancellationToken)
     {
         try
         {
-            options.AbortOnConnectFail = true;
-            options.ConnectTimeout = 5000;
-            await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
-            var checker = new RedisSinkChecker(source, multiplexer, prefix);
+            var job = ConfigurationFactory.ParseString(
+                $"redis = {JsonSerializer.Serialize(options.ToString(includePassword: true))}\nkey-prefix = {JsonSerializer.Serialize(prefix)}");
+            await using var checker = await JobFactory.CreateCheckerAsync(JobType, new SinkCheckContext(source, job), cancellationToken).ConfigureAwait(false);
             var names = await ExpandAsync(source, tables, cancellationToken).ConfigureAwait(false);
-            var all = new List<CheckResult>();
-            foreach (var (schema, table) in names)
+            var all = new List<SinkCheckResult>();
+            await foreach (var result in checker.CheckAsync(names, cancellationToken).ConfigureAwait(false))
             {
-                var result = await checker.CheckAsync(schema, table, cancellationToken).ConfigureAwait(false);
                 all.Add(result);
                 if (!quiet)
                 {
@@ -79,9 +84,9 @@ internal static class CheckCommand
         }
     }
 
-    private static async Task<List<(string Schema, string Table)>> ExpandAsync(string source, string tables, CancellationToken cancellationToken)
+    private static async Task<List<SinkCheckTable>> ExpandAsync(string source, string tables, CancellationToken cancellationToken)
     {
-        var result = new List<(string, string)>();
+        var result = new List<SinkCheckTable>();
         foreach (var name in tables.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var dot = name.IndexOf('.', StringComparison.Ordinal);
@@ -94,7 +99,7 @@ internal static class CheckCommand
             var table = name[(dot + 1)..];
             if (table != "*")
             {
-                result.Add((schema, table));
+                result.Add(new SinkCheckTable(schema, table));
                 continue;
             }
 
@@ -105,7 +110,7 @@ internal static class CheckCommand
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                result.Add((schema, reader.GetString(0)));
+                result.Add(new SinkCheckTable(schema, reader.GetString(0)));
             }
         }
 

@@ -1,9 +1,9 @@
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs;
 
 namespace Replicator.FaultTests.Harness;
 
 /// <summary>The checker's verdict.</summary>
-public sealed record CheckOutcome(SinkComparison Comparison, long EventsLost, List<string> LostExamples, CheckResult ReplicatorCheck)
+public sealed record CheckOutcome(SinkComparison Comparison, long EventsLost, List<string> LostExamples, SinkCheckResult ReplicatorCheck)
 {
     public bool Passed => EventsLost == 0 && Comparison.Mismatched == 0 && ReplicatorCheck.Matches;
 

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MySqlConnector;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Host.Commands;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -678,21 +680,21 @@ public sealed class FaultRun : IAsyncDisposable
         var (lost, lostExamples) = SinkCheck.LedgerLost(Workload.Ledger, comparison.SinkVersions);
         if (!withReplicatorCheck)
         {
-            var alone = new CheckOutcome(comparison, lost, lostExamples, new CheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 0, ["not run"]));
+            var alone = new CheckOutcome(comparison, lost, lostExamples, new SinkCheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 0, [new("src", "t", "-", "not run")]));
             Mark($"check (the harness's comparison only, no replicator check): events_lost {lost}, {comparison}");
             return alone;
         }
 
-        CheckResult replicatorCheck;
+        SinkCheckResult replicatorCheck;
         try
         {
 
-            replicatorCheck = await new RedisSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
+            replicatorCheck = await new RedisCacheSinkChecker(Source.RootConnectionString, _redisClient!, Options.KeyPrefix).CheckAsync("src", "t");
         }
         catch (RedisServerException e)
         {
             // A key that is not a hash (F8's poison before the repair).
-            replicatorCheck = new CheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 1, ["the check could not read the sink: " + e.Message]);
+            replicatorCheck = new SinkCheckResult("src", "t", comparison.SourceRows, comparison.SinkRows, 0, 0, 1, [new("src", "t", "-", "the check could not read the sink: " + e.Message)]);
         }
 
         var outcome = new CheckOutcome(comparison, lost, lostExamples, replicatorCheck);

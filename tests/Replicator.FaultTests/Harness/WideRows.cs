@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using MySqlConnector;
-using Replicator.Host.Commands;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using StackExchange.Redis;
 
 namespace Replicator.FaultTests.Harness;
@@ -80,7 +81,7 @@ public sealed class WideRows
     }
 
     /// <summary>Compares src.w with the sink by ver, pk by pk, checks the ledger, and runs `replicator check` on it (every column).</summary>
-    public async Task<(SinkComparison Comparison, long Lost, List<string> LostExamples, CheckResult Check)> CheckAsync(string sourceConnectionString, IConnectionMultiplexer redis, string keyPrefix)
+    public async Task<(SinkComparison Comparison, long Lost, List<string> LostExamples, SinkCheckResult Check)> CheckAsync(string sourceConnectionString, IConnectionMultiplexer redis, string keyPrefix)
     {
         var source = new Dictionary<long, long>();
         await using (var connection = new MySqlConnection(sourceConnectionString))
@@ -135,7 +136,7 @@ public sealed class WideRows
 
         comparison.SinkVersions = sink;
         var (lost, examples) = SinkCheck.LedgerLost(_ledger, sink);
-        var check = await new RedisSinkChecker(sourceConnectionString, redis, keyPrefix).CheckAsync("src", "w");
+        var check = await new RedisCacheSinkChecker(sourceConnectionString, redis, keyPrefix).CheckAsync("src", "w");
         return (comparison, lost, examples, check);
     }
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using MySqlConnector;
+using Replicator.Engine.Jobs;
+using Replicator.Engine.Jobs.RedisCache;
 using Replicator.Engine.Schema;
 using Replicator.FaultTests.Harness;
-using Replicator.Host.Commands;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -89,10 +90,10 @@ public sealed class F16DdlTests(ITestOutputHelper output) : FaultScenario(output
                 await stopSide.CancelAsync();
                 await sideTask;
                 var verdict = await QuiesceAndCheckAsync(run);
-                var sideChecks = new Dictionary<string, CheckResult>();
+                var sideChecks = new Dictionary<string, SinkCheckResult>();
                 foreach (var table in SideTables)
                 {
-                    sideChecks[table] = await new RedisSinkChecker(run.Source.RootConnectionString, await run.Redis.ClientAsync(), run.Options.KeyPrefix).CheckAsync("src", table);
+                    sideChecks[table] = await new RedisCacheSinkChecker(run.Source.RootConnectionString, await run.Redis.ClientAsync(), run.Options.KeyPrefix).CheckAsync("src", table);
                     run.Mark($"src.{table}: {sideChecks[table]}");
                 }
 

@@ -77,15 +77,15 @@ public sealed class RedisCacheJob : IReplicationJob
         if (context.Definition.Mode == DedupeMode.Pk)
         {
             // meepo's model: changes carry only pks; the job reads each row as it is now.
-            _reader = new SourceRowReader(context.Settings.Source(context.Definition.Source).ConnectionString);
+            _reader = new SourceRowReader(MySqlDataSources.Get(context.System).For(SourceRowReader.ConnectionStringFor(context.Settings.Source(context.Definition.Source).ConnectionString)));
         }
     }
 
     /// <summary>The key of a row's hash.</summary>
-    public static string RowKeyOf(string prefix, string schema, string table, RowKey key) => $"{prefix}{schema}:{table}:{key.Canonical}";
+    public static string RowKeyOf(string prefix, string schema, string table, RowKey key) => RedisCacheKeys.Row(prefix, schema, table, key.Canonical);
 
     /// <summary>The key holding a row's source version (and a delete's tombstone).</summary>
-    public static string VersionKeyOf(string prefix, string schema, string table, RowKey key) => $"{prefix}_v:{schema}:{table}:{key.Canonical}";
+    public static string VersionKeyOf(string prefix, string schema, string table, RowKey key) => RedisCacheKeys.Version(prefix, schema, table, key.Canonical);
 
     public Task<IReadOnlyList<ApplyResult>> ApplyAsync(IReadOnlyList<JobItem> batch, CancellationToken cancellationToken) =>
         _reader is null ? WriteAsync(batch, WritesOf(batch), cancellationToken) : ApplyCurrentRowsAsync(batch, cancellationToken);
@@ -483,8 +483,8 @@ public sealed class RedisCacheJob : IReplicationJob
             prefixes = new KeyPrefixes(
                 schema,
                 table,
-                System.Text.Encoding.UTF8.GetBytes($"{_prefix}{schema}:{table}:"),
-                System.Text.Encoding.UTF8.GetBytes($"{_prefix}_v:{schema}:{table}:"));
+                System.Text.Encoding.UTF8.GetBytes(RedisCacheKeys.RowPrefix(_prefix, schema, table)),
+                System.Text.Encoding.UTF8.GetBytes(RedisCacheKeys.VersionPrefix(_prefix, schema, table)));
             _prefixes[(schema, table)] = prefixes;
         }
 

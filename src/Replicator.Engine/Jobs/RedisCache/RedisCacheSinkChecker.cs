@@ -1,33 +1,64 @@
-using System.Text;
+using System.Runtime.CompilerServices;
 using Replicator.Engine.Schema;
 using StackExchange.Redis;
 
-namespace Replicator.Host.Commands;
+namespace Replicator.Engine.Jobs.RedisCache;
 
 /// <summary>
 /// Compares tables of a source with what a redis-cache job wrote: every row must be a hash under
 /// <c>&lt;prefix&gt;&lt;schema&gt;:&lt;table&gt;:&lt;pk&gt;</c> with the row's non-NULL columns as fields,
 /// and no other hash may exist under the table's prefix. MySQL renders each value in the event
 /// format's text (binary columns as hex on both sides), so the comparison is row by row and
-/// value by value.
+/// value by value. The key layout is <see cref="RedisCacheKeys"/>.
 /// </summary>
-public sealed class RedisSinkChecker
+public sealed class RedisCacheSinkChecker : ISinkChecker
 {
     private readonly string _sourceConnectionString;
     private readonly IDatabase _redis;
     private readonly IServer _server;
     private readonly string _prefix;
+    private readonly IAsyncDisposable? _owned;
 
-    public RedisSinkChecker(string sourceConnectionString, IConnectionMultiplexer redis, string keyPrefix)
+    /// <summary>A checker over a connection its caller owns.</summary>
+    public RedisCacheSinkChecker(string sourceConnectionString, IConnectionMultiplexer redis, string keyPrefix)
+        : this(sourceConnectionString, redis, keyPrefix, owned: null)
+    {
+    }
+
+    private RedisCacheSinkChecker(string sourceConnectionString, IConnectionMultiplexer redis, string keyPrefix, IAsyncDisposable? owned)
     {
         _sourceConnectionString = sourceConnectionString;
         _redis = redis.GetDatabase();
         _server = redis.GetServers()[0];
         _prefix = keyPrefix;
+        _owned = owned;
     }
 
+    /// <summary>
+    /// The registry's factory: connects to the job config's <c>redis</c> (failing fast, within 5 s,
+    /// when it cannot: a check reads once, it does not wait for the sink) and compares under its <c>key-prefix</c>.
+    /// </summary>
+    public static async Task<ISinkChecker> CreateAsync(SinkCheckContext context, CancellationToken cancellationToken)
+    {
+        var options = ConfigurationOptions.Parse(context.Job.GetString("redis", ""));
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 5000;
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new RedisCacheSinkChecker(context.SourceConnectionString, multiplexer, context.Job.GetString("key-prefix", ""), multiplexer);
+    }
+
+    public async IAsyncEnumerable<SinkCheckResult> CheckAsync(IReadOnlyList<SinkCheckTable> tables, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var table in tables)
+        {
+            yield return await CheckAsync(table.Schema, table.Table, cancellationToken, table.KeyColumns).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
+
     /// <summary>Compares one table, its rows keyed by <paramref name="keyColumns"/> (the source's key-columns for it) or by its primary key.</summary>
-    public async Task<CheckResult> CheckAsync(string schema, string table, CancellationToken cancellationToken = default, IReadOnlyList<string>? keyColumns = null)
+    public async Task<SinkCheckResult> CheckAsync(string schema, string table, CancellationToken cancellationToken = default, IReadOnlyList<string>? keyColumns = null)
     {
         await using var source = new SourceRowReader(_sourceConnectionString, maxConnections: 2);
         var columns = await source.ColumnsAsync(schema, table, cancellationToken).ConfigureAwait(false);
@@ -52,20 +83,20 @@ public sealed class RedisSinkChecker
         }
 
         var binary = columns.Names.Where((_, i) => columns.IsBinary(i)).ToHashSet();
-        var tablePrefix = $"{_prefix}{schema}:{table}:";
+        var tablePrefix = RedisCacheKeys.RowPrefix(_prefix, schema, table);
         var seen = new HashSet<string>();
         var missing = 0;
         var different = 0;
         var extra = 0;
-        var examples = new List<string>();
-        await foreach (var key in _server.KeysAsync(pattern: EscapeGlob(tablePrefix) + "*", pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
+        var examples = new List<SinkCheckResult.Difference>();
+        await foreach (var key in _server.KeysAsync(pattern: RedisCacheKeys.RowPattern(_prefix, schema, table), pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            var pk = key.ToString()[tablePrefix.Length..];
+            var pk = RedisCacheKeys.PkOf(tablePrefix, key.ToString());
             seen.Add(pk);
             if (!expected.TryGetValue(pk, out var row))
             {
                 extra++;
-                Note(examples, $"{schema}.{table} pk {pk}: in Redis but not in the source");
+                Note(examples, new(schema, table, pk, "in Redis but not in the source"));
                 continue;
             }
 
@@ -74,17 +105,17 @@ public sealed class RedisSinkChecker
             if (!SameRow(row, actual, out var why))
             {
                 different++;
-                Note(examples, $"{schema}.{table} pk {pk}: {why}");
+                Note(examples, new(schema, table, pk, why));
             }
         }
 
         foreach (var pk in expected.Keys.Where(pk => !seen.Contains(pk)))
         {
             missing++;
-            Note(examples, $"{schema}.{table} pk {pk}: in the source but not in Redis");
+            Note(examples, new(schema, table, pk, "in the source but not in Redis"));
         }
 
-        return new CheckResult(schema, table, expected.Count, seen.Count, missing, extra, different, examples);
+        return new SinkCheckResult(schema, table, expected.Count, seen.Count, missing, extra, different, examples);
     }
 
     private static bool SameRow(Dictionary<string, string> expected, Dictionary<string, string> actual, out string why)
@@ -122,38 +153,11 @@ public sealed class RedisSinkChecker
             && (a == b || Math.Abs(a - b) <= Math.Abs(a) * 1e-6);
     }
 
-    private static string EscapeGlob(string text)
+    private static void Note(List<SinkCheckResult.Difference> examples, SinkCheckResult.Difference difference)
     {
-        var sb = new StringBuilder();
-        foreach (var ch in text)
+        if (examples.Count < SinkCheckResult.MaxDifferences)
         {
-            if (ch is '*' or '?' or '[' or ']' or '\\')
-            {
-                sb.Append('\\');
-            }
-
-            sb.Append(ch);
-        }
-
-        return sb.ToString();
-    }
-
-    private static void Note(List<string> examples, string text)
-    {
-        if (examples.Count < 10)
-        {
-            examples.Add(text);
+            examples.Add(difference);
         }
     }
-}
-
-/// <summary>How one table compares: rows on each side and what differs.</summary>
-public sealed record CheckResult(string Schema, string Table, int SourceRows, int SinkRows, int MissingInSink, int ExtraInSink, int Different, IReadOnlyList<string> Examples)
-{
-    public bool Matches => MissingInSink == 0 && ExtraInSink == 0 && Different == 0;
-
-    public override string ToString() =>
-        Matches
-            ? $"{Schema}.{Table}: match ({SourceRows} rows)"
-            : $"{Schema}.{Table}: MISMATCH source {SourceRows} rows, sink {SinkRows}; missing {MissingInSink}, extra {ExtraInSink}, different {Different}";
 }
