@@ -62,9 +62,10 @@ public sealed class ReplicatorNode : IAsyncDisposable
     /// configured), checks that every other member may share it (<see cref="MembershipGuard"/>) and
     /// starts the captures, regions and stores. Returns once this node is Up and admitted. A node on
     /// the embedded journal with seed nodes, or refused by the cluster it joins, throws a
-    /// <see cref="ConfigurationException"/> that says why.
+    /// <see cref="ConfigurationException"/> that says why. <paramref name="setups"/> are added to the
+    /// actor system's setup (the host passes the one its logger bridge reads).
     /// </summary>
-    public static async Task<ReplicatorNode> StartAsync(Config config, TimeSpan? joinTimeout = null)
+    public static async Task<ReplicatorNode> StartAsync(Config config, TimeSpan? joinTimeout = null, IReadOnlyList<Akka.Actor.Setup.Setup>? setups = null)
     {
         var settings = ReplicatorSettings.Create(config);
         var full = config
@@ -96,16 +97,14 @@ public sealed class ReplicatorNode : IAsyncDisposable
                 "akka.remote.dot-netty.tcp.ssl.suppress-validation = on would accept any peer's certificate, so anyone could join the cluster. Set it off and use replicator.remoting-tls.");
         }
 
-        ActorSystem system;
+        var extra = new List<Akka.Actor.Setup.Setup>(setups ?? []);
         if (settings.RemotingTls.Enabled)
         {
             full = RemotingTls.EnableSsl.WithFallback(full);
-            system = ActorSystem.Create(settings.ClusterName, Akka.Actor.Setup.ActorSystemSetup.Create(Akka.Actor.BootstrapSetup.Create().WithConfig(full), RemotingTls.Setup(settings.RemotingTls)));
+            extra.Add(RemotingTls.Setup(settings.RemotingTls));
         }
-        else
-        {
-            system = ActorSystem.Create(settings.ClusterName, full);
-        }
+
+        var system = ActorSystem.Create(settings.ClusterName, Akka.Actor.Setup.ActorSystemSetup.Create([Akka.Actor.BootstrapSetup.Create().WithConfig(full), .. extra]));
 
         try
         {

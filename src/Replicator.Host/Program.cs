@@ -15,6 +15,11 @@ public static class Program
             CheckCommand.Create(),
             DeadLettersCommand.Create(),
         };
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        var parsed = root.Parse(args);
+
+        // run's host stops the node on SIGTERM and Ctrl+C and waits for it to leave the cluster;
+        // System.CommandLine's own handling would end the process 2 s after the signal, with 143 or 130.
+        var invocation = parsed.CommandResult.Command.Name == "run" ? new InvocationConfiguration { ProcessTerminationTimeout = null } : new InvocationConfiguration();
+        return await parsed.InvokeAsync(invocation).ConfigureAwait(false);
     }
 }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Replicator.Host.Logging;
 
 namespace Replicator.Host.Admin;
 
@@ -65,36 +66,17 @@ internal sealed class AdminServer : IAsyncDisposable
         if (logs is not null)
         {
             builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter("Replicator", LogLevel.Information);
         }
         else
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            });
+            builder.Logging.AddNodeConsole(LogFormat.Text);
         }
 
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("Replicator", LogLevel.Information);
-        builder.Services.AddRoutingCore();
-        AddMetrics(builder.Services, backend.Meter);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestHeadersTotalSize = MaxHeaderBytes;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
-            kestrel.Limits.RequestHeadersTimeout = RequestTimeout;
-            kestrel.Limits.KeepAliveTimeout = RequestTimeout;
-            kestrel.Listen(endpoint);
-        });
-
+        AddTo(builder, endpoint, () => backend.Meter);
         var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Replicator.Admin");
-        app.Use((context, next) => GuardAsync(context, next, loopback, token, log));
-        app.UseRouting();
-        Map(app, backend);
+        MapOn(app, backend, endpoint, token);
 
         try
         {
@@ -106,12 +88,49 @@ internal sealed class AdminServer : IAsyncDisposable
             throw new AdminEndpointException(message, e);
         }
 
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+        return new AdminServer(app, Announce(app, endpoint, token));
+    }
+
+    /// <summary>
+    /// Puts the endpoint on <paramref name="builder"/>'s host: Kestrel on <paramref name="endpoint"/>
+    /// with this server's limits, routing, and /metrics over the meter <paramref name="meter"/> returns
+    /// (asked when its instruments appear, so the node may start after the host is built).
+    /// </summary>
+    internal static void AddTo(WebApplicationBuilder builder, IPEndPoint endpoint, Func<Meter?> meter)
+    {
+        builder.Services.AddRoutingCore();
+        AddMetrics(builder.Services, meter);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxHeaderBytes;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            kestrel.Limits.RequestHeadersTimeout = RequestTimeout;
+            kestrel.Limits.KeepAliveTimeout = RequestTimeout;
+            kestrel.Listen(endpoint);
+        });
+    }
+
+    /// <summary>The access rules (<see cref="AdminAccess"/>) and the endpoints over <paramref name="backend"/>, on an app built by a builder given to <see cref="AddTo"/>.</summary>
+    internal static void MapOn(WebApplication app, IAdminBackend backend, IPEndPoint endpoint, AdminToken? token)
+    {
+        var loopback = IPAddress.IsLoopback(endpoint.Address);
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Replicator.Admin");
+        app.Use((context, next) => GuardAsync(context, next, loopback, token, log));
+        app.UseRouting();
+        Map(app, backend);
+    }
+
+    /// <summary>Logs where the started endpoint listens and who may call it; returns the address bound (the real port when port 0 was asked for).</summary>
+    internal static IPEndPoint Announce(WebApplication app, IPEndPoint endpoint, AdminToken? token)
+    {
+        var bound = new IPEndPoint(endpoint.Address, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a).Port)
-            .First();
-        log.LogInformation("Admin endpoint on http://{Endpoint} ({Access})", new IPEndPoint(endpoint.Address, bound),
-            token is null ? "read-only: no token, retry and purge refused" : loopback ? "token required for retry and purge" : "token required for every call");
-        return new AdminServer(app, new IPEndPoint(endpoint.Address, bound));
+            .First());
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Replicator.Admin").LogInformation("Admin endpoint on http://{Endpoint} ({Access})", bound,
+            token is null ? "read-only: no token, retry and purge refused" : IPAddress.IsLoopback(endpoint.Address) ? "token required for retry and purge" : "token required for every call");
+        return bound;
     }
 
     /// <summary>Starts the endpoint of a running node.</summary>
@@ -123,12 +142,12 @@ internal sealed class AdminServer : IAsyncDisposable
     /// several nodes, as the tests do; each endpoint shows its own). Histograms keep the bucket
     /// boundaries their instruments advise.
     /// </summary>
-    private static void AddMetrics(IServiceCollection services, Meter meter) =>
+    private static void AddMetrics(IServiceCollection services, Func<Meter?> meter) =>
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("replicator"))
             .WithMetrics(metrics => metrics
-                .AddMeter(meter.Name)
-                .AddView(instrument => ReferenceEquals(instrument.Meter, meter) ? null : MetricStreamConfiguration.Drop)
+                .AddMeter(Engine.Replication.ReplicationMetrics.MeterName)
+                .AddView(instrument => ReferenceEquals(instrument.Meter, meter()) ? null : MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
 
     private static void Map(WebApplication app, IAdminBackend backend)
@@ -244,7 +263,8 @@ internal sealed class AdminServer : IAsyncDisposable
         return context.Response.WriteAsync(message + "\n");
     }
 
-    private static string? BindError(Exception e, IPEndPoint endpoint)
+    /// <summary>What to tell the operator when Kestrel could not listen on <paramref name="endpoint"/>, or null when <paramref name="e"/> is no bind failure.</summary>
+    internal static string? BindError(Exception e, IPEndPoint endpoint)
     {
         var socket = e as SocketException ?? e.InnerException as SocketException ?? e.InnerException?.InnerException as SocketException;
         if (e is AddressInUseException || e.InnerException is AddressInUseException || socket?.SocketErrorCode == SocketError.AddressAlreadyInUse)

@@ -8,20 +8,25 @@ namespace Replicator.Host.Admin;
 /// <summary>The admin endpoint over a running node. It shows no row data except in dead letters, and never a secret.</summary>
 internal sealed class NodeAdminBackend : IAdminBackend
 {
-    private readonly ReplicatorNode _node;
+    private readonly Func<ReplicatorNode> _nodeOf;
 
-    public NodeAdminBackend(ReplicatorNode node) => _node = node;
+    public NodeAdminBackend(ReplicatorNode node) => _nodeOf = () => node;
 
-    public Meter Meter => _node.Metrics.Meter;
+    /// <summary>Over the node <paramref name="node"/> returns when a call comes (the host starts the node before it serves).</summary>
+    public NodeAdminBackend(Func<ReplicatorNode> node) => _nodeOf = node;
+
+    private ReplicatorNode Node => _nodeOf();
+
+    public Meter Meter => Node.Metrics.Meter;
 
     public async Task<StatusDto> StatusAsync()
     {
         var sources = new List<SourceStatusDto>();
-        foreach (var source in _node.Settings.Sources)
+        foreach (var source in Node.Settings.Sources)
         {
             try
             {
-                var status = await _node.GetCaptureStatusAsync(source.Name).ConfigureAwait(false);
+                var status = await Node.GetCaptureStatusAsync(source.Name).ConfigureAwait(false);
                 sources.Add(new SourceStatusDto(
                     source.Name,
                     status.State.Text(),
@@ -40,7 +45,7 @@ internal sealed class NodeAdminBackend : IAdminBackend
             }
         }
 
-        var definitions = _node.Metrics.Definitions
+        var definitions = Node.Metrics.Definitions
             .Select(c => new DefinitionStatusDto(
                 c.Name, c.Received, c.Applied, c.Coalesced, c.Duplicates, c.StaleRefused, c.Failures, c.DeadLettered,
                 c.Sink.IsDown ? "down" : "up", c.Sink.DownSince?.ToString("O", CultureInfo.InvariantCulture), c.Sink.Error))
@@ -48,11 +53,11 @@ internal sealed class NodeAdminBackend : IAdminBackend
         return new StatusDto(sources, definitions);
     }
 
-    public bool HasDefinition(string definition) => _node.Regions.ContainsKey(definition);
+    public bool HasDefinition(string definition) => Node.Regions.ContainsKey(definition);
 
     public async Task<DeadLetterPageDto> ListDeadLettersAsync(string definition, int offset, int limit)
     {
-        var page = await _node.ListDeadLettersAsync(definition, offset, limit).ConfigureAwait(false);
+        var page = await Node.ListDeadLettersAsync(definition, offset, limit).ConfigureAwait(false);
         var entries = page.Entries
             .Select(l => new DeadLetterDto(
                 l.Change.Schema,
@@ -68,7 +73,7 @@ internal sealed class NodeAdminBackend : IAdminBackend
         return new DeadLetterPageDto(page.Total, page.Offset, limit, page.Next, entries);
     }
 
-    public async Task<int> RetryDeadLettersAsync(string definition) => (await _node.RetryDeadLettersAsync(definition).ConfigureAwait(false)).Count;
+    public async Task<int> RetryDeadLettersAsync(string definition) => (await Node.RetryDeadLettersAsync(definition).ConfigureAwait(false)).Count;
 
-    public async Task<int> PurgeDeadLettersAsync(string definition) => (await _node.PurgeDeadLettersAsync(definition).ConfigureAwait(false)).Count;
+    public async Task<int> PurgeDeadLettersAsync(string definition) => (await Node.PurgeDeadLettersAsync(definition).ConfigureAwait(false)).Count;
 }

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Replicator.FaultTests.Harness;
 
 /// <summary>
-/// Figures read from the nodes' logs (Akka's standard-out logger:
+/// Figures read from the nodes' logs (run's default text format, Akka's line:
 /// <c>[LEVEL][MM/dd/yyyy HH:mm:ss.fffZ][Thread n][source] message</c>): Akka dead letters, capture
 /// reconnect attempts, and membership changes (members the leader removed after they were downed).
 /// </summary>
