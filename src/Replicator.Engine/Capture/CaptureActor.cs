@@ -400,7 +400,7 @@ public sealed class CaptureActor : ReceivePersistentActor, IWithTimers
     /// queue, a pk backing off), so they wait the longest redelivery interval before going again.
     /// A node's departure or the bucket's hand-off sends them at once whatever that wait.
     /// </summary>
-    private void HandleHeld(DeliveriesHeld held) => _planner.Held(held, SenderNode());
+    private void HandleHeld(DeliveriesHeld held) => _planner.Held(held, SenderNode(), DateTime.UtcNow);
 
     /// <summary>The node a bucket answered from, so a node's departure re-sends only what its buckets held.</summary>
     private Address SenderNode() => Sender.Path.Address.Host is null ? _selfAddress : Sender.Path.Address;

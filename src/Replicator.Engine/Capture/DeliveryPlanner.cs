@@ -128,12 +128,12 @@ internal sealed class DeliveryPlanner
     }
 
     /// <summary>The bucket on <paramref name="node"/> still holds these re-sent deliveries: they wait the longest interval before going again.</summary>
-    public void Held(DeliveriesHeld held, Address node)
+    public void Held(DeliveriesHeld held, Address node, DateTime now)
     {
         if (held.Epoch == Epoch)
         {
             NoteHome(held.Definition, held.Bucket, node);
-            _outstanding.MarkHeld(held.Sequences, node, DateTime.UtcNow);
+            _outstanding.MarkHeld(held.Sequences, node, now);
         }
     }
 

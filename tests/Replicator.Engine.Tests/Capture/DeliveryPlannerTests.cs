@@ -172,7 +172,7 @@ public sealed class DeliveryPlannerTests
         var planner = Planner();
         planner.Route(Write(1), T0);
         var sent = planner.TakeRouted().ToDictionary(d => d.Message.Definition, d => d.Message);
-        planner.Held(new DeliveriesHeld("writes", sent["writes"].Bucket, "main-1", []), NodeB);
+        planner.Held(new DeliveriesHeld("writes", sent["writes"].Bucket, "main-1", []), NodeB, T0);
 
         var released = planner.Released(new DeliveriesReleased("all", sent["all"].Bucket, "main-1", []), T0);
         var departed = planner.Departed(new HashSet<Address> { NodeB }, T0);
